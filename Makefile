@@ -1,0 +1,41 @@
+# Rollway: `make preview` runs the offline preview + policy gate on the dev stack, `make test` runs the tests.
+# Both create the project virtualenv at .venv on first use (python3 and make are all a machine needs).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= dev
+STAMP := $(VENV)/.rollway-installed
+
+.PHONY: install preview test lint typecheck check workflows bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	@$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@touch $(STAMP)
+
+preview: $(STAMP)
+	$(BIN)/rollway preview --stack $(STACK) \
+		--policy-pack policies/security --policy-pack policies/cost \
+		--policy-pack-config policies/config/$(STACK).json --policy-pack-config policies/config/$(STACK).json
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+workflows: $(STAMP)
+	$(BIN)/actionlint
+
+check: lint typecheck
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

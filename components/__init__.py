@@ -1,0 +1,1 @@
+"""Rollway components: cloud-agnostic contracts here, one folder per cloud with the implementations."""

@@ -1,0 +1,140 @@
+"""The typed, validated model of one environment stack's config (`rollway:*` keys)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from stacks.config.aws import AwsSettings
+from stacks.config.azure import AzureSettings
+from stacks.config.base import CloudSettings, ConfigModel
+from stacks.config.gcp import GcpSettings
+from stacks.config.kubernetes import KubernetesSettings
+
+Cloud = Literal["aws", "gcp", "azure", "kubernetes"]
+CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure", "kubernetes")
+EnvironmentKind = Literal["dev", "staging", "prod", "preview"]
+Color = Literal["blue", "green"]
+
+REQUIRED_TAGS = ("cost-center", "owner", "environment")
+SERVICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,30}[A-Za-z0-9]$")
+ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+class ColorImages(ConfigModel):
+    blue: str | None = None
+    """Container image of the blue color (registry/repository:tag or @digest)."""
+    green: str | None = None
+    """Container image of the green color."""
+
+    def for_color(self, color: Color) -> str | None:
+        return self.blue if color == "blue" else self.green
+
+
+class ScheduledWindow(ConfigModel):
+    name: str
+    """Name of the window, e.g. `business-hours`."""
+    schedule: str
+    """Cron expression (5 fields, UTC unless `timezone` is set) when the window starts."""
+    min: Annotated[int, Field(ge=0)]
+    """Minimum capacity during the window."""
+    max: Annotated[int, Field(ge=1)]
+    """Maximum capacity during the window."""
+    timezone: str = "UTC"
+    """IANA time zone of `schedule`."""
+
+
+class Autoscaling(ConfigModel):
+    min: Annotated[int, Field(ge=1, le=1000)] = 1
+    """Fewest tasks/pods/instances per color."""
+    max: Annotated[int, Field(ge=1, le=1000)] = 2
+    """Most tasks/pods/instances per color."""
+    cpu_target: Annotated[int, Field(ge=1, le=100)] = 60
+    """Average CPU utilization (percent) target tracking aims for."""
+    requests_per_target: Annotated[int, Field(ge=1)] | None = None
+    """Requests per target (per task/pod/instance) target tracking aims for; off when unset."""
+    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """Wait after a scale-in before another (slow in: avoid flapping)."""
+    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    """Wait after a scale-out before another (fast out: absorb spikes)."""
+    schedules: list[ScheduledWindow] = Field(default_factory=list)
+    """Scheduled capacity windows (e.g. scale up for business hours)."""
+
+
+class CanaryHeader(ConfigModel):
+    name: str = "x-rollway-canary"
+    """Request header that pins a request to the canary (idle) color."""
+    value: str = "always"
+    """Header value that pins the request."""
+
+
+class Service(ConfigModel):
+    image: ColorImages
+    """Container image per color."""
+    live_color: Color = "blue"
+    """Which color production traffic goes to."""
+    canary_weight: int = 0
+    """Percent of production traffic sent to the idle color (0..100)."""
+    port: int = 8080
+    """Port the container listens on."""
+    health_check_path: str = "/healthz"
+    """HTTP path that returns 2xx when the service is healthy."""
+    cpu: float = 0.25
+    """vCPUs per task/pod (0.25 = a quarter of a vCPU)."""
+    memory: int = 512
+    """Memory per task/pod in MiB."""
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
+    """Capacity bounds and target tracking."""
+    canary_header: CanaryHeader | None = None
+    """When set, requests with this header always reach the idle color."""
+    stickiness_seconds: int | None = None
+    """Session stickiness duration; keep it shorter than a rollout step so a step's weight takes effect."""
+    secrets: dict[str, str] = Field(default_factory=dict)
+    """Environment variable name -> key in `rollway:secrets` whose secret value it receives."""
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Plain (non-secret) environment variables."""
+
+    @property
+    def idle_color(self) -> Color:
+        return "green" if self.live_color == "blue" else "blue"
+
+
+class StackConfig(ConfigModel):
+    environment: EnvironmentKind
+    """Kind of environment: dev, staging, prod, or preview (one per pull request)."""
+    clouds: Annotated[list[Cloud], Field(min_length=1)]
+    """Clouds this stack targets."""
+    tags: dict[str, str]
+    """Tags/labels applied to everything taggable; must include cost-center and owner."""
+    services: Annotated[dict[str, Service], Field(min_length=1)]
+    """Services by name."""
+    aws: AwsSettings | None = None
+    gcp: GcpSettings | None = None
+    azure: AzureSettings | None = None
+    kubernetes: KubernetesSettings | None = None
+    secrets: dict[str, str] | None = None
+    """Secret values (set with `pulumi config set --secret --path rollway:secrets.<name>`); never read here in code paths that print."""
+
+    def settings(self, cloud: Cloud) -> CloudSettings:
+        """Settings of a targeted cloud (defaults when the stack file has no `rollway:<cloud>` block)."""
+        found = getattr(self, cloud)
+        if found is not None:
+            return found
+        return {"aws": AwsSettings, "gcp": GcpSettings, "azure": AzureSettings, "kubernetes": KubernetesSettings}[cloud]()
+
+    @property
+    def effective_tags(self) -> dict[str, str]:
+        """Tags with the environment and Rollway's own marker filled in."""
+        return {**self.tags, "environment": self.environment, "managed-by": "rollway"}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Tags as label-safe key/values (GCP labels, Kubernetes labels: lowercase, [a-z0-9_-], <= 63)."""
+        return {label_safe(k): label_safe(v) for k, v in self.effective_tags.items()}
+
+
+def label_safe(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+    return cleaned.strip("-_") or "x"
