@@ -184,14 +184,18 @@ def run_program(
     secret_keys: Iterable[str] = (),
     preview: bool = False,
     mocks: PlausibleMocks | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> Recording:
     """Run `program` inside a fresh stack under mocks; returns what it registered.
 
-    Raises whatever the program raises (after the runtime has settled), e.g. pulumi.RunError.
+    Raises whatever the program raises (after the runtime has settled), e.g. pulumi.RunError; pass your
+    own `monitor` to inspect what was registered before the failure.
     """
     bag = _config_bag(config or {})
+    if monitor is not None:
+        mocks = monitor.mocks  # type: ignore[assignment]
     mocks = mocks or PlausibleMocks(resolve_outputs=not preview, context=CloudContext.from_config(bag))
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
 
     previous_loop = _current_loop()
     loop = asyncio.new_event_loop()

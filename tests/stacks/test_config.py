@@ -1,0 +1,233 @@
+"""The stack config model: every problem reported with stack file, key path, value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.testing import PlausibleMocks, RecordingMonitor, run_program, set_path, stack_config, synth
+from stacks import build_stack
+from stacks.config import ConfigError, load_stack_config
+
+SOURCE = "Pulumi.dev.yaml"
+
+
+def base() -> dict[str, Any]:
+    return {
+        "aws:region": "us-east-1",
+        "rollway:environment": "dev",
+        "rollway:clouds": ["aws", "kubernetes"],
+        "rollway:tags": {"cost-center": "cc-1", "owner": "team-a"},
+        "rollway:services": {
+            "web": {
+                "image": {"blue": "ghcr.io/acme/web:1", "green": "ghcr.io/acme/web:2"},
+                "liveColor": "blue",
+                "canaryWeight": 10,
+                "port": 8080,
+            }
+        },
+    }
+
+
+def problems(config: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> list[str]:
+    """Validate like the engine passes config (structured values JSON-encoded) and return the messages."""
+    import json
+
+    bag = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    with pytest.raises(ConfigError) as failure:
+        load_stack_config(bag, secret_keys, SOURCE)
+    return failure.value.render().splitlines()
+
+
+def valid(config: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> Any:
+    import json
+
+    bag = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return load_stack_config(bag, secret_keys, SOURCE)
+
+
+def test_valid_config_parses_into_typed_model() -> None:
+    config = valid(base())
+    web = config.services["web"]
+    assert (web.live_color, web.idle_color, web.canary_weight, web.port) == ("blue", "green", 10, 8080)
+    assert config.effective_tags == {"cost-center": "cc-1", "owner": "team-a", "environment": "dev", "managed-by": "rollway"}
+
+
+def test_canary_weight_out_of_range() -> None:
+    assert problems(set_path(base(), "rollway:services.web.canaryWeight", 140)) == [
+        "Pulumi.dev.yaml: rollway:services.web.canaryWeight = 140: must be between 0 and 100"
+    ]
+
+
+def test_wrong_type() -> None:
+    assert problems(set_path(base(), "rollway:services.web.port", "http")) == [
+        'Pulumi.dev.yaml: rollway:services.web.port = "http": must be a whole number'
+    ]
+
+
+def test_missing_required_key() -> None:
+    config = base()
+    del config["rollway:services"]["web"]["image"]
+    assert problems(config) == ["Pulumi.dev.yaml: rollway:services.web.image: is required"]
+
+
+def test_missing_environment() -> None:
+    config = base()
+    del config["rollway:environment"]
+    assert problems(config) == ["Pulumi.dev.yaml: rollway:environment: is required"]
+
+
+def test_unknown_key_suggests_the_close_one() -> None:
+    assert problems(set_path(base(), "rollway:services.web.canaryWieght", 5)) == [
+        "Pulumi.dev.yaml: rollway:services.web.canaryWieght: is not a known key; did you mean `canaryWeight`?"
+    ]
+
+
+def test_unknown_top_level_key() -> None:
+    assert problems({**base(), "rollway:servics": {}}) == [
+        "Pulumi.dev.yaml: rollway:servics: is not a known key; did you mean `services`?"
+    ]
+
+
+def test_service_that_is_not_an_object() -> None:
+    assert problems(set_path(base(), "rollway:services.api", "nginx:latest")) == [
+        'Pulumi.dev.yaml: rollway:services.api = "nginx:latest": must be an object (a map of keys to values)'
+    ]
+
+
+def test_min_greater_than_max() -> None:
+    config = set_path(base(), "rollway:services.web.autoscaling", {"min": 5, "max": 2})
+    assert problems(config) == ["Pulumi.dev.yaml: rollway:services.web.autoscaling.min = 5: must not exceed autoscaling.max (2)"]
+
+
+def test_scheduled_window_min_greater_than_max() -> None:
+    window = {"name": "peak", "schedule": "0 7 * * 1-5", "min": 4, "max": 3}
+    config = set_path(base(), "rollway:services.web.autoscaling", {"min": 1, "max": 4, "schedules": [window]})
+    assert problems(config) == [
+        "Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[0].min = 4: must not exceed that window's max (3)"
+    ]
+
+
+def test_unknown_cloud() -> None:
+    assert problems(set_path(base(), "rollway:clouds", ["aws", "mars"])) == [
+        'Pulumi.dev.yaml: rollway:clouds[1] = "mars": must be one of: aws, gcp, azure or kubernetes'
+    ]
+
+
+def test_overlapping_cidrs_across_clouds() -> None:
+    config = {**base(), "rollway:aws": {"vpcCidr": "10.10.0.0/16"}, "rollway:kubernetes": {"podCidr": "10.10.128.0/17"}}
+    assert problems(config) == [
+        'Pulumi.dev.yaml: rollway:kubernetes.podCidr = "10.10.128.0/17": overlaps rollway:aws.vpcCidr (10.10.0.0/16); '
+        "give each network its own address range"
+    ]
+
+
+def test_malformed_cidr() -> None:
+    (message,) = problems({**base(), "rollway:aws": {"vpcCidr": "10.10.0.1/16"}})
+    assert message.startswith('Pulumi.dev.yaml: rollway:aws.vpcCidr = "10.10.0.1/16": must be a network in CIDR notation')
+
+
+def test_live_color_not_blue_or_green() -> None:
+    assert problems(set_path(base(), "rollway:services.web.liveColor", "purple")) == [
+        'Pulumi.dev.yaml: rollway:services.web.liveColor = "purple": must be one of: blue or green'
+    ]
+
+
+def test_canary_weight_while_idle_color_has_no_image() -> None:
+    config = set_path(base(), "rollway:services.web.image", {"blue": "ghcr.io/acme/web:1"})
+    assert problems(config) == [
+        "Pulumi.dev.yaml: rollway:services.web.canaryWeight = 10: must be 0 while the idle color (green) has no image; "
+        "set image.green first"
+    ]
+
+
+def test_live_color_without_image() -> None:
+    config = set_path(
+        set_path(base(), "rollway:services.web.image", {"blue": "ghcr.io/acme/web:1"}), "rollway:services.web.liveColor", "green"
+    )
+    config = set_path(config, "rollway:services.web.canaryWeight", 0)
+    assert problems(config) == ["Pulumi.dev.yaml: rollway:services.web.image.green: is required: green is the live color"]
+
+
+@pytest.mark.parametrize("port", [0, -80, 70000])
+def test_port_out_of_range(port: int) -> None:
+    assert problems(set_path(base(), "rollway:services.web.port", port)) == [
+        f"Pulumi.dev.yaml: rollway:services.web.port = {port}: must be between 1 and 65535"
+    ]
+
+
+def test_duplicate_service_names_across_case() -> None:
+    config = base()
+    config["rollway:services"]["Web"] = copy.deepcopy(config["rollway:services"]["web"])
+    assert problems(config) == [
+        'Pulumi.dev.yaml: rollway:services.Web = "Web": duplicates service `web` (names differ only in case; resource names are lowercase)'
+    ]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    config = set_path(base(), "rollway:services.web.canaryWeight", 140)
+    config = set_path(config, "rollway:services.web.port", 0)
+    assert len(problems(config)) == 2
+
+
+def test_missing_required_tags() -> None:
+    assert problems({**base(), "rollway:tags": {"owner": "team-a"}}) == [
+        "Pulumi.dev.yaml: rollway:tags.cost-center: is required (every taggable resource carries it)"
+    ]
+
+
+def test_region_required_for_aws() -> None:
+    config = base()
+    del config["aws:region"]
+    assert problems(config) == ["Pulumi.dev.yaml: rollway:aws.region: is required when aws is targeted (or set aws:region)"]
+
+
+def test_plain_text_secrets_are_refused_without_echoing_them() -> None:
+    config = {**base(), "rollway:secrets": {"databasePassword": "hunter2"}}
+    (message,) = problems(config)
+    assert "rollway:secrets: must be set with `pulumi config set --secret" in message
+    assert "hunter2" not in message
+
+
+def test_secret_references_must_exist() -> None:
+    config = set_path(base(), "rollway:services.web.secrets", {"DATABASE_PASSWORD": "dbPassword"})
+    config["rollway:secrets"] = {"apiToken": "t"}
+    assert problems(config, secret_keys=("rollway:secrets",)) == [
+        'Pulumi.dev.yaml: rollway:services.web.secrets.DATABASE_PASSWORD = "dbPassword": names no secret in rollway:secrets '
+        "(available: apiToken)"
+    ]
+
+
+def test_secret_looking_plain_environment_variable() -> None:
+    config = set_path(base(), "rollway:services.web.environment", {"API_TOKEN": "abc"})
+    (message,) = problems(config)
+    assert message.startswith("Pulumi.dev.yaml: rollway:services.web.environment.API_TOKEN: looks like a secret")
+
+
+def test_invalid_config_registers_nothing_and_raises_run_error() -> None:
+    config = set_path(stack_config("dev"), "rollway:services.web.canaryWeight", 140)
+    with pytest.raises(pulumi.RunError) as failure:
+        synth(build_stack, config=config, stack="dev")
+    assert "Pulumi.dev.yaml: rollway:services.web.canaryWeight = 140: must be between 0 and 100" in str(failure.value)
+
+
+def test_invalid_config_registers_no_resources() -> None:
+    monitor = RecordingMonitor(PlausibleMocks())
+    config = set_path(stack_config("dev"), "rollway:services.web.port", 0)
+    with pytest.raises(pulumi.RunError):
+        run_program(build_stack, config=config, stack="dev", monitor=monitor)
+    assert monitor.recorded_resources() == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_shipped_stack_files_are_valid(stack: str) -> None:
+    import json
+
+    config = stack_config(stack)
+    bag = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    parsed = load_stack_config(bag, (), f"Pulumi.{stack}.yaml")
+    assert parsed.environment == stack
+    assert len(parsed.services) >= 2
