@@ -1,0 +1,26 @@
+"""Rollway's four component families on Kubernetes (pulumi-kubernetes 4.x).
+
+Environment (namespace, quota, limits, default-deny networking), BlueGreenTargets (a Deployment and a Service
+per color, production and test Services), CanaryRoute (Gateway API HTTPRoute weights, or ingress-nginx canary
+annotations) and Autoscaling (HPA autoscaling/v2 per color, scheduled windows as CronJobs).
+"""
+
+from components.kubernetes.autoscaling import Autoscaling, AutoscalingTargetsArgs
+from components.kubernetes.blue_green import BlueGreenTargets, BlueGreenTargetsArgs
+from components.kubernetes.canary import CanaryRoute, CanaryRouteArgs, GatewayParent, TrafficRouter
+from components.kubernetes.environment import Environment, EnvironmentTargetsArgs, WorkloadFootprint, quota_size
+
+__all__ = [
+    "Autoscaling",
+    "AutoscalingTargetsArgs",
+    "BlueGreenTargets",
+    "BlueGreenTargetsArgs",
+    "CanaryRoute",
+    "CanaryRouteArgs",
+    "Environment",
+    "EnvironmentTargetsArgs",
+    "GatewayParent",
+    "TrafficRouter",
+    "WorkloadFootprint",
+    "quota_size",
+]

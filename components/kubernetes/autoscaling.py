@@ -1,0 +1,276 @@
+"""Autoscaling on Kubernetes: a HorizontalPodAutoscaler (autoscaling/v2) per color Deployment, and scheduled
+capacity windows as CronJobs that patch those HPAs' bounds.
+
+Requests per target is a `Pods` metric: the HPA reads it from the custom metrics API
+(custom.metrics.k8s.io), which a metrics adapter such as prometheus-adapter must serve; without one the
+HPA reports the metric as unavailable and keeps scaling on CPU alone.
+
+Why CronJobs for schedules: Kubernetes has no scheduled scaling of its own. The alternatives are an extra
+controller (KEDA's cron scaler, which takes over the HPA) or CronJobs. A CronJob running `kubectl patch`
+needs nothing installed in the cluster, is visible with plain kubectl, and its ServiceAccount may only get
+and patch this service's HPAs (a Role limited by resourceNames). Like scheduled actions on the clouds, each
+window sets the bounds when it starts and they hold until the next window starts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.blue_green import COLORS, Color
+from components.kubernetes.common import (
+    APP_LABEL,
+    COMPONENT_LABEL,
+    app_selector,
+    container_security_context,
+    dns_label,
+    pod_security_context,
+    with_labels,
+)
+
+SCHEDULE_COMPONENT = "scaling-schedule"
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.34.0"
+NONROOT_UID = 65532
+"""The kubectl image has no non-root user of its own; run it as the conventional `nonroot` UID."""
+CRONJOB_NAME_LIMIT = 52
+"""CronJob names longer than this cannot get the suffix of the Jobs they create."""
+
+
+@dataclass(frozen=True)
+class AutoscalingTargetsArgs:
+    """Inputs of a service's autoscaling on Kubernetes."""
+
+    scaling: AutoscalingArgs
+    """Bounds, targets, cooldowns and scheduled windows (the same for each color)."""
+    namespace: pulumi.Input[str]
+    """Namespace of the Deployments."""
+    app: str
+    """Kubernetes name of the service; HPAs are named `<app>-<color>` like the Deployments."""
+    deployments: Mapping[Color, pulumi.Input[str]]
+    """Deployment name per color that has a workload (BlueGreenTargets.deployment_names())."""
+    requests_metric: str = "http_requests_per_minute"
+    """Per-pod metric the custom metrics API serves for requests per target (per minute, like ALB's
+    RequestCountPerTarget), e.g. a prometheus-adapter rule over `rate(http_requests_total[2m]) * 60`."""
+    kubectl_image: str = KUBECTL_IMAGE
+    """Image with kubectl at /bin/kubectl that the schedule jobs run."""
+    api_server_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    """Where the schedule jobs may connect on 443/6443 (the API server); narrow it to the control plane's
+    addresses when they are known. Only the schedule pods get this egress."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels for every child."""
+
+
+class Autoscaling(pulumi.ComponentResource):
+    """HPAs for one service's color Deployments, plus its scheduled capacity windows."""
+
+    hpas: dict[Color, k8s.autoscaling.v2.HorizontalPodAutoscaler]
+    """HPA per color that has a Deployment."""
+    schedules: list[k8s.batch.v1.CronJob]
+    """One CronJob per (window, color)."""
+    service_account: k8s.core.v1.ServiceAccount | None
+    """Identity of the schedule jobs; None without windows."""
+    role: k8s.rbac.v1.Role | None
+    """May get and patch exactly this service's HPAs; None without windows."""
+    role_binding: k8s.rbac.v1.RoleBinding | None
+    egress_policy: k8s.networking.v1.NetworkPolicy | None
+    """Lets only the schedule pods reach the API server through the namespace's default deny."""
+
+    def __init__(self, name: str, args: AutoscalingTargetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("rollway:kubernetes:Autoscaling", name, None, opts)
+        self._labels = with_labels(args.labels, app_selector(args.app))
+        has_windows = bool(args.scaling.schedules)
+        window_names = [dns_label(window.name) for window in args.scaling.schedules]
+        clashes = sorted({label for label in window_names if window_names.count(label) > 1})
+        if clashes:
+            raise ValueError(
+                f"Autoscaling {name}: scheduled windows need distinct names, got {', '.join(clashes)} more than once"
+            )
+        colors = [color for color in COLORS if color in args.deployments]
+        self.hpas = {color: self._hpa(name, args, color, patched_by_schedule=has_windows) for color in colors}
+
+        self.service_account = self.role = self.role_binding = self.egress_policy = None
+        self.schedules = []
+        if has_windows and colors:
+            self._schedule_identity(name, args, colors)
+            for window in args.scaling.schedules:
+                for color in colors:
+                    self.schedules.append(self._schedule(name, args, window, color))
+
+        self.register_outputs(
+            {
+                "hpaNames": {color: hpa.metadata.name for color, hpa in self.hpas.items()},
+                "scheduleNames": [job.metadata.name for job in self.schedules],
+            }
+        )
+
+    def _hpa(
+        self, name: str, args: AutoscalingTargetsArgs, color: Color, patched_by_schedule: bool
+    ) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
+        scaling = args.scaling
+        metrics: list[k8s.autoscaling.v2.MetricSpecArgsDict] = [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "average_utilization": scaling.cpu_target}},
+            }
+        ]
+        if scaling.requests_per_target is not None:
+            metrics.append(
+                {
+                    "type": "Pods",
+                    "pods": {
+                        "metric": {"name": args.requests_metric},
+                        "target": {"type": "AverageValue", "average_value": str(scaling.requests_per_target)},
+                    },
+                }
+            )
+        metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+            "name": f"{args.app}-{color}",
+            "namespace": args.namespace,
+            "labels": self._labels,
+        }
+        if patched_by_schedule:
+            # The schedule jobs take ownership of min/maxReplicas when they patch them; when a later
+            # `pulumi up` changes the bounds, Pulumi's server-side apply must win instead of failing on the
+            # field-manager conflict.
+            metadata["annotations"] = {"pulumi.com/patchForce": "true"}
+        return k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-{color}",
+            metadata=metadata,
+            spec={
+                "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": args.deployments[color]},
+                "min_replicas": scaling.min_capacity,
+                "max_replicas": scaling.max_capacity,
+                "metrics": metrics,
+                "behavior": {
+                    # Cooldowns become stabilization windows: the HPA acts on the most conservative
+                    # recommendation of the window, which is what a cooldown is for.
+                    "scale_up": {
+                        "stabilization_window_seconds": scaling.scale_out_cooldown_seconds,
+                        "select_policy": "Max",
+                        # Double, or add four pods, per minute, whichever is more: fast out to absorb spikes.
+                        "policies": [
+                            {"type": "Percent", "value": 100, "period_seconds": 60},
+                            {"type": "Pods", "value": 4, "period_seconds": 60},
+                        ],
+                    },
+                    "scale_down": {
+                        "stabilization_window_seconds": scaling.scale_in_cooldown_seconds,
+                        "select_policy": "Max",
+                        # Shed a quarter, or at least one pod, per minute: slow in to avoid flapping.
+                        "policies": [
+                            {"type": "Percent", "value": 25, "period_seconds": 60},
+                            {"type": "Pods", "value": 1, "period_seconds": 60},
+                        ],
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _schedule_identity(self, name: str, args: AutoscalingTargetsArgs, colors: list[Color]) -> None:
+        account_name = dns_label(args.app, "scaling-schedule")
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-schedule",
+            metadata={"name": account_name, "namespace": args.namespace, "labels": self._labels},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.role = k8s.rbac.v1.Role(
+            f"{name}-schedule",
+            metadata={"name": account_name, "namespace": args.namespace, "labels": self._labels},
+            rules=[
+                {
+                    "api_groups": ["autoscaling"],
+                    "resources": ["horizontalpodautoscalers"],
+                    "resource_names": [f"{args.app}-{color}" for color in colors],
+                    "verbs": ["get", "patch"],
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.role_binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-schedule",
+            metadata={"name": account_name, "namespace": args.namespace, "labels": self._labels},
+            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": account_name},
+            subjects=[{"kind": "ServiceAccount", "name": account_name, "namespace": args.namespace}],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        api_ports: list[k8s.networking.v1.NetworkPolicyPortArgsDict] = [
+            {"protocol": "TCP", "port": 443},
+            {"protocol": "TCP", "port": 6443},
+        ]
+        self.egress_policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-schedule-egress",
+            metadata={
+                "name": dns_label(args.app, "scaling-schedule-egress"),
+                "namespace": args.namespace,
+                "labels": self._labels,
+            },
+            spec={
+                "pod_selector": {"match_labels": self._schedule_selector(args)},
+                "policy_types": ["Egress"],
+                "egress": [{"to": [{"ip_block": {"cidr": cidr}} for cidr in args.api_server_cidrs], "ports": api_ports}],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    @staticmethod
+    def _schedule_selector(args: AutoscalingTargetsArgs) -> dict[str, str]:
+        return {APP_LABEL: args.app, COMPONENT_LABEL: SCHEDULE_COMPONENT}
+
+    def _schedule(self, name: str, args: AutoscalingTargetsArgs, window: ScheduledCapacity, color: Color) -> k8s.batch.v1.CronJob:
+        assert self.service_account is not None  # created by _schedule_identity first
+        # An HPA's minReplicas must be at least 1 (scale to zero is an alpha feature gate).
+        bounds = {"minReplicas": max(1, window.min_capacity), "maxReplicas": window.max_capacity}
+        patch = json.dumps({"spec": bounds}, separators=(",", ":"))
+        pod_labels = with_labels(args.labels, self._schedule_selector(args))
+        container: k8s.core.v1.ContainerArgsDict = {
+            "name": "patch-hpa",
+            "image": args.kubectl_image,
+            "command": ["/bin/kubectl"],
+            # In-cluster kubectl defaults to the ServiceAccount's namespace, which is the HPA's.
+            "args": ["patch", "horizontalpodautoscaler", f"{args.app}-{color}", "--type=merge", f"--patch={patch}"],
+            # kubectl writes its discovery cache under $HOME; the root filesystem is read-only.
+            "env": [{"name": "HOME", "value": "/tmp"}],
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "50m", "memory": "64Mi"}},
+            "security_context": container_security_context(),
+            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
+        }
+        job_spec: k8s.batch.v1.JobSpecArgsDict = {
+            "backoff_limit": 3,
+            "active_deadline_seconds": 300,
+            "ttl_seconds_after_finished": 86400,
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "service_account_name": self.service_account.metadata.name,
+                    "restart_policy": "OnFailure",
+                    "security_context": pod_security_context(NONROOT_UID),
+                    "containers": [container],
+                    "volumes": [{"name": "tmp", "empty_dir": {}}],
+                },
+            },
+        }
+        return k8s.batch.v1.CronJob(
+            f"{name}-{color}-{dns_label(window.name)}",
+            metadata={
+                "name": dns_label(args.app, color, window.name, limit=CRONJOB_NAME_LIMIT),
+                "namespace": args.namespace,
+                "labels": self._labels,
+            },
+            spec={
+                "schedule": window.schedule,
+                "time_zone": window.timezone,
+                # A late or overlapping run would only repeat the same patch.
+                "concurrency_policy": "Forbid",
+                "starting_deadline_seconds": 600,
+                "successful_jobs_history_limit": 1,
+                "failed_jobs_history_limit": 3,
+                "job_template": {"metadata": {"labels": pod_labels}, "spec": job_spec},
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,124 @@
+"""Kubernetes builder: one Environment (the namespace), then per service its blue/green slots, canary route
+and autoscaling. Config in (already validated), components out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.environment import EnvironmentArgs
+from components.kubernetes import (
+    Autoscaling,
+    AutoscalingTargetsArgs,
+    BlueGreenTargets,
+    BlueGreenTargetsArgs,
+    CanaryRoute,
+    CanaryRouteArgs,
+    Environment,
+    EnvironmentTargetsArgs,
+    GatewayParent,
+    WorkloadFootprint,
+)
+from stacks.config import Service, StackConfig
+from stacks.config.kubernetes import KubernetesSettings
+from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+
+
+def settings_of(config: StackConfig) -> KubernetesSettings:
+    settings = config.settings("kubernetes")
+    if not isinstance(settings, KubernetesSettings):  # the model guarantees it; this tells the type checker
+        raise TypeError(f"rollway:kubernetes settings have the wrong type {type(settings).__name__}")
+    return settings
+
+
+def footprint(name: str, service: Service) -> WorkloadFootprint:
+    scaling = service.autoscaling
+    return WorkloadFootprint(
+        app=resource_name(name),
+        port=service.port,
+        cpu=service.cpu,
+        memory=service.memory,
+        # A scheduled window may raise the ceiling above the autoscaling max; the quota must allow for it.
+        max_pods=max([scaling.max, *(window.max for window in scaling.schedules)]),
+    )
+
+
+def build(config: StackConfig) -> dict[str, Any]:
+    """Register the Kubernetes side of the stack; returns its outputs (namespace, per service names)."""
+    settings = settings_of(config)
+    namespace = settings.namespace_for(config.environment)
+    labels = config.labels
+    opts: pulumi.ResourceOptions | None = None
+    if settings.context:
+        # An explicit provider pins the kubeconfig context, so a `kubectl config use-context` elsewhere can
+        # never point this stack at another cluster; its default namespace is ours, never `default`.
+        provider = k8s.Provider("kubernetes", context=settings.context, namespace=namespace)
+        opts = pulumi.ResourceOptions(providers=[provider])
+
+    # Ingress traffic reaches the pods from wherever the router's data plane runs.
+    ingress_namespace = settings.gateway.namespace if settings.traffic_router == "gatewayApi" else settings.ingress_namespace
+    environment = Environment(
+        namespace,
+        EnvironmentTargetsArgs(
+            environment=EnvironmentArgs(environment=config.environment, tags=labels),
+            namespace=namespace,
+            ingress_namespace=ingress_namespace,
+            workloads=tuple(footprint(name, service) for name, service in config.services.items()),
+        ),
+        opts=opts,
+    )
+    namespace_name = environment.namespace.metadata.name
+
+    services: dict[str, Any] = {}
+    for name, service in config.services.items():
+        app = resource_name(name)
+        slots = BlueGreenTargets(
+            app,
+            BlueGreenTargetsArgs(
+                slots=blue_green_args(config, service, tags=labels),
+                namespace=namespace_name,
+                app=app,
+                # Every service is autoscaled (the config always has bounds), so the HPA owns replicas.
+                replicas=None,
+            ),
+            opts=opts,
+        )
+        hostnames = (f"{app}.{settings.hostname}",) if settings.hostname else ()
+        route = CanaryRoute(
+            app,
+            CanaryRouteArgs(
+                canary=canary_args(service),
+                namespace=namespace_name,
+                app=app,
+                backends=slots.service_names(),
+                port=service.port,
+                router=settings.traffic_router,
+                gateway=GatewayParent(name=settings.gateway.name, namespace=settings.gateway.namespace),
+                hostnames=hostnames,
+                ingress_class_name=settings.ingress_class_name,
+                tls_secret_name=settings.tls_secret_name,
+                labels=labels,
+            ),
+            opts=opts,
+        )
+        Autoscaling(
+            app,
+            AutoscalingTargetsArgs(
+                scaling=autoscaling_args(service),
+                namespace=namespace_name,
+                app=app,
+                deployments=slots.deployment_names(),
+                labels=labels,
+            ),
+            opts=opts,
+        )
+        services[name] = {
+            "productionService": slots.production_service.metadata.name,
+            "testService": slots.test_service.metadata.name,
+            "route": route.route_name,
+            "hostnames": list(hostnames),
+        }
+
+    return {"namespace": namespace_name, "router": settings.traffic_router, "services": services}

@@ -1,0 +1,212 @@
+"""CanaryRoute on Kubernetes: Gateway API HTTPRoute weights, or ingress-nginx primary and canary Ingresses."""
+
+from __future__ import annotations
+
+import pytest
+from k8s_fixtures import HTTP_ROUTE, INGRESS, LABELS, NAMESPACE, canary
+
+from components.canary import CanaryArgs
+from components.kubernetes import CanaryRoute, CanaryRouteArgs
+from components.testing import Match, synth
+
+NGINX = "nginx.ingress.kubernetes.io"
+SPLITS = [  # live, canary weight -> (blue weight, green weight)
+    ("blue", 0, (100, 0)),
+    ("blue", 10, (90, 10)),
+    ("blue", 50, (50, 50)),
+    ("blue", 100, (0, 100)),
+    ("green", 0, (0, 100)),
+    ("green", 10, (10, 90)),
+    ("green", 50, (50, 50)),
+    ("green", 100, (100, 0)),
+]
+
+
+def weighted_rule(blue: int, green: int) -> dict[str, object]:
+    return {
+        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+        "backendRefs": [
+            {"kind": "Service", "name": "web-blue", "port": 8080, "weight": blue},
+            {"kind": "Service", "name": "web-green", "port": 8080, "weight": green},
+        ],
+    }
+
+
+# ------------------------------------------------------------------ Gateway API
+
+
+@pytest.mark.parametrize(("live", "weight", "expected"), SPLITS)
+def test_http_route_splits_by_the_canary_weight(live: str, weight: int, expected: tuple[int, int]) -> None:
+    canary(live=live, weight=weight, header=False).has_resource_properties(
+        HTTP_ROUTE, {"spec": {"rules": [weighted_rule(*expected)]}}, name="web-route"
+    )
+
+
+def test_http_route_is_the_only_child_with_the_gateway_router() -> None:
+    stack = canary()
+    component = stack.get("rollway:kubernetes:CanaryRoute", "web")
+    assert [(r.type, r.name) for r in stack.children_of(component)] == [(HTTP_ROUTE, "web-route")]
+    stack.resource_count_is(INGRESS, 0)
+
+
+def test_http_route_attaches_to_the_configured_gateway() -> None:
+    canary().has_resource_properties(
+        HTTP_ROUTE,
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "metadata": {"name": "web", "namespace": NAMESPACE},
+            "spec": {"parentRefs": [{"kind": "Gateway", "name": "public", "namespace": "gateway-system"}]},
+        },
+    )
+
+
+def test_http_route_serves_the_configured_hostnames() -> None:
+    canary().has_resource_properties(HTTP_ROUTE, {"spec": {"hostnames": ["web.dev.example.com"]}})
+
+
+def test_http_route_without_hostnames_leaves_them_out() -> None:
+    canary(hostnames=()).has_resource_properties(HTTP_ROUTE, {"spec": {"hostnames": Match.absent()}})
+
+
+@pytest.mark.parametrize(("live", "idle"), [("blue", "green"), ("green", "blue")])
+def test_canary_header_pins_requests_to_the_idle_color(live: str, idle: str) -> None:
+    canary(live=live, weight=0).has_resource_properties(
+        HTTP_ROUTE,
+        {
+            "spec": {
+                "rules": Match.array_with(
+                    [
+                        {
+                            "matches": [{"headers": [{"type": "Exact", "name": "x-canary", "value": "always"}]}],
+                            "backendRefs": [
+                                Match.object_equals({"group": "", "kind": "Service", "name": f"web-{idle}", "port": 8080})
+                            ],
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_without_a_canary_header_there_is_only_the_weighted_rule() -> None:
+    rules = canary(header=False).get(HTTP_ROUTE, "web-route").inputs["spec"]["rules"]
+    assert len(rules) == 1
+    assert "headers" not in rules[0]["matches"][0]
+
+
+def test_http_route_carries_the_labels() -> None:
+    canary().has_resource_properties(HTTP_ROUTE, {"metadata": {"labels": LABELS}})
+
+
+def test_a_canary_step_changes_only_the_weights() -> None:
+    changes = canary(weight=50).changes_from(canary(weight=10))
+    assert [(c.name, [p.path for p in c.changes]) for c in changes] == [
+        ("web-route", ["spec.rules[1].backendRefs[0].weight", "spec.rules[1].backendRefs[1].weight"])
+    ]
+
+
+def test_a_gateway_route_needs_a_gateway() -> None:
+    def program() -> None:
+        CanaryRoute(
+            "web",
+            CanaryRouteArgs(
+                canary=CanaryArgs(live_color="blue", canary_weight=0),
+                namespace=NAMESPACE,
+                app="web",
+                backends={"blue": "web-blue", "green": "web-green"},
+                port=8080,
+                gateway=None,
+            ),
+        )
+
+    with pytest.raises(ValueError, match="gatewayApi router needs a Gateway"):
+        synth(program)
+
+
+# ------------------------------------------------------------------ ingress-nginx
+
+
+@pytest.mark.parametrize(("live", "weight", "expected"), SPLITS)
+def test_canary_ingress_carries_the_idle_weight(live: str, weight: int, expected: tuple[int, int]) -> None:
+    idle = "green" if live == "blue" else "blue"
+    idle_weight = dict(zip(("blue", "green"), expected, strict=True))[idle]
+    canary(live=live, weight=weight, router="ingressNginx").has_resource_properties(
+        INGRESS,
+        {
+            "metadata": {
+                "name": "web-canary",
+                "annotations": {
+                    f"{NGINX}/canary": "true",
+                    f"{NGINX}/canary-weight": str(idle_weight),
+                    f"{NGINX}/canary-weight-total": "100",
+                },
+            }
+        },
+        name="web-canary",
+    )
+
+
+@pytest.mark.parametrize(("live", "idle"), [("blue", "green"), ("green", "blue")])
+def test_primary_ingress_reaches_the_live_color_and_canary_the_idle(live: str, idle: str) -> None:
+    stack = canary(live=live, router="ingressNginx")
+
+    def backend(color: str) -> dict[str, object]:
+        return {
+            "spec": {
+                "rules": [{"http": {"paths": [{"backend": {"service": {"name": f"web-{color}", "port": {"number": 8080}}}}]}}]
+            }
+        }
+
+    stack.has_resource_properties(INGRESS, backend(live), name="web-primary")
+    stack.has_resource_properties(INGRESS, backend(idle), name="web-canary")
+
+
+def test_primary_ingress_is_not_a_canary() -> None:
+    canary(router="ingressNginx").has_resource_properties(
+        INGRESS, {"metadata": {"annotations": Match.absent()}, "spec": {"ingressClassName": "nginx"}}, name="web-primary"
+    )
+
+
+def test_canary_ingress_routes_the_header_to_the_idle_color() -> None:
+    canary(router="ingressNginx").has_resource_properties(
+        INGRESS,
+        {"metadata": {"annotations": {f"{NGINX}/canary-by-header": "x-canary", f"{NGINX}/canary-by-header-value": "always"}}},
+        name="web-canary",
+    )
+
+
+def test_both_ingresses_serve_the_same_hosts_with_tls() -> None:
+    stack = canary(router="ingressNginx")
+    for name in ("web-primary", "web-canary"):
+        stack.has_resource_properties(
+            INGRESS,
+            {
+                "spec": {
+                    "rules": [{"host": "web.dev.example.com"}],
+                    "tls": [{"hosts": ["web.dev.example.com"], "secretName": "web-tls"}],
+                }
+            },
+            name=name,
+        )
+
+
+def test_stickiness_sets_cookie_affinity_with_its_duration() -> None:
+    stack = canary(router="ingressNginx", stickiness_seconds=60)
+    for name in ("web-primary", "web-canary"):
+        stack.has_resource_properties(
+            INGRESS,
+            {"metadata": {"annotations": {f"{NGINX}/affinity": "cookie", f"{NGINX}/session-cookie-max-age": "60"}}},
+            name=name,
+        )
+
+
+def test_a_canary_step_changes_only_the_canary_ingress() -> None:
+    changes = canary(weight=100, router="ingressNginx").changes_from(canary(weight=10, router="ingressNginx"))
+    assert [(c.name, [p.path for p in c.changes]) for c in changes] == [
+        ("web-canary", [f"metadata.annotations.{NGINX}/canary-weight"])
+    ]
+
+
+def test_ingresses_carry_the_labels() -> None:
+    canary(router="ingressNginx").all_resources_have(INGRESS, {"metadata": {"labels": LABELS}})
