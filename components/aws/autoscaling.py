@@ -1,0 +1,199 @@
+"""Autoscaling on AWS: per color that has an ECS service, an Application Auto Scaling target (min/max),
+target tracking on average CPU and on ALB requests per target, and scheduled capacity windows.
+
+None of these depend on the live color or the canary weight: each color scales on its own load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.autoscaling import AutoscalingArgs
+from components.blue_green import COLORS, Color
+
+_ECS_NAMESPACE = "ecs"
+_ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
+# Unix cron numbers days 0..7 from Sunday (7 is Sunday again); AWS numbers them 1..7, so use names instead.
+_DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+@dataclass(frozen=True)
+class ScalableService:
+    """One color's ECS service as Application Auto Scaling sees it."""
+
+    service_name: pulumi.Input[str]
+    """Name of the ECS service."""
+    target_group_arn_suffix: pulumi.Input[str]
+    """ARN suffix of the color's target group (for ALBRequestCountPerTarget)."""
+
+
+@dataclass(frozen=True)
+class AwsAutoscalingArgs:
+    """The cloud-agnostic AutoscalingArgs plus the ECS services (per color) they apply to."""
+
+    scaling: AutoscalingArgs
+    """Bounds, CPU and requests-per-target targets, cooldowns and scheduled windows (same for each color)."""
+    cluster_name: pulumi.Input[str]
+    """ECS cluster the services run in."""
+    services: Mapping[Color, ScalableService]
+    """Colors that have a service; a color without one gets no scaling resources."""
+    load_balancer_arn_suffix: pulumi.Input[str] | None = None
+    """ARN suffix of the service's ALB; required when `scaling.requests_per_target` is set."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child."""
+
+
+def aws_cron(schedule: str) -> str:
+    """A 5-field Unix cron expression as an Application Auto Scaling `cron(...)` (6 fields, with `?` and year).
+
+    A 6-field expression is taken to be AWS syntax already. ValueError explains what cannot be expressed.
+    """
+    fields = schedule.split()
+    if len(fields) == 6:
+        return f"cron({' '.join(fields)})"
+    if len(fields) != 5:
+        raise ValueError(f"schedule {schedule!r} must be a cron expression with 5 fields")
+    minute, hour, day_of_month, month, day_of_week = fields
+    if day_of_week in ("*", "?"):
+        return f"cron({minute} {hour} {day_of_month} {month} ? *)"
+    if day_of_month not in ("*", "?"):
+        raise ValueError(f"schedule {schedule!r} sets both day-of-month and day-of-week; AWS cron accepts only one of them")
+    return f"cron({minute} {hour} ? {month} {_aws_days(day_of_week, schedule)} *)"
+
+
+def _aws_days(field_text: str, schedule: str) -> str:
+    parts: list[str] = []
+    for token in field_text.split(","):
+        if "/" in token:
+            raise ValueError(f"schedule {schedule!r}: steps (/) in day-of-week are not supported by AWS cron")
+        if "-" in token:
+            start, end = (_day(part, schedule) for part in token.split("-", 1))
+            if end == 7 and start != 0:
+                # 5-7 is Friday..Sunday; AWS ranges do not wrap past Saturday.
+                parts.append(f"{_DAY_NAMES[start]}-SAT,SUN")
+            else:
+                parts.append(f"{_DAY_NAMES[start]}-{_DAY_NAMES[end]}")
+        else:
+            parts.append(_DAY_NAMES[_day(token, schedule)])
+    return ",".join(parts)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "window"
+
+
+def _day(token: str, schedule: str) -> int:
+    upper = token.upper()
+    if upper.isdigit() and 0 <= int(upper) <= 7:
+        return int(upper)
+    if upper in _DAY_NAMES:
+        return _DAY_NAMES.index(upper)
+    raise ValueError(f"schedule {schedule!r}: {token!r} is not a day of the week (0-7 or SUN-SAT)")
+
+
+class Autoscaling(pulumi.ComponentResource):
+    """Application Auto Scaling target, CPU and request-count target tracking, and schedules per color."""
+
+    targets: dict[Color, aws.appautoscaling.Target]
+    cpu_policies: dict[Color, aws.appautoscaling.Policy]
+    request_policies: dict[Color, aws.appautoscaling.Policy]
+    scheduled_actions: dict[Color, list[aws.appautoscaling.ScheduledAction]]
+
+    def __init__(self, name: str, args: AwsAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        scaling = args.scaling
+        if scaling.min_capacity > scaling.max_capacity:
+            raise ValueError(f"min_capacity ({scaling.min_capacity}) exceeds max_capacity ({scaling.max_capacity})")
+        if scaling.requests_per_target is not None and args.load_balancer_arn_suffix is None:
+            raise ValueError("requests_per_target needs load_balancer_arn_suffix (the ALB's ARN suffix)")
+        crons = {window.name: aws_cron(window.schedule) for window in scaling.schedules}
+        slugs = {window.name: _slug(window.name) for window in scaling.schedules}
+        if len(set(slugs.values())) != len(scaling.schedules):
+            raise ValueError(f"scheduled window names must be unique: {[window.name for window in scaling.schedules]}")
+        super().__init__("rollway:aws:Autoscaling", name, None, opts)
+        tags = dict(args.tags)
+
+        self.targets = {}
+        self.cpu_policies = {}
+        self.request_policies = {}
+        self.scheduled_actions = {}
+        for color in COLORS:
+            service = args.services.get(color)
+            if service is None:
+                continue
+            target = aws.appautoscaling.Target(
+                f"{name}-{color}",
+                service_namespace=_ECS_NAMESPACE,
+                scalable_dimension=_ECS_DESIRED_COUNT,
+                resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", service.service_name),
+                min_capacity=scaling.min_capacity,
+                max_capacity=scaling.max_capacity,
+                tags={**tags, "Name": f"{name}-{color}", "color": color},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.targets[color] = target
+            self.cpu_policies[color] = self._tracking(
+                f"{name}-{color}-cpu", target, "ECSServiceAverageCPUUtilization", scaling.cpu_target, None, scaling
+            )
+            if scaling.requests_per_target is not None and args.load_balancer_arn_suffix is not None:
+                self.request_policies[color] = self._tracking(
+                    f"{name}-{color}-requests",
+                    target,
+                    "ALBRequestCountPerTarget",
+                    scaling.requests_per_target,
+                    pulumi.Output.concat(args.load_balancer_arn_suffix, "/", service.target_group_arn_suffix),
+                    scaling,
+                )
+            self.scheduled_actions[color] = [
+                aws.appautoscaling.ScheduledAction(
+                    f"{name}-{color}-{slugs[window.name]}",
+                    service_namespace=target.service_namespace,
+                    scalable_dimension=target.scalable_dimension,
+                    resource_id=target.resource_id,
+                    schedule=crons[window.name],
+                    timezone=window.timezone,
+                    scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                        min_capacity=window.min_capacity, max_capacity=window.max_capacity
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                for window in scaling.schedules
+            ]
+
+        self.register_outputs(
+            {
+                "resourceIds": {color: target.resource_id for color, target in self.targets.items()},
+                "minCapacity": scaling.min_capacity,
+                "maxCapacity": scaling.max_capacity,
+            }
+        )
+
+    def _tracking(
+        self,
+        logical_name: str,
+        target: aws.appautoscaling.Target,
+        metric: str,
+        target_value: int,
+        resource_label: pulumi.Input[str] | None,
+        scaling: AutoscalingArgs,
+    ) -> aws.appautoscaling.Policy:
+        return aws.appautoscaling.Policy(
+            logical_name,
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=float(target_value),
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type=metric, resource_label=resource_label
+                ),
+                scale_in_cooldown=scaling.scale_in_cooldown_seconds,
+                scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

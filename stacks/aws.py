@@ -1,0 +1,135 @@
+"""AWS builder: one Environment (VPC, ECS cluster, log group), then per service its blue/green targets, the
+weighted production route and autoscaling. Config in (already validated), components out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws import (
+    Autoscaling,
+    AwsAutoscalingArgs,
+    AwsBlueGreenArgs,
+    AwsCanaryArgs,
+    AwsEnvironmentArgs,
+    BlueGreenTargets,
+    CanaryRoute,
+    Environment,
+    ScalableService,
+)
+from stacks.config import Service, StackConfig
+from stacks.config.aws import AwsSettings
+from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+
+
+def settings_of(config: StackConfig) -> AwsSettings:
+    settings = config.settings("aws")
+    if not isinstance(settings, AwsSettings):  # the model guarantees it; this tells the type checker
+        raise TypeError(f"rollway:aws settings have the wrong type {type(settings).__name__}")
+    return settings
+
+
+def build(config: StackConfig) -> dict[str, Any]:
+    """Register the AWS side of the stack; returns its outputs (VPC, cluster, per service URLs and target groups)."""
+    settings = settings_of(config)
+    try:
+        return _build(config, settings)
+    except ValueError as error:
+        # Components re-check what the config model cannot see (e.g. the region's zones); report it as a
+        # message, not a traceback.
+        raise pulumi.RunError(f"rollway:aws: {error}") from None
+
+
+def _build(config: StackConfig, settings: AwsSettings) -> dict[str, Any]:
+    tags = config.effective_tags
+    # An explicit provider pins the region from the stack's config, whatever the shell's AWS_REGION says.
+    provider = aws.Provider("aws", region=settings.region)
+    opts = pulumi.ResourceOptions(providers=[provider])
+
+    environment = Environment(
+        f"rollway-{config.environment}",
+        AwsEnvironmentArgs(
+            environment=config.environment,
+            tags=tags,
+            log_retention_days=settings.log_retention_days,
+            vpc_cidr=settings.vpc_cidr,
+            availability_zones=settings.availability_zones,
+            nat_gateway_count=settings.nat_gateway_count(config.environment),
+            region=settings.region,
+        ),
+        opts=opts,
+    )
+
+    services = {name: _service(config, settings, environment, name, service, opts) for name, service in config.services.items()}
+    return {
+        "region": settings.region,
+        "vpcId": environment.vpc.id,
+        "clusterName": environment.cluster.name,
+        "logGroupName": environment.log_group.name,
+        "services": services,
+    }
+
+
+def _service(
+    config: StackConfig,
+    settings: AwsSettings,
+    environment: Environment,
+    name: str,
+    service: Service,
+    opts: pulumi.ResourceOptions,
+) -> dict[str, Any]:
+    app = resource_name(name)
+    tags = {**config.effective_tags, "service": app}
+    targets = BlueGreenTargets(
+        app,
+        AwsBlueGreenArgs(
+            blue_green=blue_green_args(config, service, tags=tags),
+            placement=environment.placement,
+            test_listener_port=settings.test_listener_port,
+            allowed_ingress_cidrs=tuple(settings.allowed_ingress_cidrs),
+            certificate_arn=settings.certificate_arn,
+            ssl_policy=settings.ssl_policy,
+            desired_count=service.autoscaling.min,
+            deletion_protection=config.environment == "prod",
+        ),
+        opts=opts,
+    )
+    CanaryRoute(
+        app,
+        AwsCanaryArgs(
+            canary=canary_args(service),
+            load_balancer_arn=targets.load_balancer.arn,
+            target_group_arns={color: group.arn for color, group in targets.target_groups.items()},
+            certificate_arn=settings.certificate_arn,
+            ssl_policy=settings.ssl_policy,
+            tags=tags,
+        ),
+        opts=opts,
+    )
+    Autoscaling(
+        app,
+        AwsAutoscalingArgs(
+            scaling=autoscaling_args(service),
+            cluster_name=environment.cluster.name,
+            services={
+                color: ScalableService(
+                    service_name=ecs_service.name, target_group_arn_suffix=targets.target_groups[color].arn_suffix
+                )
+                for color, ecs_service in targets.services.items()
+            },
+            load_balancer_arn_suffix=targets.load_balancer.arn_suffix,
+            tags=tags,
+        ),
+        opts=opts,
+    )
+
+    scheme = "https" if settings.certificate_arn else "http"
+    dns = targets.load_balancer.dns_name
+    return {
+        "productionUrl": pulumi.Output.concat(scheme, "://", dns),
+        "testUrl": pulumi.Output.concat(scheme, "://", dns, f":{settings.test_listener_port}"),
+        "targetGroupArns": {color: group.arn for color, group in targets.target_groups.items()},
+        "serviceNames": {color: ecs_service.name for color, ecs_service in targets.services.items()},
+    }
