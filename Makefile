@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
+# Policy config per environment kind; per-PR stacks (pr-<n>) use the preview environment's.
+ENVIRONMENT ?= $(if $(filter pr-%,$(STACK)),preview,$(STACK))
 STAMP := $(VENV)/.rollway-installed
 
 .PHONY: install preview test lint typecheck check workflows bench clean
@@ -20,7 +22,8 @@ $(STAMP): pyproject.toml
 preview: $(STAMP)
 	$(BIN)/rollway preview --stack $(STACK) \
 		--policy-pack policies/security --policy-pack policies/cost \
-		--policy-pack-config policies/config/$(STACK).json --policy-pack-config policies/config/$(STACK).json
+		--policy-pack-config policies/config/$(ENVIRONMENT)/security.json \
+		--policy-pack-config policies/config/$(ENVIRONMENT)/cost.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -33,9 +36,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 workflows: $(STAMP)
-	$(BIN)/actionlint
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint
 
-check: lint typecheck
+check: lint typecheck workflows
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -83,6 +83,14 @@ class AwsSettings(CloudSettings):
                     f"{key_prefix}.certificateArn", "must be an ACM certificate ARN (arn:aws:acm:...)", self.certificate_arn
                 )
             )
+        if self.test_listener_port in (80, 443):
+            problems.append(
+                ConfigProblem(
+                    f"{key_prefix}.testListenerPort",
+                    "must not be 80 or 443: those are the production listener's ports",
+                    self.test_listener_port,
+                )
+            )
         prefix_len = int(self.vpc_cidr.split("/")[1])
         if prefix_len > 20:
             problems.append(

@@ -301,7 +301,24 @@ def _service_problems(config: StackConfig) -> list[ConfigProblem]:
             problems.append(
                 ConfigProblem(f"{prefix}.autoscaling.min", f"must not exceed autoscaling.max ({scaling.max})", scaling.min)
             )
+        window_names: set[str] = set()
         for index, window in enumerate(scaling.schedules):
+            window_key = f"{prefix}.autoscaling.schedules[{index}]"
+            if window.name in window_names:
+                problems.append(
+                    ConfigProblem(
+                        f"{window_key}.name", "is used by another window of this service; names must be unique", window.name
+                    )
+                )
+            window_names.add(window.name)
+            if window.max > scaling.max:
+                problems.append(
+                    ConfigProblem(
+                        f"{window_key}.max",
+                        f"must not exceed autoscaling.max ({scaling.max}), the service's capacity (and cost) ceiling",
+                        window.max,
+                    )
+                )
             if window.min > window.max:
                 problems.append(
                     ConfigProblem(

@@ -34,6 +34,10 @@ class ColorImages(ConfigModel):
 
 
 class ScheduledWindow(ConfigModel):
+    """A scheduled capacity change: from each time `schedule` fires, the bounds become `min`/`max` until
+    the next window fires (as scheduled actions work on every cloud). Pair a window with one that ends it,
+    e.g. `business-hours` at 07:00 and `evening` at 20:00."""
+
     name: str
     """Name of the window, e.g. `business-hours`."""
     schedule: str

@@ -222,7 +222,7 @@ def test_invalid_config_registers_no_resources() -> None:
     assert monitor.recorded_resources() == []
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "preview"])
 def test_shipped_stack_files_are_valid(stack: str) -> None:
     import json
 
@@ -231,3 +231,29 @@ def test_shipped_stack_files_are_valid(stack: str) -> None:
     parsed = load_stack_config(bag, (), f"Pulumi.{stack}.yaml")
     assert parsed.environment == stack
     assert len(parsed.services) >= 2
+    assert parsed.services["web"].port == 8080
+
+
+def test_scheduled_window_above_the_capacity_ceiling() -> None:
+    window = {"name": "peak", "schedule": "0 7 * * 1-5", "min": 2, "max": 9}
+    config = set_path(base(), "rollway:services.web.autoscaling", {"min": 1, "max": 4, "schedules": [window]})
+    assert problems(config) == [
+        "Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[0].max = 9: must not exceed autoscaling.max (4), "
+        "the service's capacity (and cost) ceiling"
+    ]
+
+
+def test_scheduled_window_names_are_unique() -> None:
+    window = {"name": "peak", "schedule": "0 7 * * 1-5", "min": 1, "max": 2}
+    config = set_path(base(), "rollway:services.web.autoscaling", {"min": 1, "max": 4, "schedules": [window, window]})
+    assert problems(config) == [
+        'Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[1].name = "peak": is used by another window of this service; '
+        "names must be unique"
+    ]
+
+
+@pytest.mark.parametrize("port", [80, 443])
+def test_test_listener_port_cannot_take_a_production_port(port: int) -> None:
+    assert problems({**base(), "rollway:aws": {"testListenerPort": port}}) == [
+        f"Pulumi.dev.yaml: rollway:aws.testListenerPort = {port}: must not be 80 or 443: those are the production listener's ports"
+    ]

@@ -11,7 +11,7 @@ import pytest
 from components.testing import SynthesizedStack, set_path, stack_config, synth
 from stacks import build_stack
 
-STACKS = ("dev", "staging", "prod")
+STACKS = ("dev", "staging", "prod", "preview")
 FAMILIES = ("Environment", "BlueGreenTargets", "CanaryRoute", "Autoscaling")
 # Resources a live flip must never touch: workloads, target pools and autoscaling, on every cloud.
 WORKLOAD_TYPES = {
