@@ -8,6 +8,9 @@ STACK ?= dev
 # Policy config per environment kind; per-PR stacks (pr-<n>) use the preview environment's.
 ENVIRONMENT ?= $(if $(filter pr-%,$(STACK)),preview,$(STACK))
 STAMP := $(VENV)/.rollway-installed
+# The provider SDKs are large; let Python cache their bytecode in .venv even where the environment
+# disables it, or every test and policy-pack process recompiles what it imports.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install preview test lint typecheck check workflows bench clean
 

@@ -21,9 +21,12 @@ from components.kubernetes import (
     GatewayParent,
     WorkloadFootprint,
 )
-from stacks.config import Service, StackConfig
+from stacks.config import ConfigError, Service, StackConfig
 from stacks.config.kubernetes import KubernetesSettings
+from stacks.config.loader import stack_file_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+
+PREFIX = "rollway:kubernetes"
 
 
 def settings_of(config: StackConfig) -> KubernetesSettings:
@@ -33,6 +36,18 @@ def settings_of(config: StackConfig) -> KubernetesSettings:
     return settings
 
 
+def check(config: StackConfig, settings: KubernetesSettings) -> None:
+    """Kubernetes checks that relate settings to services (public hostnames); raises before anything is registered.
+
+    `service_problems` needs the services, which `KubernetesSettings.problems` does not get; running them here
+    keeps a stack from registering two routes for one hostname even where the config loader does not run them.
+    """
+    problems = settings.service_problems(PREFIX, config.services)
+    if problems:
+        error = ConfigError(stack_file_name(), problems)
+        raise pulumi.RunError(f"invalid stack config:\n{error.render()}")
+
+
 def footprint(name: str, service: Service) -> WorkloadFootprint:
     scaling = service.autoscaling
     return WorkloadFootprint(
@@ -40,7 +55,8 @@ def footprint(name: str, service: Service) -> WorkloadFootprint:
         port=service.port,
         cpu=service.cpu,
         memory=service.memory,
-        # A scheduled window may raise the ceiling above the autoscaling max; the quota must allow for it.
+        # The config keeps every scheduled window within autoscaling.max; the quota still sizes for the highest
+        # bound anywhere, so a window can never be refused pods by the quota.
         max_pods=max([scaling.max, *(window.max for window in scaling.schedules)]),
     )
 
@@ -48,6 +64,7 @@ def footprint(name: str, service: Service) -> WorkloadFootprint:
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the Kubernetes side of the stack; returns its outputs (namespace, per service names)."""
     settings = settings_of(config)
+    check(config, settings)
     namespace = settings.namespace_for(config.environment)
     labels = config.labels
     opts: pulumi.ResourceOptions | None = None
@@ -82,10 +99,12 @@ def build(config: StackConfig) -> dict[str, Any]:
                 app=app,
                 # Every service is autoscaled (the config always has bounds), so the HPA owns replicas.
                 replicas=None,
+                run_as_user=settings.run_as_user,
             ),
             opts=opts,
         )
-        hostnames = (f"{app}.{settings.hostname}",) if settings.hostname else ()
+        hostnames = settings.service_hostnames(app)
+        test_hostnames = settings.test_hostnames(app)
         route = CanaryRoute(
             app,
             CanaryRouteArgs(
@@ -97,6 +116,7 @@ def build(config: StackConfig) -> dict[str, Any]:
                 router=settings.traffic_router,
                 gateway=GatewayParent(name=settings.gateway.name, namespace=settings.gateway.namespace),
                 hostnames=hostnames,
+                test_hostnames=test_hostnames,
                 ingress_class_name=settings.ingress_class_name,
                 tls_secret_name=settings.tls_secret_name,
                 labels=labels,
@@ -111,6 +131,7 @@ def build(config: StackConfig) -> dict[str, Any]:
                 app=app,
                 deployments=slots.deployment_names(),
                 labels=labels,
+                run_as_user=settings.run_as_user,
             ),
             opts=opts,
         )
@@ -119,6 +140,8 @@ def build(config: StackConfig) -> dict[str, Any]:
             "testService": slots.test_service.metadata.name,
             "route": route.route_name,
             "hostnames": list(hostnames),
+            "testRoute": route.test_route_name,
+            "testHostnames": list(test_hostnames),
         }
 
     return {"namespace": namespace_name, "router": settings.traffic_router, "services": services}

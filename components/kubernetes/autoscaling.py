@@ -63,6 +63,9 @@ class AutoscalingTargetsArgs:
     addresses when they are known. Only the schedule pods get this egress."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels for every child."""
+    run_as_user: int | None = None
+    """UID the schedule jobs run as; None runs them as NONROOT_UID. Set it to the UID the service runs as
+    where the cluster admits only certain UIDs per namespace (e.g. OpenShift's assigned range)."""
 
 
 class Autoscaling(pulumi.ComponentResource):
@@ -249,7 +252,7 @@ class Autoscaling(pulumi.ComponentResource):
                 "spec": {
                     "service_account_name": self.service_account.metadata.name,
                     "restart_policy": "OnFailure",
-                    "security_context": pod_security_context(NONROOT_UID),
+                    "security_context": pod_security_context(NONROOT_UID if args.run_as_user is None else args.run_as_user),
                     "containers": [container],
                     "volumes": [{"name": "tmp", "empty_dir": {}}],
                 },

@@ -2,7 +2,9 @@
 follows the live color, and a test Service that always selects the idle color.
 
 Only the production and test Services' selectors depend on the live color, so a switch updates those two
-routing resources (plus the canary route) and never a Deployment or a color Service.
+routing resources (plus CanaryRoute's weighted route and public test route) and never a Deployment or a color
+Service. The test Service is in-cluster; the public test route (`test-<app>.<hostname>`) is CanaryRoute's,
+because it belongs to the router the weights use.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class BlueGreenTargetsArgs:
     replicas: int | None = None
     """Fixed pod count per color; None when a HorizontalPodAutoscaler owns the count."""
     run_as_user: int | None = None
-    """UID to run the container as; None keeps the image's own (it must then be a numeric non-root USER)."""
+    """UID (and GID) to run the container as; None keeps the image's own USER, which must then be numeric and
+    non-zero: with a named USER the kubelet cannot verify `runAsNonRoot` and refuses to start the pod."""
 
 
 class BlueGreenTargets(pulumi.ComponentResource):

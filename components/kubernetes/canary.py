@@ -5,8 +5,14 @@
 - `ingressNginx`: a primary Ingress to the live color and a canary Ingress (ingress-nginx canary annotations:
   weight and header) to the idle color.
 
+With test hostnames, the same router also gets a public test route (an HTTPRoute, or an Ingress) sending all
+of those hosts' traffic to the idle color, so it can be smoke-tested from outside the cluster before a switch.
+It has its own object because hostnames belong to a whole HTTPRoute (and an Ingress host to one backend
+set), not to a rule.
+
 Every weight lives in exactly one object (the HTTPRoute, or the canary Ingress), so a canary step updates one
-resource. Backends are listed blue then green whatever is live, so a switch changes weights, not structure.
+resource; the test route carries no weight and changes only when the live color does. Backends are listed
+blue then green whatever is live, so a switch changes weights, not structure.
 """
 
 from __future__ import annotations
@@ -60,10 +66,14 @@ class CanaryRouteArgs:
     """Gateway the HTTPRoute attaches to; required for `gatewayApi`."""
     hostnames: tuple[str, ...] = ()
     """Hostnames the route serves; empty matches every host the Gateway/controller accepts."""
+    test_hostnames: tuple[str, ...] = ()
+    """Public hostnames of the test route, which always reaches the idle color; empty: no public test route
+    (without a hostname it would claim every host, like the production route)."""
     ingress_class_name: str = "nginx"
     """IngressClass of the `ingressNginx` router."""
     tls_secret_name: str | None = None
-    """TLS secret for the Ingress hosts (`ingressNginx`); Gateway API terminates TLS on the Gateway listener."""
+    """TLS secret for the Ingress hosts, test hosts included (`ingressNginx`); Gateway API terminates TLS on the
+    Gateway listener."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels for every child."""
 
@@ -77,39 +87,73 @@ class CanaryRoute(pulumi.ComponentResource):
     """Ingress to the live color (ingressNginx router), else None."""
     canary_ingress: k8s.networking.v1.Ingress | None
     """Ingress with the canary annotations to the idle color (ingressNginx router), else None."""
+    test_http_route: k8s.apiextensions.CustomResource | None
+    """HTTPRoute of the test hostnames to the idle color (gatewayApi router with test hostnames), else None."""
+    test_ingress: k8s.networking.v1.Ingress | None
+    """Ingress of the test hostnames to the idle color (ingressNginx router with test hostnames), else None."""
+    route_name: pulumi.Output[str]
+    """Name of the production route object (the HTTPRoute, or the primary Ingress)."""
+    test_route_name: pulumi.Output[str] | None
+    """Name of the public test route object (HTTPRoute or Ingress); None without test hostnames."""
 
     def __init__(self, name: str, args: CanaryRouteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("rollway:kubernetes:CanaryRoute", name, None, opts)
         missing = [color for color in COLORS if color not in args.backends]
         if missing:
             raise ValueError(f"CanaryRoute {name}: no backend Service for color(s) {', '.join(missing)}")
+        shared = sorted(set(args.hostnames) & set(args.test_hostnames))
+        if shared:
+            # One host cannot be both routes: the smoke tests would hit production, or production the idle color.
+            raise ValueError(f"CanaryRoute {name}: {', '.join(shared)} cannot be both a production and a test hostname")
         self._labels = with_labels(args.labels, app_selector(args.app))
-        self.http_route = None
-        self.primary_ingress = None
-        self.canary_ingress = None
+        self.http_route = self.test_http_route = None
+        self.primary_ingress = self.canary_ingress = self.test_ingress = None
+        test_route_name: pulumi.Output[str] | None = None
+        idle = args.canary.idle_color
         if args.router == "gatewayApi":
             if args.gateway is None:
                 raise ValueError(f"CanaryRoute {name}: the gatewayApi router needs a Gateway to attach to")
             self.http_route = self._http_route(name, args, args.gateway)
             # CustomResource declares no typed outputs; the name is ours, resolved once the route is registered.
             route_name: pulumi.Output[str] = self.http_route.urn.apply(lambda _: args.app)
+            if args.test_hostnames:
+                self.test_http_route = self._test_http_route(name, args, args.gateway)
+                test_route_name = self.test_http_route.urn.apply(lambda _: f"{args.app}-test")
         else:
-            self.primary_ingress = self._ingress(f"{name}-primary", args, args.app, args.canary.live_color, {})
+            sticky = self._sticky_annotations(args)
+            self.primary_ingress = self._ingress(
+                f"{name}-primary", args, args.app, args.canary.live_color, args.hostnames, sticky
+            )
             self.canary_ingress = self._ingress(
                 f"{name}-canary",
                 args,
                 f"{args.app}-canary",
-                args.canary.idle_color,
+                idle,
+                args.hostnames,
                 # The canary may point at an idle color with no pods yet (weight 0); nothing to wait for.
-                {**self._canary_annotations(args.canary), SKIP_AWAIT: "true"},
+                {**self._canary_annotations(args.canary), **sticky, SKIP_AWAIT: "true"},
             )
             route_name = self.primary_ingress.metadata.name
+            if args.test_hostnames:
+                # Not a canary Ingress: its hosts are its own, so it is the plain (only) route for them. One
+                # backend, so no stickiness; the idle color may have no pods, so nothing to wait for.
+                self.test_ingress = self._ingress(
+                    f"{name}-test", args, f"{args.app}-test", idle, args.test_hostnames, {SKIP_AWAIT: "true"}
+                )
+                test_route_name = self.test_ingress.metadata.name
         self.route_name = route_name
-        self.register_outputs({"routeName": route_name, "router": args.router})
+        self.test_route_name = test_route_name
+        self.register_outputs(
+            {
+                "routeName": route_name,
+                "testRouteName": test_route_name,
+                "testHostnames": list(args.test_hostnames),
+                "router": args.router,
+            }
+        )
 
-    def _http_route(self, name: str, args: CanaryRouteArgs, gateway: GatewayParent) -> k8s.apiextensions.CustomResource:
-        canary = args.canary
-        weights = canary.split(WEIGHT_TOTAL)
+    @staticmethod
+    def _parent_ref(gateway: GatewayParent) -> dict[str, Any]:
         parent: dict[str, Any] = {
             "group": "gateway.networking.k8s.io",
             "kind": "Gateway",
@@ -118,6 +162,11 @@ class CanaryRoute(pulumi.ComponentResource):
         }
         if gateway.section_name:
             parent["sectionName"] = gateway.section_name
+        return parent
+
+    def _http_route(self, name: str, args: CanaryRouteArgs, gateway: GatewayParent) -> k8s.apiextensions.CustomResource:
+        canary = args.canary
+        weights = canary.split(WEIGHT_TOTAL)
         everything = [{"path": {"type": "PathPrefix", "value": "/"}}]
         rules: list[dict[str, Any]] = []
         if canary.header_name and canary.header_value:
@@ -140,7 +189,7 @@ class CanaryRoute(pulumi.ComponentResource):
                 "backendRefs": [self._backend_ref(args, color, weights[color]) for color in COLORS],
             }
         )
-        spec: dict[str, Any] = {"parentRefs": [parent], "rules": rules}
+        spec: dict[str, Any] = {"parentRefs": [self._parent_ref(gateway)], "rules": rules}
         if args.hostnames:
             spec["hostnames"] = list(args.hostnames)
         # CustomResource inputs go to the engine untranslated, so keys here are the CRD's own camelCase.
@@ -149,6 +198,27 @@ class CanaryRoute(pulumi.ComponentResource):
             api_version=GATEWAY_API_VERSION,
             kind="HTTPRoute",
             metadata={"name": args.app, "namespace": args.namespace, "labels": self._labels},
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _test_http_route(self, name: str, args: CanaryRouteArgs, gateway: GatewayParent) -> k8s.apiextensions.CustomResource:
+        spec: dict[str, Any] = {
+            "parentRefs": [self._parent_ref(gateway)],
+            "hostnames": list(args.test_hostnames),
+            # A single backend without a weight receives every request.
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [self._backend_ref(args, args.canary.idle_color, None)],
+                }
+            ],
+        }
+        return k8s.apiextensions.CustomResource(
+            f"{name}-test-route",
+            api_version=GATEWAY_API_VERSION,
+            kind="HTTPRoute",
+            metadata={"name": f"{args.app}-test", "namespace": args.namespace, "labels": self._labels},
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -172,33 +242,38 @@ class CanaryRoute(pulumi.ComponentResource):
             annotations[f"{NGINX}/canary-by-header-value"] = canary.header_value
         return annotations
 
+    @staticmethod
+    def _sticky_annotations(args: CanaryRouteArgs) -> dict[str, str]:
+        if not args.canary.stickiness_seconds:
+            return {}
+        # Cookie affinity on both weighted Ingresses: ingress-nginx then keeps a client on the side (canary or
+        # not) it first landed on, for at most the configured time.
+        return {
+            f"{NGINX}/affinity": "cookie",
+            f"{NGINX}/session-cookie-name": f"rollway-{args.app}",
+            f"{NGINX}/session-cookie-max-age": str(args.canary.stickiness_seconds),
+        }
+
     def _ingress(
-        self, resource_name: str, args: CanaryRouteArgs, ingress_name: str, color: Color, annotations: Mapping[str, str]
+        self,
+        resource_name: str,
+        args: CanaryRouteArgs,
+        ingress_name: str,
+        color: Color,
+        hosts: tuple[str, ...],
+        annotations: Mapping[str, str],
     ) -> k8s.networking.v1.Ingress:
-        all_annotations = dict(annotations)
-        if args.canary.stickiness_seconds:
-            # Cookie affinity on both Ingresses: ingress-nginx then keeps a client on the side (canary or not)
-            # it first landed on, for at most the configured time.
-            all_annotations.update(
-                {
-                    f"{NGINX}/affinity": "cookie",
-                    f"{NGINX}/session-cookie-name": f"rollway-{args.app}",
-                    f"{NGINX}/session-cookie-max-age": str(args.canary.stickiness_seconds),
-                }
-            )
         backend: k8s.networking.v1.IngressBackendArgsDict = {
             "service": {"name": args.backends[color], "port": {"number": args.port}}
         }
         paths: list[k8s.networking.v1.HTTPIngressPathArgsDict] = [{"path": "/", "path_type": "Prefix", "backend": backend}]
         rules: list[k8s.networking.v1.IngressRuleArgsDict] = (
-            [{"host": host, "http": {"paths": paths}} for host in args.hostnames]
-            if args.hostnames
-            else [{"http": {"paths": paths}}]
+            [{"host": host, "http": {"paths": paths}} for host in hosts] if hosts else [{"http": {"paths": paths}}]
         )
         spec: k8s.networking.v1.IngressSpecArgsDict = {"ingress_class_name": args.ingress_class_name, "rules": rules}
-        if args.tls_secret_name and args.hostnames:
-            spec["tls"] = [{"hosts": list(args.hostnames), "secret_name": args.tls_secret_name}]
+        if args.tls_secret_name and hosts:
+            spec["tls"] = [{"hosts": list(hosts), "secret_name": args.tls_secret_name}]
         metadata: k8s.meta.v1.ObjectMetaArgsDict = {"name": ingress_name, "namespace": args.namespace, "labels": self._labels}
-        if all_annotations:
-            metadata["annotations"] = all_annotations
+        if annotations:
+            metadata["annotations"] = dict(annotations)
         return k8s.networking.v1.Ingress(resource_name, metadata=metadata, spec=spec, opts=pulumi.ResourceOptions(parent=self))

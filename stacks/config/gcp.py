@@ -2,31 +2,76 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from typing import Annotated, Literal
 
-from stacks.config.base import Cidr, CloudSettings
+from pydantic import Field
+
+from stacks.config.base import Cidr, CloudSettings, ConfigModel
 from stacks.config.problems import ConfigProblem
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_DOMAIN = re.compile(r"^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+# Header prefixes Google's load balancers reserve for themselves (custom header rules reject them).
+_RESERVED_HEADER_PREFIXES = ("x-google", "x-goog-", "x-gfe", "x-amz-")
+
+Runtime = Literal["cloudRun", "instanceGroup"]
+
+
+class SmokeTestRoute(ConfigModel):
+    """The URL map rule that always reaches the idle color, for smoke tests before a switch."""
+
+    header_name: str = "x-rollway-test"
+    """Request header that selects the test route."""
+    header_value: str = "idle"
+    """Value of `headerName` that selects the test route."""
 
 
 class GcpSettings(CloudSettings):
     project: str | None = None
     """Google Cloud project id; defaults to the provider's `gcp:project`."""
     region: str | None = None
-    """Region for the subnet, NAT and autoscalers, e.g. `europe-west1`; defaults to `gcp:region`."""
-    subnet_cidr: Cidr = "10.20.0.0/20"
-    """Workload subnet range."""
-    proxy_only_cidr: Cidr = "10.20.16.0/23"
-    """Proxy-only subnet range (regional Envoy-based load balancers)."""
+    """Region for the subnet, NAT, workloads and autoscalers, e.g. `europe-west1`; defaults to `gcp:region`."""
+    runtime: Runtime = "instanceGroup"
+    """What each color runs on: a regional managed instance group of Container-Optimized OS VMs per color
+    (`instanceGroup`, the whole autoscaling contract), or one Cloud Run service per color behind a serverless NEG
+    (`cloudRun`: cheaper and simpler, scaling limited to min/max and a CPU target). See docs/gcp.md."""
+    subnet_cidr: Cidr = "10.40.0.0/20"
+    """Workload subnet range (VMs, or Cloud Run's Direct VPC egress); at least a /26."""
+    proxy_only_cidr: Cidr | None = None
+    """Proxy-only subnet range. Only regional Envoy-based load balancers (internal/regional ALBs) sharing this
+    network need one; Rollway's global external ALB does not, so it is created only when set (a /23 is typical)."""
     domain: str | None = None
-    """Domain for a Google-managed certificate; when set, HTTPS is served and HTTP only redirects."""
+    """Domain for Google-managed certificates: each service is served at `<service>.<domain>` over HTTPS and
+    plain HTTP only redirects. Without it, services are served over HTTP on the load balancer's address."""
+    ssl_profile: Literal["COMPATIBLE", "MODERN", "RESTRICTED"] = "MODERN"
+    """SSL policy profile of the HTTPS proxies (the minimum TLS version is always 1.2)."""
+    test_route: SmokeTestRoute = Field(default_factory=SmokeTestRoute)
+    """Header route that always reaches the idle color."""
     log_retention_days: int = 30
     """Retention of the environment's logging bucket."""
+    flow_logs: bool | None = None
+    """VPC flow logs on the workload subnet; default: on in prod, off elsewhere (they are billed per GB)."""
+    machine_type: str | None = None
+    """`instanceGroup` runtime: VM machine type; default: the smallest E2 type that fits the service's cpu/memory."""
+    instance_warmup_seconds: Annotated[int, Field(ge=0, le=3600)] = 90
+    """`instanceGroup` runtime: seconds a new VM needs to boot and start its container; the autoscaler ignores its
+    metrics and autohealing leaves it alone that long."""
+    concurrency: Annotated[int, Field(ge=1, le=1000)] = 80
+    """`cloudRun` runtime: most concurrent requests one instance handles before Cloud Run adds another."""
 
     def network_ranges(self) -> dict[str, str]:
-        return {"subnetCidr": self.subnet_cidr, "proxyOnlyCidr": self.proxy_only_cidr}
+        ranges = {"subnetCidr": self.subnet_cidr}
+        if self.proxy_only_cidr:
+            ranges["proxyOnlyCidr"] = self.proxy_only_cidr
+        return ranges
+
+    def flow_logs_for(self, environment: str) -> bool:
+        return self.flow_logs if self.flow_logs is not None else environment == "prod"
 
     def problems(self, key_prefix: str, environment: str) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
@@ -45,5 +90,53 @@ class GcpSettings(CloudSettings):
         if not 1 <= self.log_retention_days <= 3650:
             problems.append(
                 ConfigProblem(f"{key_prefix}.logRetentionDays", "must be between 1 and 3650", self.log_retention_days)
+            )
+        problems += self._network_problems(key_prefix)
+        if self.domain is not None and not _DOMAIN.match(self.domain):
+            problems.append(
+                ConfigProblem(
+                    f"{key_prefix}.domain",
+                    "must be a lowercase DNS domain such as rollway.example.com (no scheme, port or trailing dot)",
+                    self.domain,
+                )
+            )
+        if self.machine_type is not None and not _MACHINE_TYPE.match(self.machine_type):
+            problems.append(
+                ConfigProblem(
+                    f"{key_prefix}.machineType", "must be a Compute Engine machine type such as e2-standard-2", self.machine_type
+                )
+            )
+        header = self.test_route.header_name
+        if not _HEADER_NAME.match(header) or header.lower().startswith(_RESERVED_HEADER_PREFIXES) or header.lower() == "host":
+            problems.append(
+                ConfigProblem(
+                    f"{key_prefix}.testRoute.headerName",
+                    "must be an HTTP header name (letters, digits, '-') not reserved by Google (Host, X-Google*, X-Goog-*, X-GFE*)",
+                    header,
+                )
+            )
+        if not self.test_route.header_value.strip():
+            problems.append(
+                ConfigProblem(f"{key_prefix}.testRoute.headerValue", "must not be empty", self.test_route.header_value)
+            )
+        return problems
+
+    def _network_problems(self, key_prefix: str) -> list[ConfigProblem]:
+        problems: list[ConfigProblem] = []
+        if ipaddress.ip_network(self.subnet_cidr).prefixlen > 26:
+            problems.append(
+                ConfigProblem(
+                    f"{key_prefix}.subnetCidr",
+                    "must be /26 or larger (Cloud Run Direct VPC egress and instance groups need room to scale)",
+                    self.subnet_cidr,
+                )
+            )
+        if self.proxy_only_cidr is not None and ipaddress.ip_network(self.proxy_only_cidr).prefixlen > 26:
+            problems.append(
+                ConfigProblem(
+                    f"{key_prefix}.proxyOnlyCidr",
+                    "must be /26 or larger (Google's minimum for a proxy-only subnet; /23 is recommended)",
+                    self.proxy_only_cidr,
+                )
             )
         return problems

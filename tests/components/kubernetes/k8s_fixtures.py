@@ -51,6 +51,7 @@ def blue_green(
     images: tuple[tuple[Color, str | None], ...] = (("blue", "ghcr.io/acme/web:1"), ("green", "ghcr.io/acme/web:2")),
     replicas: int | None = None,
     with_secret: bool = True,
+    run_as_user: int | None = None,
 ) -> SynthesizedStack:
     def program() -> None:
         secrets: Mapping[str, pulumi.Output[str]] = {"DB_PASSWORD": pulumi.Output.secret(PASSWORD)} if with_secret else {}
@@ -73,6 +74,7 @@ def blue_green(
                 namespace=NAMESPACE,
                 app="web",
                 replicas=replicas,
+                run_as_user=run_as_user,
             ),
         )
 
@@ -87,6 +89,7 @@ def canary(
     header: bool = True,
     hostnames: tuple[str, ...] = ("web.dev.example.com",),
     stickiness_seconds: int | None = None,
+    test_hostnames: tuple[str, ...] = ("test-web.dev.example.com",),
 ) -> SynthesizedStack:
     def program() -> None:
         CanaryRoute(
@@ -106,6 +109,7 @@ def canary(
                 router=router,
                 gateway=GatewayParent(name="public", namespace="gateway-system"),
                 hostnames=hostnames,
+                test_hostnames=test_hostnames,
                 tls_secret_name="web-tls",
                 labels=LABELS,
             ),
@@ -125,6 +129,7 @@ def autoscaling(
     schedules: tuple[ScheduledCapacity, ...] = (BUSINESS_HOURS,),
     requests_per_target: int | None = 500,
     colors: tuple[Color, ...] = ("blue", "green"),
+    run_as_user: int | None = None,
 ) -> SynthesizedStack:
     def program() -> None:
         Autoscaling(
@@ -143,6 +148,7 @@ def autoscaling(
                 app="web",
                 deployments={color: f"web-{color}" for color in colors},
                 labels=LABELS,
+                run_as_user=run_as_user,
             ),
         )
 

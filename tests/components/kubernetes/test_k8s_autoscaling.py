@@ -164,6 +164,16 @@ def test_schedule_pods_are_hardened() -> None:
     assert spec["containers"][0]["resources"]["limits"] == {"cpu": "50m", "memory": "64Mi"}
 
 
+def test_schedule_pods_run_as_the_nonroot_uid_by_default() -> None:
+    context = pod_spec(autoscaling(), CRONJOB, "web-blue-business-hours")["securityContext"]
+    assert (context["runAsUser"], context["runAsGroup"]) == (65532, 65532)
+
+
+def test_schedule_pods_run_as_the_configured_uid() -> None:
+    context = pod_spec(autoscaling(run_as_user=10001), CRONJOB, "web-blue-business-hours")["securityContext"]
+    assert (context["runAsUser"], context["runAsGroup"], context["runAsNonRoot"]) == (10001, 10001, True)
+
+
 def test_only_schedule_pods_may_reach_the_api_server() -> None:
     autoscaling().has_resource_properties(
         NETWORK_POLICY,

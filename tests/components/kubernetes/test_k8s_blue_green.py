@@ -53,6 +53,16 @@ def test_pods_are_hardened(color: str) -> None:
         }
 
 
+def test_a_configured_uid_runs_the_pods_as_that_user_and_group() -> None:
+    context = pod_spec(blue_green(run_as_user=10001), DEPLOYMENT, "web-green")["securityContext"]
+    assert context == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
 def test_read_only_root_still_has_a_writable_tmp() -> None:
     spec = pod_spec(blue_green(), DEPLOYMENT, "web-blue")
     assert spec["volumes"] == [{"name": "tmp", "emptyDir": {}}]
