@@ -1,0 +1,248 @@
+"""GCP builder: one Environment (VPC, NAT, firewall, runtime identity, log bucket), then per service its
+blue/green slots, the weighted URL map with its load balancer, and (on instance groups) autoscalers.
+Config in (already validated), components out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.gcp import (
+    Autoscaling,
+    BlueGreenTargets,
+    CanaryRoute,
+    Environment,
+    GcpAutoscalingArgs,
+    GcpBlueGreenArgs,
+    GcpCanaryArgs,
+    GcpEnvironmentArgs,
+)
+from components.gcp.schedule import cron_starts
+from components.gcp.sizing import cloud_run_resources, label_name, machine_type_for
+from stacks.config import ConfigError, ConfigProblem, Service, StackConfig
+from stacks.config.gcp import GcpSettings
+from stacks.config.loader import stack_file_name
+from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+
+KEY = "rollway:gcp"
+_REFERENCE_DAY = datetime(2026, 1, 5)
+
+
+def settings_of(config: StackConfig) -> GcpSettings:
+    settings = config.settings("gcp")
+    if not isinstance(settings, GcpSettings):  # the model guarantees it; this tells the type checker
+        raise TypeError(f"{KEY} settings have the wrong type {type(settings).__name__}")
+    return settings
+
+
+def config_problems(config: StackConfig) -> list[ConfigProblem]:
+    """What the GCP side cannot build from an otherwise valid config (runtime limits, schedules).
+
+    Meant to run with the rest of the config validation, before any resource is registered.
+    """
+    settings = settings_of(config)
+    problems: list[ConfigProblem] = []
+    for name, service in config.services.items():
+        prefix = f"rollway:services.{name}"
+        problems += _size_problems(settings, prefix, service)
+        problems += _environment_problems(settings, prefix, service)
+        problems += _schedule_problems(settings, prefix, service)
+    return problems
+
+
+def _size_problems(settings: GcpSettings, prefix: str, service: Service) -> list[ConfigProblem]:
+    if settings.runtime == "cloudRun" and cloud_run_resources(service.cpu, service.memory) is None:
+        return [
+            ConfigProblem(
+                f"{prefix}.cpu",
+                f"with memory {service.memory} MiB has no Cloud Run shape (at most 8 vCPU and 32768 MiB, 4 GiB per vCPU "
+                f"below 4 vCPU); lower it or set {KEY}.runtime to instanceGroup",
+                service.cpu,
+            )
+        ]
+    fits_e2 = machine_type_for(service.cpu, service.memory) is not None
+    if settings.runtime == "instanceGroup" and settings.machine_type is None and not fits_e2:
+        return [
+            ConfigProblem(
+                f"{prefix}.cpu", f"with memory {service.memory} MiB fits no E2 machine type; set {KEY}.machineType", service.cpu
+            )
+        ]
+    return []
+
+
+def _environment_problems(settings: GcpSettings, prefix: str, service: Service) -> list[ConfigProblem]:
+    if settings.runtime != "instanceGroup":
+        return []
+    # VMs hand plain variables to `docker run --env-file`, which reads one variable per line.
+    return [
+        ConfigProblem(
+            f"{prefix}.environment.{var}",
+            f"must be a single line on {KEY}.runtime = instanceGroup (variables reach the container through an env file)",
+            value,
+        )
+        for var, value in service.environment.items()
+        if "\n" in value or "\r" in value
+    ]
+
+
+def _schedule_problems(settings: GcpSettings, prefix: str, service: Service) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    windows = service.autoscaling.schedules
+    if windows and settings.runtime == "cloudRun":
+        problems.append(
+            ConfigProblem(
+                f"{prefix}.autoscaling.schedules",
+                f"scheduled windows need {KEY}.runtime = instanceGroup (Cloud Run has no scheduled capacity); "
+                "remove them or switch the runtime",
+                [window.name for window in windows],
+            )
+        )
+        return problems
+    for index, window in enumerate(windows):
+        key = f"{prefix}.autoscaling.schedules[{index}]"
+        try:
+            ZoneInfo(window.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(ConfigProblem(f"{key}.timezone", "must be an IANA time zone such as Europe/Berlin", window.timezone))
+        try:
+            cron_starts(window.schedule, "UTC", _REFERENCE_DAY, 1)
+        except ValueError:
+            problems.append(
+                ConfigProblem(
+                    f"{key}.schedule",
+                    "must be a 5-field cron expression (numbers, names, *, ranges, lists and steps)",
+                    window.schedule,
+                )
+            )
+        if window.min > service.autoscaling.max:
+            problems.append(
+                ConfigProblem(
+                    f"{key}.min",
+                    f"must not exceed autoscaling.max ({service.autoscaling.max}) on GCP: scaling schedules raise "
+                    "the floor but never the autoscaler's max",
+                    window.min,
+                )
+            )
+    names = [label_name(window.name) for window in windows]
+    if len(set(names)) != len(names):
+        problems.append(
+            ConfigProblem(f"{prefix}.autoscaling.schedules", "window names must be unique", [w.name for w in windows])
+        )
+    return problems
+
+
+def build(config: StackConfig) -> dict[str, Any]:
+    """Register the GCP side of the stack; returns its outputs (network, per service URL and backends)."""
+    problems = config_problems(config)
+    if problems:
+        raise pulumi.RunError(f"invalid stack config:\n{ConfigError(stack_file_name(), problems).render()}")
+    settings = settings_of(config)
+    try:
+        return _build(config, settings)
+    except ValueError as error:
+        raise pulumi.RunError(f"{KEY}: {error}") from None
+
+
+def _build(config: StackConfig, settings: GcpSettings) -> dict[str, Any]:
+    if settings.project is None or settings.region is None:  # the loader requires both when gcp is targeted
+        raise ValueError("project and region are required (rollway:gcp.project/region or gcp:project/gcp:region)")
+    project, region = settings.project, settings.region
+    # An explicit provider pins project and region from the stack's config, whatever gcloud's defaults are;
+    # its default labels catch anything labelable a component does not label itself.
+    provider = gcp.Provider("gcp", project=project, region=region, default_labels=dict(config.labels))
+    opts = pulumi.ResourceOptions(providers=[provider])
+    prefix = label_name(f"rollway-{pulumi.get_stack()}", limit=26)
+
+    environment = Environment(
+        f"rollway-{config.environment}",
+        GcpEnvironmentArgs(
+            environment=config.environment,
+            tags=config.labels,
+            log_retention_days=settings.log_retention_days,
+            project=project,
+            region=region,
+            subnet_cidr=settings.subnet_cidr,
+            proxy_only_cidr=settings.proxy_only_cidr,
+            workload_ports=tuple(sorted({service.port for service in config.services.values()})),
+            flow_logs=settings.flow_logs_for(config.environment),
+            resource_prefix=prefix,
+        ),
+        opts=opts,
+    )
+    services = {
+        name: _service(config, settings, environment, prefix, name, service, opts) for name, service in config.services.items()
+    }
+    return {
+        "project": project,
+        "region": region,
+        "runtime": settings.runtime,
+        "networkId": environment.network.id,
+        "logBucket": environment.log_bucket.id,
+        "services": services,
+    }
+
+
+def _service(
+    config: StackConfig,
+    settings: GcpSettings,
+    environment: Environment,
+    prefix: str,
+    name: str,
+    service: Service,
+    opts: pulumi.ResourceOptions,
+) -> dict[str, Any]:
+    app = resource_name(name)
+    labels = {**config.labels, "rollway-service": app}
+    placement = environment.placement()
+    targets = BlueGreenTargets(
+        app,
+        GcpBlueGreenArgs(
+            slots=blue_green_args(config, service, tags=config.labels),
+            placement=placement,
+            scaling=autoscaling_args(service),
+            resource_prefix=prefix,
+            runtime=settings.runtime,
+            concurrency=settings.concurrency,
+            machine_type=settings.machine_type,
+            warmup_seconds=settings.instance_warmup_seconds,
+            deletion_protection=config.environment == "prod",
+        ),
+        opts=opts,
+    )
+    route = CanaryRoute(
+        app,
+        GcpCanaryArgs(
+            canary=canary_args(service),
+            backend_services={color: backend.id for color, backend in targets.backend_services.items()},
+            project=placement.project,
+            test_header_name=settings.test_route.header_name,
+            test_header_value=settings.test_route.header_value,
+            hostname=f"{app}.{settings.domain}" if settings.domain else None,
+            ssl_profile=settings.ssl_profile,
+            labels=labels,
+        ),
+        opts=opts,
+    )
+    if targets.instance_group_managers:
+        Autoscaling(
+            app,
+            GcpAutoscalingArgs(
+                scaling=autoscaling_args(service),
+                project=placement.project,
+                region=placement.region,
+                instance_group_managers={color: group.id for color, group in targets.instance_group_managers.items()},
+                warmup_seconds=settings.instance_warmup_seconds,
+            ),
+            opts=opts,
+        )
+    return {
+        "productionUrl": route.url,
+        "ipAddress": route.address.address,
+        "testRoute": f"{settings.test_route.header_name}: {settings.test_route.header_value}",
+        "urlMapId": route.url_map.id,
+        "backendServiceIds": {color: backend.id for color, backend in targets.backend_services.items()},
+    }

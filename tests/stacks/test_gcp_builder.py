@@ -1,0 +1,296 @@
+"""The GCP stack builder end to end under mocks: the shipped stack files, both runtimes, labels, secrets,
+blast radius (a canary step changes only the URL map; a live flip only routing), and GCP config errors."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from functools import cache
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+import pytest
+
+import stacks.gcp
+from components.testing import CloudContext, RecordedResource, SynthesizedStack, set_path, stack_config, synth
+from stacks.config import ConfigError, load_stack_config
+
+URL_MAP = "gcp:compute/uRLMap:URLMap"
+PASSWORD = "s3cr3t-db-password-for-gcp-tests"
+ROUTING_TYPES = {URL_MAP}
+
+
+def _account_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -> dict[str, Any]:
+    # The kit answers `email` for a kind named ServiceAccount; pulumi-gcp's kind is `Account`.
+    return {"email": f"{args.inputs['accountId']}@{args.inputs.get('project') or context.gcp_project}.iam.gserviceaccount.com"}
+
+
+def program() -> None:
+    pulumi.export("gcp", stacks.gcp.build(load_stack_config()))
+
+
+def build(config: dict[str, Any], stack: str, **kwargs: Any) -> SynthesizedStack:
+    outputs = {"gcp:serviceaccount/account:Account": _account_outputs}
+    return synth(program, config=config, stack=stack, resource_outputs=outputs, **kwargs)
+
+
+@cache
+def shipped(stack: str) -> SynthesizedStack:
+    return build(stack_config(stack), stack)
+
+
+def with_gcp(stack: str, key: str, value: Any) -> dict[str, Any]:
+    return set_path(stack_config(stack), key, value)
+
+
+@cache
+def dev_on_cloud_run() -> SynthesizedStack:
+    return build(with_gcp("dev", "rollway:gcp.runtime", "cloudRun"), "dev")
+
+
+def changed_resources(before: SynthesizedStack, after: SynthesizedStack) -> dict[str, str]:
+    """name -> type of every changed resource, failing on any added or removed one."""
+    changes = after.changes_from(before)
+    assert [c for c in changes if c.kind != "changed"] == []
+    return {change.name: change.type for change in changes}
+
+
+def labelable(resource: RecordedResource) -> bool:
+    if not resource.custom or not resource.type.startswith("gcp:"):
+        return False
+    module_path, _, class_name = resource.type.split(":", 1)[1].partition(":")
+    cls = getattr(getattr(gcp, module_path.split("/")[0]), class_name)
+    return "labels" in inspect.signature(cls._internal_init).parameters
+
+
+# ------------------------------------------------------------------ shipped stacks
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_shipped_stack_builds_every_family_per_service(stack: str) -> None:
+    built = shipped(stack)
+    services = stack_config(stack)["rollway:services"]
+    built.resource_count_is("rollway:gcp:Environment", 1)
+    for family in ("BlueGreenTargets", "CanaryRoute", "Autoscaling"):
+        built.resource_count_is(f"rollway:gcp:{family}", len(services))
+    assert built.unanswered_invokes == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_cloud_resource_belongs_to_a_rollway_component(stack: str) -> None:
+    built = shipped(stack)
+    components = {r.urn: r.type for r in built.resources if not r.custom}
+    assert all(t.startswith("rollway:gcp:") for t in components.values())
+    assert [r.name for r in built.resources if r.custom and not r.is_provider and r.parent not in components] == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_labelable_resource_carries_cost_center_owner_and_environment(stack: str) -> None:
+    built = shipped(stack)
+    labelled = [r for r in built.resources if labelable(r)]
+    missing = [
+        r.name
+        for r in labelled
+        if not {"cost-center", "owner", "environment"} <= set(r.inputs.get("labels") or {})
+        or r.inputs["labels"]["environment"] != stack
+    ]
+    assert len(labelled) >= 8
+    assert missing == []
+
+
+def test_every_resource_uses_the_stacks_explicit_provider() -> None:
+    custom = [r for r in shipped("dev").resources if r.custom]
+    assert custom and all("$pulumi:providers:gcp::gcp::" in r.options.get("provider", "") for r in custom)
+
+
+def test_the_mid_rollout_service_sends_a_hundred_of_a_thousand_to_green() -> None:
+    built = shipped("dev")
+    backends = {r.id: r.name for r in built.of_type("gcp:compute/backendService:BackendService")}
+    entries = built.get(URL_MAP, "web-routes").inputs["defaultRouteAction"]["weightedBackendServices"]
+    assert {backends[e["backendService"]]: e["weight"] for e in entries} == {"web-blue": 900, "web-green": 100}
+
+
+def test_prod_serves_https_per_service_hostname() -> None:
+    built = shipped("prod")
+    domains = sorted(
+        r.inputs["managed"]["domains"][0] for r in built.of_type("gcp:compute/managedSslCertificate:ManagedSslCertificate")
+    )
+    assert domains == ["api.rollway.example.com", "web.rollway.example.com", "worker.rollway.example.com"]
+    assert built.outputs["gcp"]["services"]["web"]["productionUrl"] == "https://web.rollway.example.com"
+
+
+def test_prod_scheduled_window_becomes_a_scaling_schedule() -> None:
+    policy = shipped("prod").get("gcp:compute/regionAutoscaler:RegionAutoscaler", "web-blue").inputs["autoscalingPolicy"]
+    assert (policy["minReplicas"], policy["maxReplicas"]) == (3, 20)
+    assert policy["scalingSchedules"][0]["timeZone"] == "Europe/Berlin"
+    assert policy["scalingSchedules"][0]["minRequiredReplicas"] == 6
+
+
+def test_a_color_without_image_gets_no_autoscaler() -> None:
+    names = sorted(r.name for r in shipped("prod").of_type("gcp:compute/regionAutoscaler:RegionAutoscaler"))
+    assert "worker-green" in names and "worker-blue" not in names
+
+
+def test_outputs_name_project_region_and_each_services_route() -> None:
+    built = shipped("staging")
+    outputs = built.outputs["gcp"]
+    assert (outputs["project"], outputs["region"], outputs["runtime"]) == (
+        "rollway-staging-4821",
+        "europe-west1",
+        "instanceGroup",
+    )
+    assert outputs["services"]["api"]["urlMapId"] == built.get(URL_MAP, "api-routes").id
+    assert outputs["services"]["api"]["testRoute"] == "x-rollway-test: idle"
+
+
+# ------------------------------------------------------------------ Cloud Run runtime
+
+
+def test_cloud_run_runtime_builds_services_and_serverless_negs_instead_of_groups() -> None:
+    built = dev_on_cloud_run()
+    built.resource_count_is("gcp:cloudrunv2/service:Service", 3)  # web blue+green, api blue
+    built.resource_count_is("gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup", 3)
+    built.resource_count_is("gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager", 0)
+    built.resource_count_is("rollway:gcp:Autoscaling", 0)
+
+
+def test_cloud_run_cannot_take_scheduled_windows() -> None:
+    config = load_stack_config(
+        {
+            k: v if isinstance(v, str) else json.dumps(v)
+            for k, v in with_gcp("staging", "rollway:gcp.runtime", "cloudRun").items()
+        },
+        secret_keys=(),
+        source="Pulumi.staging.yaml",
+    )
+    messages = [p.render("Pulumi.staging.yaml") for p in stacks.gcp.config_problems(config)]
+    assert messages == [
+        'Pulumi.staging.yaml: rollway:services.web.autoscaling.schedules = ["business-hours", "night"]: scheduled windows '
+        "need rollway:gcp.runtime = instanceGroup (Cloud Run has no scheduled capacity); remove them or switch the runtime"
+    ]
+
+
+def test_builder_problems_stop_the_program_with_the_config_message() -> None:
+    config = with_gcp("dev", "rollway:services.api.cpu", 12)
+    config = set_path(config, "rollway:gcp.runtime", "cloudRun")
+    with pytest.raises(pulumi.RunError, match=r"Pulumi\.dev\.yaml: rollway:services\.api\.cpu = 12\.0: .*no Cloud Run shape"):
+        build(config, "dev")
+
+
+# ------------------------------------------------------------------ blast radius
+
+
+@pytest.mark.parametrize("weight", [0, 50, 100])
+def test_a_canary_step_changes_only_the_url_map(weight: int) -> None:
+    after = build(with_gcp("dev", "rollway:services.web.canaryWeight", weight), "dev")
+    assert changed_resources(shipped("dev"), after) == {"web-routes": URL_MAP}
+
+
+def test_a_canary_step_on_cloud_run_changes_only_the_url_map() -> None:
+    config = set_path(with_gcp("dev", "rollway:gcp.runtime", "cloudRun"), "rollway:services.web.canaryWeight", 30)
+    assert changed_resources(dev_on_cloud_run(), build(config, "dev")) == {"web-routes": URL_MAP}
+
+
+def test_a_live_flip_changes_only_routing_resources() -> None:
+    config = set_path(with_gcp("prod", "rollway:services.web.liveColor", "green"), "rollway:services.web.canaryWeight", 0)
+    changed = changed_resources(shipped("prod"), build(config, "prod"))
+    assert changed == {"web-routes": URL_MAP}
+
+
+# ------------------------------------------------------------------ secrets
+
+
+def test_secrets_reach_secret_manager_only_as_secrets() -> None:
+    config = set_path(stack_config("dev"), "rollway:services.web.secrets", {"DB_PASSWORD": "db-password"})
+    built = build(config, "dev", secrets={"rollway:secrets": {"db-password": PASSWORD}})
+    built.resource_count_is("gcp:secretmanager/secretVersion:SecretVersion", 1)
+    assert built.plaintext_paths(PASSWORD) == []
+
+
+# ------------------------------------------------------------------ GCP config errors
+
+
+def problems(config: dict[str, Any]) -> list[str]:
+    bag = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    with pytest.raises(ConfigError) as failure:
+        load_stack_config(bag, secret_keys=(), source="Pulumi.dev.yaml")
+    return failure.value.render().splitlines()
+
+
+def targeting_gcp(**gcp_block: Any) -> dict[str, Any]:
+    config = stack_config("dev")
+    config["rollway:clouds"] = ["gcp"]
+    config["rollway:gcp"] = {**config["rollway:gcp"], **gcp_block}
+    return config
+
+
+def test_bad_region_format_is_named() -> None:
+    config = targeting_gcp()
+    config["gcp:region"] = "Europe West 1"
+    assert problems(config) == [
+        'Pulumi.dev.yaml: rollway:gcp.region = "Europe West 1": must be a Google Cloud region such as europe-west1'
+    ]
+
+
+def test_missing_project_is_named() -> None:
+    config = targeting_gcp()
+    del config["gcp:project"]
+    assert problems(config) == ["Pulumi.dev.yaml: rollway:gcp.project: is required when gcp is targeted (or set gcp:project)"]
+
+
+def test_subnet_overlapping_another_clouds_network_is_named() -> None:
+    config = targeting_gcp(subnetCidr="10.10.16.0/20")
+    config["rollway:clouds"] = ["aws", "gcp"]
+    assert problems(config) == [
+        'Pulumi.dev.yaml: rollway:gcp.subnetCidr = "10.10.16.0/20": overlaps rollway:aws.vpcCidr (10.10.0.0/16); '
+        "give each network its own address range"
+    ]
+
+
+def test_proxy_only_subnet_overlapping_the_workload_subnet_is_named() -> None:
+    assert problems(targeting_gcp(proxyOnlyCidr="10.40.8.0/23")) == [
+        'Pulumi.dev.yaml: rollway:gcp.proxyOnlyCidr = "10.40.8.0/23": overlaps rollway:gcp.subnetCidr (10.40.0.0/20); '
+        "give each network its own address range"
+    ]
+
+
+def test_too_small_subnet_is_named() -> None:
+    assert problems(targeting_gcp(subnetCidr="10.40.0.0/28")) == [
+        'Pulumi.dev.yaml: rollway:gcp.subnetCidr = "10.40.0.0/28": must be /26 or larger (Cloud Run Direct VPC egress '
+        "and instance groups need room to scale)"
+    ]
+
+
+def test_unknown_runtime_is_named() -> None:
+    assert problems(targeting_gcp(runtime="gke")) == [
+        'Pulumi.dev.yaml: rollway:gcp.runtime = "gke": must be one of: cloudRun or instanceGroup'
+    ]
+
+
+def test_typo_in_a_gcp_key_gets_a_suggestion() -> None:
+    assert problems(targeting_gcp(subnetCidrs="10.40.0.0/20")) == [
+        "Pulumi.dev.yaml: rollway:gcp.subnetCidrs: is not a known key; did you mean `subnetCidr`?"
+    ]
+
+
+def test_bad_domain_and_reserved_test_header_are_named() -> None:
+    found = problems(targeting_gcp(domain="https://rollway.example.com", testRoute={"headerName": "X-Goog-Test"}))
+    assert found == [
+        'Pulumi.dev.yaml: rollway:gcp.domain = "https://rollway.example.com": must be a lowercase DNS domain such as '
+        "rollway.example.com (no scheme, port or trailing dot)",
+        'Pulumi.dev.yaml: rollway:gcp.testRoute.headerName = "X-Goog-Test": must be an HTTP header name (letters, digits, '
+        "'-') not reserved by Google (Host, X-Google*, X-Goog-*, X-GFE*)",
+    ]
+
+
+def test_bad_schedule_timezone_is_named_by_the_builder() -> None:
+    config = with_gcp("prod", "rollway:services.web.autoscaling.schedules[0].timezone", "Mars/Olympus")
+    with pytest.raises(pulumi.RunError, match=r"schedules\[0\]\.timezone = \"Mars/Olympus\": must be an IANA time zone"):
+        build(config, "prod")
+
+
+def test_multi_line_environment_values_are_refused_on_instance_groups() -> None:
+    config = with_gcp("dev", "rollway:services.web.environment", {"BANNER": "line one\nline two"})
+    with pytest.raises(pulumi.RunError, match=r"rollway:services\.web\.environment\.BANNER = .*must be a single line"):
+        build(config, "dev")
