@@ -1,35 +1,50 @@
 """Stacks: validated config in, components out. `build_stack()` is the Pulumi program's entry point.
 
-Each targeted cloud is built by the module `stacks.<cloud>` (its `build(config)` returns that cloud's
-stack outputs), so adding a cloud means adding a module, not editing the others.
+Each targeted cloud is built by the module `stacks.<cloud>`: its `build(config)` returns that cloud's stack
+outputs, and an optional `config_problems(config)` reports what that cloud cannot build from an otherwise
+valid config. Adding a cloud means adding a module, not editing the others.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol, cast
+from types import ModuleType
+from typing import Any
 
 import pulumi
 
-from stacks.config import ConfigError, StackConfig, load_stack_config
+from stacks.config import ConfigError, ConfigProblem, StackConfig, load_stack_config
+from stacks.config.loader import stack_file_name
 
 
-class CloudBuilder(Protocol):
-    def build(self, config: StackConfig) -> dict[str, Any]: ...
+def builder_for(cloud: str) -> ModuleType:
+    return importlib.import_module(f"stacks.{cloud}")
 
 
-def builder_for(cloud: str) -> CloudBuilder:
-    return cast(CloudBuilder, importlib.import_module(f"stacks.{cloud}"))
+def validate_stack() -> StackConfig:
+    """The stack's config, checked by the model and by every targeted cloud's builder; raises ConfigError."""
+    config = load_stack_config()
+    problems: list[ConfigProblem] = []
+    for cloud in config.clouds:
+        check = getattr(builder_for(cloud), "config_problems", None)
+        if check is not None:
+            problems += check(config)
+    if problems:
+        raise ConfigError(stack_file_name(), problems)
+    return config
 
 
 def build_stack() -> StackConfig:
-    """Validate the stack config (registering nothing if it is invalid), then build every targeted cloud."""
+    """Validate the whole config first (registering nothing if any cloud finds a problem), then build
+    every targeted cloud."""
     try:
-        config = load_stack_config()
+        config = validate_stack()
     except ConfigError as error:
         # RunError is reported by the language host as a message, without a Python traceback.
         raise pulumi.RunError(f"invalid stack config:\n{error.render()}") from None
     pulumi.export("environment", config.environment)
+    outputs: dict[str, Any] = {}
     for cloud in config.clouds:
-        pulumi.export(cloud, builder_for(cloud).build(config))
+        outputs[cloud] = builder_for(cloud).build(config)
+        pulumi.export(cloud, outputs[cloud])
     return config

@@ -68,7 +68,7 @@ def _kebab(text: str) -> str:
 
 def _lower_camel_plural(kind: str) -> str:
     base = kind[:1].lower() + kind[1:]
-    if base.endswith("y") and not base.endswith("ey"):
+    if base.endswith("y") and base[-2:-1] not in ("a", "e", "i", "o", "u"):
         return base[:-1] + "ies"
     return base if base.endswith("s") else base + "s"
 
@@ -212,7 +212,7 @@ def _gcp_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -
     }
     if kind in ("GlobalAddress", "Address"):
         outputs["address"] = f"203.0.113.{int(salt[:2], 16) % 250 + 1}"
-    if kind == "ServiceAccount":
+    if kind == "ServiceAccount" or (module == "serviceaccount" and kind == "Account"):
         account = str(inputs.get("accountId") or physical)
         outputs.update(email=f"{account}@{project}.iam.gserviceaccount.com", uniqueId=str(int(salt, 16)))
     if module == "cloudrunv2" and kind == "Service":

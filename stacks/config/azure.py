@@ -26,7 +26,7 @@ _SCALE_SET_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/virtualMachineScaleSets/[^/]+$",
     re.IGNORECASE,
 )
-_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
 APP_NAME_MAX = 32
 REVISION_NAME_MAX = 63
 # Consumption workload profile: CPU in quarter vCPUs up to 4, memory exactly twice the vCPUs in GiB.

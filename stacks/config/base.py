@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -48,6 +49,10 @@ class CloudSettings(ConfigModel):
 
     def problems(self, key_prefix: str, environment: str) -> list[ConfigProblem]:
         """Cross-field checks specific to this cloud; `key_prefix` is e.g. `rollway:aws`."""
+        return []
+
+    def service_problems(self, key_prefix: str, services: Mapping[str, Any]) -> list[ConfigProblem]:
+        """Checks relating this cloud's settings to the services (name {-> Service}); none by default."""
         return []
 
 

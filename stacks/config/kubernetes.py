@@ -53,7 +53,7 @@ class KubernetesSettings(CloudSettings):
     """TLS certificate secret for HTTPS on the Ingresses (ingressNginx); it must cover `*.<hostname>`, which
     takes in the test hostnames too. With gatewayApi, TLS is the Gateway listener's."""
     run_as_user: int | None = None
-    """UID the service containers (and the scaling schedule jobs) run as, 1..2147483647. Set it for images
+    """UID (and GID) the service containers and the scaling schedule jobs run as, 1..2147483647. Set it for images
     whose USER is a name (`USER app`): the kubelet cannot prove a name is not root, so `runAsNonRoot` refuses
     to start them. Unset: the image's own USER, which must then be numeric and non-zero."""
     pod_cidr: Cidr | None = None
@@ -130,12 +130,13 @@ class KubernetesSettings(CloudSettings):
         # Service names are DNS labels that differ by more than case (the model checks both), so the
         # lowercase name is the Kubernetes name the builder uses.
         apps = {name: name.lower() for name in services}
-        longest = max((self.test_hostnames(app)[0] for app in apps.values()), key=len, default="")
-        if len(longest) > HOST_NAME_MAX:
+        longest = max(apps.values(), key=len, default="")
+        if longest and len(self.test_hostnames(longest)[0]) > HOST_NAME_MAX:
             problems.append(
                 ConfigProblem(
                     f"{key_prefix}.hostname",
-                    f"is too long: the test hostname {longest} would exceed {HOST_NAME_MAX} characters",
+                    f"is too long: service `{longest}`'s test hostname {TEST_HOST_PREFIX}{longest}.<hostname> would exceed "
+                    f"{HOST_NAME_MAX} characters; use a shorter hostname",
                     self.hostname,
                 )
             )

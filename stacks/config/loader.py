@@ -214,6 +214,7 @@ def _cloud_problems(config: StackConfig) -> list[ConfigProblem]:
                     ConfigProblem(f"{prefix}.{field}", f"is required when {cloud} is targeted (or set {provider_key})")
                 )
         problems += settings.problems(prefix, config.environment)
+        problems += settings.service_problems(prefix, config.services)
         for key, cidr in settings.network_ranges().items():
             ranges[f"{prefix}.{key}"] = cidr
     problems += overlapping_ranges(ranges)

@@ -174,6 +174,8 @@ def test_cloud_run_cannot_take_scheduled_windows() -> None:
 def test_builder_problems_stop_the_program_with_the_config_message() -> None:
     config = with_gcp("dev", "rollway:services.api.cpu", 12)
     config = set_path(config, "rollway:gcp.runtime", "cloudRun")
+    # Only GCP targeted: other clouds have size limits of their own that would be reported too.
+    config = set_path(config, "rollway:clouds", ["gcp"])
     with pytest.raises(pulumi.RunError, match=r"Pulumi\.dev\.yaml: rollway:services\.api\.cpu = 12\.0: .*no Cloud Run shape"):
         build(config, "dev")
 

@@ -1,0 +1,6 @@
+"""Azure (azure-native) implementations of Rollway's component families: one Container App per color behind
+Azure Front Door Standard, Container Apps scale rules or VM scale set autoscale settings.
+
+Modules: environment, blue_green, canary, autoscaling (components) and schedules (pure helpers the config
+model shares). Import from the modules; this package stays light so config validation needs no SDK.
+"""

@@ -1,0 +1,262 @@
+"""Azure autoscaling, two targets:
+
+- Container Apps: scale rules live inside each app's template (`container_app_scale`): min/max replicas,
+  an HTTP concurrency rule, a CPU rule (KEDA `cpu` scaler) and KEDA `cron` rules for scheduled windows.
+- VM scale sets: `Autoscaling` registers one `monitor.AutoscaleSetting` per scale set. Azure autoscale has no
+  target tracking, so the CPU target becomes a generated scale-out/scale-in rule pair around it
+  (`cpu_thresholds`), with scheduled windows as recurring profiles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import app, monitor
+
+from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.azure.schedules import weekly_recurrence, windows_time_zone
+from components.blue_green import Color
+
+TYPE = "rollway:azure:Autoscaling"
+KEDA_POLLING_SECONDS = 30
+MIN_BAND = 10
+MAX_SCALE_OUT_THRESHOLD = 95
+VMSS_METRIC_NAMESPACE = "microsoft.compute/virtualmachinescalesets"
+
+
+# --- Container Apps --------------------------------------------------------------------------------
+
+
+def http_concurrency(requests_per_minute: int, latency_ms: int) -> int:
+    """Concurrent requests per replica equivalent to a per-minute request rate (Little's law: L = rate x latency)."""
+    return max(1, math.ceil(requests_per_minute / 60 * latency_ms / 1000))
+
+
+def container_app_scale(args: AutoscalingArgs, request_latency_ms: int = 200) -> app.ScaleArgs:
+    """The scale block of a Container App template for these autoscaling inputs.
+
+    `scale_in_cooldown_seconds` becomes KEDA's cooldown period; Container Apps has no scale-out cooldown.
+    Scheduled windows raise the replica floor (KEDA cron `desiredReplicas`); the app's max stays the bound.
+    """
+    rules = [
+        app.ScaleRuleArgs(
+            name="cpu",
+            custom=app.CustomScaleRuleArgs(type="cpu", metadata={"type": "Utilization", "value": str(args.cpu_target)}),
+        )
+    ]
+    if args.requests_per_target is not None:
+        concurrency = http_concurrency(args.requests_per_target, request_latency_ms)
+        rules.append(
+            app.ScaleRuleArgs(name="http", http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": str(concurrency)}))
+        )
+    for window, end in zip(args.schedules, cron_window_ends(args.schedules), strict=True):
+        rules.append(
+            app.ScaleRuleArgs(
+                name=f"schedule-{_rule_name(window.name)}",
+                custom=app.CustomScaleRuleArgs(
+                    type="cron",
+                    metadata={
+                        "timezone": window.timezone,
+                        "start": window.schedule,
+                        "end": end,
+                        "desiredReplicas": str(window.min_capacity),
+                    },
+                ),
+            )
+        )
+    return app.ScaleArgs(
+        min_replicas=args.min_capacity,
+        max_replicas=args.max_capacity,
+        cooldown_period=args.scale_in_cooldown_seconds,
+        polling_interval=KEDA_POLLING_SECONDS,
+        rules=rules,
+    )
+
+
+def cron_window_ends(windows: Sequence[ScheduledCapacity]) -> list[str]:
+    """KEDA's cron scaler needs an end per window: a window lasts until the next window (in the same time
+    zone) starts, like scheduled actions elsewhere; a window with no successor ends at 23:59 of its days."""
+    ends: list[str] = []
+    for index, window in enumerate(windows):
+        following = windows[(index + 1) % len(windows)]
+        if following is not window and following.timezone == window.timezone:
+            ends.append(following.schedule)
+        else:
+            fields = window.schedule.split()
+            ends.append(" ".join(["59", "23", *fields[2:]]))
+    return ends
+
+
+def _rule_name(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9-]", "-", text.lower()).strip("-")
+    return cleaned or "window"
+
+
+# --- VM scale sets ---------------------------------------------------------------------------------
+
+
+def cpu_thresholds(cpu_target: int) -> tuple[int, int]:
+    """(scale-out above, scale-in below) around a CPU target.
+
+    Azure autoscale only has threshold rules. A band of max(10, 25% of the target) points on each side keeps
+    one scale step from pushing the average across the opposite threshold (hysteresis); Azure's own
+    flap check then skips a scale-in that would immediately trigger a scale-out.
+    """
+    band = max(MIN_BAND, round(cpu_target * 0.25))
+    scale_out = min(cpu_target + band, MAX_SCALE_OUT_THRESHOLD)
+    # Small targets keep half of themselves as the floor, so scale-in stays reachable and below the target.
+    scale_in = max(cpu_target - band, cpu_target // 2, 1)
+    if scale_in >= scale_out:
+        scale_in = scale_out - MIN_BAND
+    return scale_out, scale_in
+
+
+def iso_minutes(seconds: int) -> str:
+    """ISO 8601 duration in whole minutes (Azure autoscale cooldowns are 1 minute to 1 week)."""
+    return f"PT{max(1, math.ceil(seconds / 60))}M"
+
+
+@dataclass(frozen=True)
+class AzureAutoscalingArgs:
+    """Inputs of one service's autoscaling on Azure (Container Apps, or VM scale sets when given)."""
+
+    scaling: AutoscalingArgs
+    """Cloud-agnostic bounds, CPU target, requests per target, cooldowns and scheduled windows."""
+    resource_group_name: pulumi.Input[str]
+    """Resource group the AutoscaleSettings are created in (VM scale sets only)."""
+    location: str
+    """Region of the AutoscaleSettings (that of the environment)."""
+    scale_set_ids: Mapping[Color, pulumi.Input[str]] = field(default_factory=dict)
+    """Resource ID of the VM scale set per color; empty for Container Apps."""
+    request_latency_ms: int = 200
+    """Typical request latency, turning requests per target into Container Apps' HTTP concurrency target."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every AutoscaleSetting."""
+
+
+class Autoscaling(pulumi.ComponentResource):
+    """A service's autoscaling on Azure.
+
+    Container Apps keep scale rules inside each app's template, so for them this component registers no
+    children: it owns the scale block (`scale`) that `BlueGreenTargets` puts into both apps. For VM scale
+    sets it registers one AutoscaleSetting per color with the generated rule pair and scheduled profiles.
+    """
+
+    scale: app.ScaleArgs | None
+    settings: dict[Color, monitor.AutoscaleSetting]
+
+    def __init__(self, name: str, args: AzureAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        scaling = args.scaling
+        scale_out, scale_in = cpu_thresholds(scaling.cpu_target)
+        self.settings = {}
+        self.scale = None if args.scale_set_ids else container_app_scale(scaling, args.request_latency_ms)
+        for color, scale_set_id in args.scale_set_ids.items():
+            self.settings[color] = monitor.AutoscaleSetting(
+                f"{name}-{color}",
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                target_resource_uri=scale_set_id,
+                enabled=True,
+                profiles=scale_set_profiles(scale_set_id, scaling),
+                tags=dict(args.tags),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        outputs: dict[str, Any] = {"minCapacity": scaling.min_capacity, "maxCapacity": scaling.max_capacity}
+        if self.settings:
+            outputs.update(
+                target="vmScaleSets",
+                autoscaleSettingIds={color: setting.id for color, setting in self.settings.items()},
+                scaleOutAboveCpu=scale_out,
+                scaleInBelowCpu=scale_in,
+            )
+        else:
+            outputs.update(target="containerApps", scale=self.scale)
+        self.register_outputs(outputs)
+
+
+def scale_set_profiles(scale_set_id: pulumi.Input[str], scaling: AutoscalingArgs) -> list[monitor.AutoscaleProfileArgs]:
+    """The default profile plus one weekly recurring profile per scheduled window, all with the rule pair."""
+    rules = scale_rule_pair(scale_set_id, scaling)
+    profiles = [
+        monitor.AutoscaleProfileArgs(name="default", capacity=_capacity(scaling.min_capacity, scaling.max_capacity), rules=rules)
+    ]
+    for window in scaling.schedules:
+        recurrence = weekly_recurrence(window.schedule)
+        profiles.append(
+            monitor.AutoscaleProfileArgs(
+                name=window.name,
+                capacity=_capacity(window.min_capacity, window.max_capacity),
+                rules=rules,
+                recurrence=monitor.RecurrenceArgs(
+                    frequency=monitor.RecurrenceFrequency.WEEK,
+                    schedule=monitor.RecurrentScheduleArgs(
+                        days=list(recurrence.days),
+                        hours=[recurrence.hour],
+                        minutes=[recurrence.minute],
+                        time_zone=windows_time_zone(window.timezone),
+                    ),
+                ),
+            )
+        )
+    return profiles
+
+
+def scale_rule_pair(scale_set_id: pulumi.Input[str], scaling: AutoscalingArgs) -> list[monitor.ScaleRuleArgs]:
+    """Scale out by one above the upper CPU threshold, in by one below the lower one; scale-in looks at a
+    longer window than scale-out (slow in, fast out)."""
+    scale_out, scale_in = cpu_thresholds(scaling.cpu_target)
+    return [
+        _cpu_rule(
+            scale_set_id,
+            monitor.ComparisonOperationType.GREATER_THAN,
+            scale_out,
+            "PT5M",
+            monitor.ScaleDirection.INCREASE,
+            scaling.scale_out_cooldown_seconds,
+        ),
+        _cpu_rule(
+            scale_set_id,
+            monitor.ComparisonOperationType.LESS_THAN,
+            scale_in,
+            "PT10M",
+            monitor.ScaleDirection.DECREASE,
+            scaling.scale_in_cooldown_seconds,
+        ),
+    ]
+
+
+def _cpu_rule(
+    scale_set_id: pulumi.Input[str],
+    operator: monitor.ComparisonOperationType,
+    threshold: int,
+    window: str,
+    direction: monitor.ScaleDirection,
+    cooldown_seconds: int,
+) -> monitor.ScaleRuleArgs:
+    return monitor.ScaleRuleArgs(
+        metric_trigger=monitor.MetricTriggerArgs(
+            metric_name="Percentage CPU",
+            metric_namespace=VMSS_METRIC_NAMESPACE,
+            metric_resource_uri=scale_set_id,
+            operator=operator,
+            statistic=monitor.MetricStatisticType.AVERAGE,
+            threshold=threshold,
+            time_aggregation=monitor.TimeAggregationType.AVERAGE,
+            time_grain="PT1M",
+            time_window=window,
+        ),
+        scale_action=monitor.ScaleActionArgs(
+            direction=direction, type=monitor.ScaleType.CHANGE_COUNT, value="1", cooldown=iso_minutes(cooldown_seconds)
+        ),
+    )
+
+
+def _capacity(minimum: int, maximum: int) -> monitor.ScaleCapacityArgs:
+    # Azure keeps capacity as strings; `default` applies when the metric is unavailable.
+    return monitor.ScaleCapacityArgs(minimum=str(minimum), maximum=str(maximum), default=str(minimum))

@@ -1,0 +1,123 @@
+"""Azure builder: one Environment (resource group, network, logs, Container Apps environment, Front Door
+profile), then per service its autoscaling, blue/green slots and Front Door canary route.
+Config in (already validated), components out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.azure.autoscaling import Autoscaling, AzureAutoscalingArgs
+from components.azure.blue_green import AzureBlueGreenArgs, BlueGreenTargets
+from components.azure.canary import AzureCanaryArgs, CanaryRoute
+from components.azure.environment import AzureEnvironmentArgs, Environment
+from components.blue_green import COLORS, Color
+from stacks.config import ConfigError, StackConfig
+from stacks.config.azure import AzureSettings, container_app_name
+from stacks.config.loader import stack_file_name
+from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+
+PREFIX = "rollway:azure"
+
+
+def settings_of(config: StackConfig) -> AzureSettings:
+    settings = config.settings("azure")
+    if not isinstance(settings, AzureSettings):  # the model guarantees it; this tells the type checker
+        raise TypeError(f"rollway:azure settings have the wrong type {type(settings).__name__}")
+    return settings
+
+
+def check(config: StackConfig, settings: AzureSettings) -> None:
+    """Azure checks that relate settings to services; raises before anything Azure is registered.
+
+    The config loader runs these too when it knows `service_problems`; repeating them here keeps a
+    builder called on its own (tests, tools) from registering a half-valid service.
+    """
+    problems = settings.service_problems(PREFIX, config.services)
+    if problems:
+        error = ConfigError(stack_file_name(), problems)
+        raise pulumi.RunError(f"invalid stack config:\n{error.render()}")
+
+
+def build(config: StackConfig) -> dict[str, Any]:
+    """Register the Azure side of the stack; returns its outputs (resource group, per service URLs)."""
+    settings = settings_of(config)
+    check(config, settings)
+    location = settings.location
+    if not location:  # the loader reports this as a config problem first; kept for builders called directly
+        raise pulumi.RunError("invalid stack config: rollway:azure.location is required (or set azure-native:location)")
+    tags = config.effective_tags
+    environment = Environment(
+        f"rollway-{config.environment}",
+        AzureEnvironmentArgs(
+            environment=config.environment,
+            tags=tags,
+            log_retention_days=settings.log_retention_days,
+            location=location,
+            vnet_cidr=settings.vnet_cidr,
+            workload_subnet_cidr=settings.workload_subnet_cidr,
+            zone_redundant=settings.is_zone_redundant(config.environment),
+            nat_gateway=settings.nat_gateway,
+            test_access_cidrs=tuple(settings.test_access_cidrs),
+        ),
+    )
+
+    services: dict[str, Any] = {}
+    for name, service in config.services.items():
+        app = resource_name(name)
+        overrides = settings.service(name)
+        scale_sets = overrides.vm_scale_sets
+        slots_on_scale_sets: dict[Color, Any] = {}
+        if scale_sets is not None:
+            slots_on_scale_sets = {c: s for c in COLORS if (s := getattr(scale_sets, c)) is not None}
+        autoscaling = Autoscaling(
+            app,
+            AzureAutoscalingArgs(
+                scaling=autoscaling_args(service),
+                resource_group_name=environment.resource_group_name,
+                location=location,
+                scale_set_ids={color: slot.id for color, slot in slots_on_scale_sets.items()},
+                request_latency_ms=settings.request_latency_ms,
+                tags=tags,
+            ),
+        )
+        suffixes = overrides.revision_suffix
+        slots = BlueGreenTargets(
+            app,
+            AzureBlueGreenArgs(
+                targets=blue_green_args(config, service, tags=tags),
+                app_names={color: container_app_name(app, color) for color in COLORS},
+                resource_group_name=environment.resource_group_name,
+                location=location,
+                environment_id=environment.environment_id,
+                default_domain=environment.default_domain,
+                scale=autoscaling.scale,
+                revision_suffixes={c: s for c in COLORS if suffixes and (s := getattr(suffixes, c))},
+                scale_set_hosts={color: slot.host_name for color, slot in slots_on_scale_sets.items()},
+            ),
+        )
+        route = CanaryRoute(
+            app,
+            AzureCanaryArgs(
+                canary=canary_args(service),
+                resource_group_name=environment.resource_group_name,
+                profile_name=environment.front_door_profile_name,
+                origin_hosts=slots.fqdns,
+                health_check_path=service.health_check_path,
+                probe_interval_seconds=settings.probe_interval_seconds,
+                tags=tags,
+            ),
+        )
+        services[name] = {
+            "url": route.url,
+            "testUrl": slots.test_url,
+            "liveColor": service.live_color,
+            "canaryWeight": service.canary_weight,
+        }
+    return {
+        "resourceGroup": environment.resource_group_name,
+        "location": location,
+        "frontDoorProfile": environment.front_door_profile_name,
+        "services": services,
+    }
