@@ -37,10 +37,11 @@ def settings_of(config: StackConfig) -> KubernetesSettings:
 
 
 def check(config: StackConfig, settings: KubernetesSettings) -> None:
-    """Kubernetes checks that relate settings to services (public hostnames); raises before anything is registered.
+    """Kubernetes checks that relate settings to services (public hostnames); raises before anything Kubernetes
+    is registered, so two routes never claim one hostname.
 
-    `service_problems` needs the services, which `KubernetesSettings.problems` does not get; running them here
-    keeps a stack from registering two routes for one hostname even where the config loader does not run them.
+    The config loader reports them first (before any cloud registers anything); repeating them here keeps a
+    builder called on its own (tests, tools) from registering routes that clash.
     """
     problems = settings.service_problems(PREFIX, config.services)
     if problems:

@@ -7,8 +7,8 @@
 
 With test hostnames, the same router also gets a public test route (an HTTPRoute, or an Ingress) sending all
 of those hosts' traffic to the idle color, so it can be smoke-tested from outside the cluster before a switch.
-It has its own object because hostnames belong to a whole HTTPRoute (and an Ingress host to one backend
-set), not to a rule.
+It is an object of its own: Gateway API hostnames belong to a whole HTTPRoute, not to a rule, and
+ingress-nginx would apply the canary Ingress's weights to every host the primary Ingress serves.
 
 Every weight lives in exactly one object (the HTTPRoute, or the canary Ingress), so a canary step updates one
 resource; the test route carries no weight and changes only when the live color does. Backends are listed

@@ -10,7 +10,7 @@ import pytest
 
 from components.testing import Match, SynthesizedStack, set_path, synth
 from stacks import kubernetes as kubernetes_builder
-from stacks.config import load_stack_config
+from stacks.config import ConfigError, StackConfig, load_stack_config
 
 PASSWORD = "s3cr3t-db-password"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -18,6 +18,7 @@ SERVICE = "kubernetes:core/v1:Service"
 HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+CRONJOB = "kubernetes:batch/v1:CronJob"
 CLUSTER_SCOPED = {"kubernetes:core/v1:Namespace"}
 ROUTING = {SERVICE, HTTP_ROUTE, INGRESS}
 HARDENED = {
@@ -56,6 +57,18 @@ def base_config() -> dict[str, Any]:
     }
 
 
+def config_problems(*changes: tuple[str, Any]) -> list[str]:
+    """The messages the config loader gives for the base config with `changes` applied (none when valid)."""
+    config = {**base_config(), "rollway:secrets": {"dbPassword": PASSWORD}}
+    for key, value in changes:
+        config = set_path(config, key, value)
+    try:
+        load_stack_config(config, secret_keys=["rollway:secrets"], source="Pulumi.dev.yaml")
+    except ConfigError as error:
+        return [problem.render(error.source) for problem in error.problems]
+    return []
+
+
 def program() -> dict[str, Any]:
     return kubernetes_builder.build(load_stack_config())
 
@@ -74,6 +87,10 @@ def changed(before: SynthesizedStack, after: SynthesizedStack) -> list[tuple[str
 
 
 NGINX = ("rollway:kubernetes.trafficRouter", "ingressNginx")
+GREEN_LIVE = ("rollway:services.web.liveColor", "green")
+NO_HOSTNAME = ("rollway:kubernetes.hostname", None)
+WINDOW = "rollway:services.api.autoscaling.schedules[0]"
+API_WINDOW = ((f"{WINDOW}.name", "peak"), (f"{WINDOW}.schedule", "0 8 * * *"), (f"{WINDOW}.min", 1), (f"{WINDOW}.max", 2))
 
 
 def test_one_environment_and_each_family_once_per_service() -> None:
@@ -122,6 +139,8 @@ def test_outputs_name_the_namespace_and_each_services_routes() -> None:
         "testService": "web-test",
         "route": "web",
         "hostnames": ["web.dev.rollway.example.com"],
+        "testRoute": "web-test",
+        "testHostnames": ["test-web.dev.rollway.example.com"],
     }
 
 
@@ -169,7 +188,7 @@ def test_gateway_namespace_is_admitted_with_the_gateway_router() -> None:
 def test_ingress_controller_namespace_is_admitted_with_the_nginx_router() -> None:
     stack = built(NGINX)
     stack.resource_count_is(HTTP_ROUTE, 0)
-    stack.resource_count_is(INGRESS, 4)
+    stack.resource_count_is(INGRESS, 6)
     stack.has_resource_properties(
         NETWORK_POLICY,
         {
@@ -186,15 +205,138 @@ def test_secrets_never_appear_in_plain_text() -> None:
     assert stack.plaintext_paths(PASSWORD) == []
 
 
-def test_quota_allows_for_a_scheduled_window_above_the_autoscaling_max() -> None:
-    window = "rollway:services.api.autoscaling.schedules[0]"
-    before = built().get("kubernetes:core/v1:ResourceQuota", "rollway-dev-quota").inputs["spec"]["hard"]["pods"]
-    after = (
-        built((f"{window}.name", "peak"), (f"{window}.schedule", "0 8 * * *"), (f"{window}.min", 2), (f"{window}.max", 10))
-        .get("kubernetes:core/v1:ResourceQuota", "rollway-dev-quota")
-        .inputs["spec"]["hard"]["pods"]
+def test_quota_grows_with_the_autoscaling_max() -> None:
+    def pods(stack: SynthesizedStack) -> int:
+        return int(stack.get("kubernetes:core/v1:ResourceQuota", "rollway-dev-quota").inputs["spec"]["hard"]["pods"])
+
+    assert pods(built(("rollway:services.api.autoscaling.max", 10))) > pods(built())
+
+
+# ------------------------------------------------------------------ public test route
+
+
+@pytest.mark.parametrize("live", ["blue", "green"])
+def test_gateway_test_route_serves_each_services_test_host_from_its_idle_color(live: str) -> None:
+    stack = built(GREEN_LIVE) if live == "green" else built()
+    idle = {"web": "green" if live == "blue" else "blue", "api": "green"}
+    for app, idle_color in idle.items():
+        stack.has_resource_properties(
+            HTTP_ROUTE,
+            {
+                "metadata": {"name": f"{app}-test"},
+                "spec": {
+                    "hostnames": [f"test-{app}.dev.rollway.example.com"],
+                    "parentRefs": [{"kind": "Gateway", "name": "rollway", "namespace": "gateway-system"}],
+                    "rules": [
+                        {
+                            "backendRefs": [
+                                Match.object_equals(
+                                    {"group": "", "kind": "Service", "name": f"{app}-{idle_color}", "port": Match.any_value()}
+                                )
+                            ]
+                        }
+                    ],
+                },
+            },
+            name=f"{app}-test-route",
+        )
+
+
+@pytest.mark.parametrize("live", ["blue", "green"])
+def test_nginx_test_ingress_serves_each_services_test_host_from_its_idle_color(live: str) -> None:
+    stack = built(NGINX, GREEN_LIVE) if live == "green" else built(NGINX)
+    idle = {"web": "green" if live == "blue" else "blue", "api": "green"}
+    for app, idle_color in idle.items():
+        stack.has_resource_properties(
+            INGRESS,
+            {
+                "metadata": {"name": f"{app}-test", "annotations": Match.object_equals({"pulumi.com/skipAwait": "true"})},
+                "spec": {
+                    "rules": [
+                        {
+                            "host": f"test-{app}.dev.rollway.example.com",
+                            "http": {"paths": [{"backend": {"service": {"name": f"{app}-{idle_color}"}}}]},
+                        }
+                    ]
+                },
+            },
+            name=f"{app}-test",
+        )
+
+
+@pytest.mark.parametrize("router", [(), (NGINX,)])
+def test_without_a_hostname_there_is_no_public_test_route(router: tuple[tuple[str, str], ...]) -> None:
+    stack = built(*router, NO_HOSTNAME)
+    public = [r.name for r in stack.resources if r.type in (HTTP_ROUTE, INGRESS)]
+    assert public and not [name for name in public if "test" in name]
+
+
+TEST_WEB = ("rollway:services.test-web", {"image": {"blue": "ghcr.io/rollway/admin:1.0.0"}})
+TEST_HOST_CLASH = (
+    'Pulumi.dev.yaml: rollway:services = "test-web": service `test-web` would be served at '
+    "test-web.dev.rollway.example.com, which is service `web`'s public test hostname on Kubernetes "
+    "(test-<service>.<hostname>); rename one of them"
+)
+
+
+def test_a_service_named_like_another_services_test_host_is_refused() -> None:
+    assert config_problems(TEST_WEB) == [TEST_HOST_CLASH]
+
+
+def test_the_builder_refuses_clashing_hostnames_even_when_called_on_its_own() -> None:
+    raw = {key.removeprefix("rollway:"): value for key, value in set_path(base_config(), *TEST_WEB).items()}
+    unchecked = StackConfig.model_validate({**raw, "secrets": {"dbPassword": PASSWORD}})  # the loader's checks skipped
+    with pytest.raises(pulumi.RunError) as raised:
+        synth(lambda: kubernetes_builder.build(unchecked), stack="dev")
+    assert str(raised.value) == f"invalid stack config:\n{TEST_HOST_CLASH}"
+
+
+def test_a_hostname_too_long_for_the_test_hosts_is_refused() -> None:
+    hostname = ".".join(["a" * 61] * 4)  # 247 characters: valid alone, too long with `test-web.` in front
+    [message] = config_problems(("rollway:kubernetes.hostname", hostname))
+    assert message.endswith(
+        ": is too long: service `web`'s test hostname test-web.<hostname> would exceed 253 characters; use a shorter hostname"
     )
-    assert int(after) > int(before)
+
+
+@pytest.mark.parametrize("hostname", ["*.dev.rollway.example.com", "Dev.Rollway.example.com", "dev.rollway.example.com."])
+def test_hostname_must_be_a_lowercase_dns_name(hostname: str) -> None:
+    [message] = config_problems(("rollway:kubernetes.hostname", hostname))
+    assert message.startswith(f'Pulumi.dev.yaml: rollway:kubernetes.hostname = "{hostname}": must be a lowercase DNS name')
+
+
+# ------------------------------------------------------------------ runAsUser
+
+
+def test_run_as_user_runs_every_pod_as_that_uid() -> None:
+    stack = built(("rollway:kubernetes.runAsUser", 10001), *API_WINDOW)
+    pods = [r.inputs["spec"]["template"]["spec"] for r in stack.of_type(DEPLOYMENT)]
+    pods += [r.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"] for r in stack.of_type(CRONJOB)]
+    assert len(pods) == 4  # web blue and green, api blue, and api blue's schedule job
+    for pod in pods:
+        assert pod["securityContext"]["runAsUser"] == 10001
+        assert pod["securityContext"]["runAsNonRoot"] is True
+
+
+def test_without_run_as_user_the_service_pods_keep_the_images_user() -> None:
+    stack = built()
+    stack.resource_count_is(
+        DEPLOYMENT, 0, {"spec": {"template": {"spec": {"securityContext": {"runAsUser": Match.any_value()}}}}}
+    )
+
+
+@pytest.mark.parametrize("uid", [0, -1, 2147483648])
+def test_run_as_user_must_be_a_non_root_uid(uid: int) -> None:
+    assert config_problems(("rollway:kubernetes.runAsUser", uid)) == [
+        f"Pulumi.dev.yaml: rollway:kubernetes.runAsUser = {uid}: must be a non-root uid between 1 and 2147483647 "
+        "(0 is root, which runAsNonRoot refuses); leave it unset to use the image's own numeric USER"
+    ]
+
+
+def test_run_as_user_must_be_a_whole_number() -> None:
+    assert config_problems(("rollway:kubernetes.runAsUser", "app")) == [
+        'Pulumi.dev.yaml: rollway:kubernetes.runAsUser = "app": must be a whole number'
+    ]
 
 
 # ------------------------------------------------------------------ blast radius
@@ -212,14 +354,23 @@ def test_a_canary_step_changes_exactly_one_resource(
 @pytest.mark.parametrize(
     ("router", "expected"),
     [
-        ((), [(SERVICE, "web-production"), (SERVICE, "web-test"), (HTTP_ROUTE, "web-route")]),
-        ((NGINX,), [(SERVICE, "web-production"), (SERVICE, "web-test"), (INGRESS, "web-canary"), (INGRESS, "web-primary")]),
+        ((), [(SERVICE, "web-production"), (SERVICE, "web-test"), (HTTP_ROUTE, "web-route"), (HTTP_ROUTE, "web-test-route")]),
+        (
+            (NGINX,),
+            [
+                (SERVICE, "web-production"),
+                (SERVICE, "web-test"),
+                (INGRESS, "web-canary"),
+                (INGRESS, "web-primary"),
+                (INGRESS, "web-test"),
+            ],
+        ),
     ],
 )
 def test_a_live_switch_changes_only_routing_resources(
     router: tuple[tuple[str, str], ...], expected: list[tuple[str, str]]
 ) -> None:
     before = built(*router)
-    after = built(*router, ("rollway:services.web.liveColor", "green"))
+    after = built(*router, GREEN_LIVE)
     assert changed(before, after) == sorted(expected)
     assert {type_ for type_, _ in changed(before, after)} <= ROUTING

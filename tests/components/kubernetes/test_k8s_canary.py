@@ -1,4 +1,5 @@
-"""CanaryRoute on Kubernetes: Gateway API HTTPRoute weights, or ingress-nginx primary and canary Ingresses."""
+"""CanaryRoute on Kubernetes: Gateway API HTTPRoute weights, or ingress-nginx primary and canary Ingresses,
+and with either router a public test route that always reaches the idle color."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import pytest
 from k8s_fixtures import HTTP_ROUTE, INGRESS, LABELS, NAMESPACE, canary
 
 from components.canary import CanaryArgs
-from components.kubernetes import CanaryRoute, CanaryRouteArgs
+from components.kubernetes import CanaryRoute, CanaryRouteArgs, GatewayParent
 from components.testing import Match, synth
 
 NGINX = "nginx.ingress.kubernetes.io"
+TEST_HOST = "test-web.dev.example.com"
+LIVE_IDLE = [("blue", "green"), ("green", "blue")]
 SPLITS = [  # live, canary weight -> (blue weight, green weight)
     ("blue", 0, (100, 0)),
     ("blue", 10, (90, 10)),
@@ -42,10 +45,13 @@ def test_http_route_splits_by_the_canary_weight(live: str, weight: int, expected
     )
 
 
-def test_http_route_is_the_only_child_with_the_gateway_router() -> None:
+def test_gateway_router_children_are_the_weighted_and_the_test_http_routes() -> None:
     stack = canary()
     component = stack.get("rollway:kubernetes:CanaryRoute", "web")
-    assert [(r.type, r.name) for r in stack.children_of(component)] == [(HTTP_ROUTE, "web-route")]
+    assert sorted((r.type, r.name) for r in stack.children_of(component)) == [
+        (HTTP_ROUTE, "web-route"),
+        (HTTP_ROUTE, "web-test-route"),
+    ]
     stack.resource_count_is(INGRESS, 0)
 
 
@@ -95,8 +101,8 @@ def test_without_a_canary_header_there_is_only_the_weighted_rule() -> None:
     assert "headers" not in rules[0]["matches"][0]
 
 
-def test_http_route_carries_the_labels() -> None:
-    canary().has_resource_properties(HTTP_ROUTE, {"metadata": {"labels": LABELS}})
+def test_http_routes_carry_the_labels() -> None:
+    canary().all_resources_have(HTTP_ROUTE, {"metadata": {"labels": LABELS}})
 
 
 def test_a_canary_step_changes_only_the_weights() -> None:
@@ -104,6 +110,67 @@ def test_a_canary_step_changes_only_the_weights() -> None:
     assert [(c.name, [p.path for p in c.changes]) for c in changes] == [
         ("web-route", ["spec.rules[1].backendRefs[0].weight", "spec.rules[1].backendRefs[1].weight"])
     ]
+
+
+@pytest.mark.parametrize(("live", "idle"), LIVE_IDLE)
+def test_test_http_route_sends_every_request_for_the_test_host_to_the_idle_color(live: str, idle: str) -> None:
+    canary(live=live, weight=30).has_resource_properties(
+        HTTP_ROUTE,
+        {
+            "metadata": {"name": "web-test", "namespace": NAMESPACE},
+            "spec": {
+                "hostnames": [TEST_HOST],
+                "rules": [
+                    Match.object_equals(
+                        {
+                            "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                            "backendRefs": [{"group": "", "kind": "Service", "name": f"web-{idle}", "port": 8080}],
+                        }
+                    )
+                ],
+            },
+        },
+        name="web-test-route",
+    )
+
+
+def test_test_http_route_attaches_to_the_same_gateway() -> None:
+    stack = canary()
+    parents = stack.get(HTTP_ROUTE, "web-route").inputs["spec"]["parentRefs"]
+    stack.has_resource_properties(HTTP_ROUTE, {"spec": {"parentRefs": Match.exact(parents)}}, name="web-test-route")
+
+
+def test_without_test_hostnames_there_is_no_public_test_route() -> None:
+    stack = canary(test_hostnames=())
+    stack.resource_count_is(HTTP_ROUTE, 1)
+    stack.get(HTTP_ROUTE, "web-route")
+
+
+def test_a_live_switch_moves_the_test_http_route_to_the_new_idle_color() -> None:
+    changes = {c.name: c.changes for c in canary(live="green").changes_from(canary(live="blue"))}
+    assert [(p.path, p.old, p.new) for p in changes["web-test-route"]] == [
+        ("spec.rules[0].backendRefs[0].name", "web-green", "web-blue")
+    ]
+
+
+def test_a_host_cannot_be_both_a_production_and_a_test_hostname() -> None:
+    def program() -> None:
+        CanaryRoute(
+            "web",
+            CanaryRouteArgs(
+                canary=CanaryArgs(live_color="blue", canary_weight=0),
+                namespace=NAMESPACE,
+                app="web",
+                backends={"blue": "web-blue", "green": "web-green"},
+                port=8080,
+                gateway=GatewayParent(name="public", namespace="gateway-system"),
+                hostnames=("web.dev.example.com",),
+                test_hostnames=("web.dev.example.com",),
+            ),
+        )
+
+    with pytest.raises(ValueError, match=r"web\.dev\.example\.com cannot be both a production and a test hostname"):
+        synth(program)
 
 
 def test_a_gateway_route_needs_a_gateway() -> None:
@@ -199,6 +266,62 @@ def test_stickiness_sets_cookie_affinity_with_its_duration() -> None:
             {"metadata": {"annotations": {f"{NGINX}/affinity": "cookie", f"{NGINX}/session-cookie-max-age": "60"}}},
             name=name,
         )
+
+
+@pytest.mark.parametrize(("live", "idle"), LIVE_IDLE)
+def test_test_ingress_sends_the_test_host_to_the_idle_color(live: str, idle: str) -> None:
+    canary(live=live, weight=30, router="ingressNginx").has_resource_properties(
+        INGRESS,
+        {
+            "metadata": {"name": "web-test", "namespace": NAMESPACE},
+            "spec": {
+                "ingressClassName": "nginx",
+                "rules": [
+                    Match.object_equals(
+                        {
+                            "host": TEST_HOST,
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "pathType": "Prefix",
+                                        "backend": {"service": {"name": f"web-{idle}", "port": {"number": 8080}}},
+                                    }
+                                ]
+                            },
+                        }
+                    )
+                ],
+            },
+        },
+        name="web-test",
+    )
+
+
+def test_test_ingress_is_a_plain_ingress_that_does_not_wait_for_pods() -> None:
+    # Neither canary nor sticky: a canary Ingress would only share the production host's traffic.
+    canary(router="ingressNginx", stickiness_seconds=60).has_resource_properties(
+        INGRESS, {"metadata": {"annotations": Match.object_equals({"pulumi.com/skipAwait": "true"})}}, name="web-test"
+    )
+
+
+def test_test_ingress_serves_its_host_with_tls() -> None:
+    canary(router="ingressNginx").has_resource_properties(
+        INGRESS, {"spec": {"tls": [Match.object_equals({"hosts": [TEST_HOST], "secretName": "web-tls"})]}}, name="web-test"
+    )
+
+
+def test_without_test_hostnames_there_is_no_test_ingress() -> None:
+    stack = canary(router="ingressNginx", test_hostnames=())
+    assert sorted(r.name for r in stack.of_type(INGRESS)) == ["web-canary", "web-primary"]
+
+
+def test_a_live_switch_moves_the_test_ingress_to_the_new_idle_color() -> None:
+    before, after = canary(live="blue", router="ingressNginx"), canary(live="green", router="ingressNginx")
+    changes = {c.name: c.changes for c in after.changes_from(before)}
+    assert [(p.path, p.old, p.new) for p in changes["web-test"]] == [
+        ("spec.rules[0].http.paths[0].backend.service.name", "web-green", "web-blue")
+    ]
 
 
 def test_a_canary_step_changes_only_the_canary_ingress() -> None:
