@@ -20,6 +20,8 @@ class ConfigModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
+        # No silent coercion: `canaryWeight: true` or `port: "80"` in a stack file is a mistake to report.
+        strict=True,
     )
 
 

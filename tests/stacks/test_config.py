@@ -257,3 +257,9 @@ def test_test_listener_port_cannot_take_a_production_port(port: int) -> None:
     assert problems({**base(), "rollway:aws": {"testListenerPort": port}}) == [
         f"Pulumi.dev.yaml: rollway:aws.testListenerPort = {port}: must not be 80 or 443: those are the production listener's ports"
     ]
+
+
+def test_booleans_are_not_silently_taken_for_numbers() -> None:
+    assert problems(set_path(base(), "rollway:services.web.canaryWeight", True)) == [
+        "Pulumi.dev.yaml: rollway:services.web.canaryWeight = true: must be a whole number"
+    ]
