@@ -1,0 +1,38 @@
+"""Policies that apply to every resource, whatever the cloud."""
+
+from __future__ import annotations
+
+from pulumi_policy import Severity
+
+from policies.common.framework import MANDATORY, Report, ResourceContext, resource_policy
+from policies.common.secrets import find_secrets
+
+
+class _EveryType(frozenset[str]):
+    """Matches every resource type except the stack itself and providers (their config is not a resource input)."""
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and not item.startswith("pulumi:")
+
+
+@resource_policy(
+    name="no-secret-literals",
+    description="No resource input holds a secret-looking literal (cloud keys, private keys, tokens, passwords).",
+    types=_EveryType(),
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps=(
+        "Keep the value in a secret store (Secrets Manager/SSM SecureString, Secret Manager, Key Vault, a Kubernetes "
+        "Secret) and reference it, or set it with `pulumi config set --secret` and pass the secret Output; rotate any "
+        "credential that was committed."
+    ),
+)
+def no_secret_literals(resource: ResourceContext, report: Report) -> None:
+    for finding in find_secrets(resource.type, resource.props):
+        report(
+            f"{resource.label}: {finding.path} holds {finding.kind} ({finding.preview}). Fix: move it to a secret store "
+            "and reference it (or pass a secret from `pulumi config set --secret`); rotate it if it was ever committed."
+        )
+
+
+POLICIES = [no_secret_literals]

@@ -1,0 +1,286 @@
+"""Google Cloud security policies: firewalls, Cloud Storage, Cloud SQL, Compute Engine, SSL policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import Severity
+
+from policies.common.framework import ADVISORY, MANDATORY, Report, ResourceContext, resource_policy
+from policies.common.network import ADMIN_PORTS, admin_ports_in, is_all_ports, is_public_source, parse_port_spec
+from policies.common.props import Unknown, flag, get, items, json_document, strings
+
+PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
+INSTANCE_TYPES = (
+    "gcp:compute/instance:Instance",
+    "gcp:compute/instanceTemplate:InstanceTemplate",
+    "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
+)
+
+
+def _public_allow_rules(resource: ResourceContext) -> list[tuple[str, str, list[tuple[int, int]] | None]]:
+    """(where, public source, port ranges; None = all ports) of each allow rule open to the internet."""
+    props = resource.props
+    if str(get(props, "direction") or "INGRESS").upper() != "INGRESS" or flag(get(props, "disabled")) is True:
+        return []
+    sources = get(props, "sourceRanges")
+    if isinstance(sources, Unknown):
+        resource.unknown("sourceRanges")
+        return []
+    public = [source for source in strings(sources) if is_public_source(source)]
+    if not public:
+        return []
+    found = []
+    for index, allow in enumerate(items(get(props, "allows"))):
+        protocol = str(get(allow, "protocol") or "").lower()
+        if protocol not in ("tcp", "udp", "all", "sctp", "6", "17"):
+            continue
+        specs = get(allow, "ports")
+        if isinstance(specs, Unknown):
+            resource.unknown(f"allows[{index}].ports")
+            continue
+        ranges = [r for r in (parse_port_spec(spec) for spec in items(specs)) if r is not None]
+        found.append((f"allows[{index}]", public[0], None if protocol == "all" or not items(specs) else ranges))
+    return found
+
+
+@resource_policy(
+    name="gcp-firewall-no-public-admin-ports",
+    description="VPC firewall rules do not open SSH (22) or RDP (3389) to 0.0.0.0/0 or ::/0.",
+    types=("gcp:compute/firewall:Firewall",),
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Use IAP TCP forwarding (source 35.235.240.0/20) or a VPN range instead of the internet.",
+)
+def gcp_firewall_no_public_admin_ports(resource: ResourceContext, report: Report) -> None:
+    for where, source, ranges in _public_allow_rules(resource):
+        exposed = list(ADMIN_PORTS) if ranges is None else admin_ports_in(ranges)
+        if exposed:
+            report(
+                f"{resource.label}: {where} allows {source} on port(s) {', '.join(map(str, exposed))}. Fix: restrict sourceRanges to IAP (35.235.240.0/20) or a VPN range."
+            )
+
+
+@resource_policy(
+    name="gcp-firewall-no-public-all-ports",
+    description="VPC firewall rules do not open every port to 0.0.0.0/0 or ::/0.",
+    types=("gcp:compute/firewall:Firewall",),
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Allow only the serving ports (e.g. 443) from the internet, or only the load balancer ranges.",
+)
+def gcp_firewall_no_public_all_ports(resource: ResourceContext, report: Report) -> None:
+    for where, source, ranges in _public_allow_rules(resource):
+        if ranges is None or is_all_ports(ranges):
+            report(f"{resource.label}: {where} allows every port from {source}. Fix: list only the serving ports in `ports`.")
+
+
+@resource_policy(
+    name="gcs-uniform-bucket-level-access",
+    description="Cloud Storage buckets use uniform bucket-level access (IAM only, no object ACLs).",
+    types=("gcp:storage/bucket:Bucket",),
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    # No automatic fix: switching an existing bucket drops its object ACLs, which readers may rely on.
+    remediation_steps="Set uniformBucketLevelAccess: true after granting readers IAM roles instead of object ACLs.",
+)
+def gcs_uniform_bucket_level_access(resource: ResourceContext, report: Report) -> None:
+    value = get(resource.props, "uniformBucketLevelAccess")
+    if isinstance(value, Unknown):
+        resource.unknown("uniformBucketLevelAccess")
+    elif flag(value) is not True:
+        report(f"{resource.label}: uniformBucketLevelAccess is {value!r}. Fix: set uniformBucketLevelAccess: true.")
+
+
+def _set(props: dict[str, Any], key: str, value: Any) -> bool:
+    if props.get(key) == value:
+        return False
+    props[key] = value
+    return True
+
+
+@resource_policy(
+    name="gcs-no-public-members",
+    description="Cloud Storage buckets grant nothing to allUsers or allAuthenticatedUsers.",
+    types=(
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+        "gcp:storage/bucketIAMPolicy:BucketIAMPolicy",
+        "gcp:storage/bucketAccessControl:BucketAccessControl",
+        "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
+    ),
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Grant roles to specific principals; serve public content through Cloud CDN with signed URLs or a backend bucket.",
+)
+def gcs_no_public_members(resource: ResourceContext, report: Report) -> None:
+    props = resource.props
+    members = strings(get(props, "member")) + strings(get(props, "members")) + strings(get(props, "entity"))
+    for binding in items(get(json_document(get(props, "policyData")), "bindings")):
+        members += strings(get(binding, "members"))
+    for member in members:
+        if member in PUBLIC_MEMBERS:
+            report(
+                f"{resource.label}: grants {get(props, 'role') or 'access'} to {member}. Fix: grant the role to specific users, groups or service accounts."
+            )
+
+
+def _settings(resource: ResourceContext) -> Any:
+    return (
+        get(resource.props, "settings", 0)
+        if isinstance(get(resource.props, "settings"), list)
+        else get(resource.props, "settings")
+    )
+
+
+@resource_policy(
+    name="cloudsql-no-public-authorized-networks",
+    description="Cloud SQL instances do not authorize 0.0.0.0/0.",
+    types=("gcp:sql/databaseInstance:DatabaseInstance",),
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Use private IP (ipConfiguration.privateNetwork) or the Cloud SQL Auth Proxy; authorize only specific ranges.",
+)
+def cloudsql_no_public_authorized_networks(resource: ResourceContext, report: Report) -> None:
+    networks = get(_settings(resource), "ipConfiguration", "authorizedNetworks")
+    for index, network in enumerate(items(networks)):
+        if is_public_source(get(network, "value")):
+            report(
+                f"{resource.label}: settings.ipConfiguration.authorizedNetworks[{index}] is {get(network, 'value')}. Fix: use private IP or the Cloud SQL Auth Proxy."
+            )
+
+
+@resource_policy(
+    name="cloudsql-ssl-required",
+    description="Cloud SQL instances only accept encrypted connections.",
+    types=("gcp:sql/databaseInstance:DatabaseInstance",),
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Set settings.ipConfiguration.sslMode to ENCRYPTED_ONLY or TRUSTED_CLIENT_CERTIFICATE_REQUIRED.",
+)
+def cloudsql_ssl_required(resource: ResourceContext, report: Report) -> None:
+    ip = get(_settings(resource), "ipConfiguration")
+    mode = get(ip, "sslMode")
+    if isinstance(mode, Unknown):
+        resource.unknown("settings.ipConfiguration.sslMode")
+    elif mode not in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED") and flag(get(ip, "requireSsl")) is not True:
+        report(
+            f"{resource.label}: settings.ipConfiguration.sslMode is {mode or 'unset (unencrypted allowed)'}. Fix: set sslMode to ENCRYPTED_ONLY."
+        )
+
+
+@resource_policy(
+    name="cloudsql-backups-enabled",
+    description="Cloud SQL instances take automated backups.",
+    types=("gcp:sql/databaseInstance:DatabaseInstance",),
+    enforcement=ADVISORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set settings.backupConfiguration.enabled: true (and pointInTimeRecoveryEnabled for production).",
+)
+def cloudsql_backups_enabled(resource: ResourceContext, report: Report) -> None:
+    if get(resource.props, "masterInstanceName"):
+        return  # Replicas are backed up through their primary.
+    enabled = get(_settings(resource), "backupConfiguration", "enabled")
+    if isinstance(enabled, Unknown):
+        resource.unknown("settings.backupConfiguration.enabled")
+    elif flag(enabled) is not True:
+        report(f"{resource.label}: settings.backupConfiguration.enabled is {enabled!r}. Fix: set it to true.")
+
+
+@resource_policy(
+    name="gce-no-external-ip",
+    description="Compute Engine instances and templates have no external IP (no accessConfigs).",
+    types=INSTANCE_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Remove accessConfigs; use Cloud NAT for egress and a load balancer or IAP for ingress.",
+)
+def gce_no_external_ip(resource: ResourceContext, report: Report) -> None:
+    for index, interface in enumerate(items(get(resource.props, "networkInterfaces"))):
+        configs = get(interface, "accessConfigs")
+        if items(configs):
+            report(
+                f"{resource.label}: networkInterfaces[{index}] has accessConfigs (an external IP). Fix: remove accessConfigs and use Cloud NAT for egress."
+            )
+
+
+@resource_policy(
+    name="gce-shielded-vm",
+    description="Compute Engine instances and templates run as Shielded VMs with Secure Boot.",
+    types=INSTANCE_TYPES,
+    enforcement=ADVISORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set shieldedInstanceConfig { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true } on a Shielded VM image.",
+)
+def gce_shielded_vm(resource: ResourceContext, report: Report) -> None:
+    config = get(resource.props, "shieldedInstanceConfig")
+    if isinstance(config, Unknown):
+        resource.unknown("shieldedInstanceConfig")
+        return
+    off = [key for key in ("enableSecureBoot",) if flag(get(config, key)) is not True]
+    off += [key for key in ("enableVtpm", "enableIntegrityMonitoring") if flag(get(config, key)) is False]
+    if off:
+        report(
+            f"{resource.label}: shieldedInstanceConfig {', '.join(off)} not on. Fix: enable Secure Boot, vTPM and integrity monitoring."
+        )
+
+
+@resource_policy(
+    name="gce-no-default-service-account-full-scope",
+    description="Compute Engine instances do not run as the default service account with the cloud-platform scope.",
+    types=INSTANCE_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Create a dedicated service account with only the roles the workload needs and set serviceAccount.email to it.",
+)
+def gce_no_default_service_account_full_scope(resource: ResourceContext, report: Report) -> None:
+    account = get(resource.props, "serviceAccount")
+    if account is None:
+        return  # No service account attached: no credentials on the VM.
+    email = get(account, "email")
+    if isinstance(email, Unknown):
+        resource.unknown("serviceAccount.email")
+        return
+    default = email in (None, "", "default") or (
+        isinstance(email, str) and email.endswith("-compute@developer.gserviceaccount.com")
+    )
+    scopes = strings(get(account, "scopes"))
+    full = any(scope in ("cloud-platform", "https://www.googleapis.com/auth/cloud-platform") for scope in scopes)
+    if default and full:
+        report(
+            f"{resource.label}: runs as the default compute service account ({email or 'default'}) with the cloud-platform scope. Fix: use a dedicated least-privilege service account."
+        )
+
+
+@resource_policy(
+    name="gcp-ssl-policy-tls12",
+    description="SSL policies require TLS 1.2 or newer.",
+    types=("gcp:compute/sSLPolicy:SSLPolicy", "gcp:compute/regionSslPolicy:RegionSslPolicy"),
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Set minTlsVersion to TLS_1_2 (profile MODERN or RESTRICTED).",
+    fix=lambda props, resource: (
+        _set(props, "minTlsVersion", "TLS_1_2") if get(resource.props, "minTlsVersion") not in ("TLS_1_2", "TLS_1_3") else False
+    ),
+)
+def gcp_ssl_policy_tls12(resource: ResourceContext, report: Report) -> None:
+    version = get(resource.props, "minTlsVersion")
+    if isinstance(version, Unknown):
+        resource.unknown("minTlsVersion")
+    elif version not in ("TLS_1_2", "TLS_1_3"):
+        report(f"{resource.label}: minTlsVersion is {version or 'unset (TLS_1_0)'}. Fix: set minTlsVersion to TLS_1_2.")
+
+
+POLICIES = [
+    gcp_firewall_no_public_admin_ports,
+    gcp_firewall_no_public_all_ports,
+    gcs_uniform_bucket_level_access,
+    gcs_no_public_members,
+    cloudsql_no_public_authorized_networks,
+    cloudsql_ssl_required,
+    cloudsql_backups_enabled,
+    gce_no_external_ip,
+    gce_shielded_vm,
+    gce_no_default_service_account_full_scope,
+    gcp_ssl_policy_tls12,
+]
