@@ -6,21 +6,12 @@ import json
 from functools import cache
 from typing import Any
 
-import pulumi
 from policy_harness import engine_props
 
-from components.testing import CloudContext, stack_config, synth
+from components.testing import stack_config, synth
 from preflight.analyzer import AnalyzedResource
 from preflight.gate import analyzed_resources
 from stacks import build_stack
-
-
-def _service_account(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -> dict[str, Any]:
-    # The kit's plausible GCP outputs give `email` only to a kind named "ServiceAccount", but the token is
-    # gcp:serviceaccount/account:Account, so instance templates would record email None (= the default
-    # compute account). The engine knows the real email; answer it here until the kit is fixed.
-    account = args.inputs.get("accountId") or args.name
-    return {"email": f"{account}@rollway-test.iam.gserviceaccount.com"}
 
 
 def resources(stack: str, preview: bool = False) -> tuple[AnalyzedResource, ...]:
@@ -37,7 +28,6 @@ def _synthesized(stack: str, preview: bool) -> tuple[AnalyzedResource, ...]:
         config=config,
         stack=stack,
         preview=preview,
-        resource_outputs={"gcp:serviceaccount/account:Account": _service_account},
     )
     return tuple(analyzed_resources(synthesized.resources, "rollway", stack, config))
 

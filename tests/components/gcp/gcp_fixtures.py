@@ -23,7 +23,7 @@ from components.gcp import (
     GcpEnvironmentArgs,
     Placement,
 )
-from components.testing import CloudContext, RecordedResource, SynthesizedStack, synth
+from components.testing import RecordedResource, SynthesizedStack, synth
 
 PROJECT = "rollway-test-4821"
 REGION = "europe-west1"
@@ -59,15 +59,6 @@ SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
 FORWARDING_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 
 
-def _account_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -> dict[str, object]:
-    # The kit answers `email` for a kind named ServiceAccount; pulumi-gcp's kind is `Account`.
-    return {"email": f"{args.inputs['accountId']}@{args.inputs.get('project') or context.gcp_project}.iam.gserviceaccount.com"}
-
-
-OUTPUTS = {"gcp:serviceaccount/account:Account": _account_outputs}
-"""Extra mock outputs for synth(resource_outputs=...)."""
-
-
 def scaling(**overrides: object) -> AutoscalingArgs:
     values: dict[str, object] = {"min_capacity": 2, "max_capacity": 6, "cpu_target": 60, "requests_per_target": 600}
     values.update(overrides)
@@ -92,7 +83,7 @@ def environment_args(**overrides: object) -> GcpEnvironmentArgs:
 @cache
 def environment(proxy_only: bool = False, flow_logs: bool = False) -> SynthesizedStack:
     args = environment_args(proxy_only_cidr="10.40.16.0/23" if proxy_only else None, flow_logs=flow_logs)
-    return synth(lambda: Environment("rollway-dev", args), config=CONFIG, resource_outputs=OUTPUTS)
+    return synth(lambda: Environment("rollway-dev", args), config=CONFIG)
 
 
 def blue_green_args(
