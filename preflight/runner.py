@@ -1,0 +1,84 @@
+"""Where a program is evaluated: here, in-process, when its imports are installed; else in its own virtualenv."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import preflight
+from preflight.config import StackSettings
+from preflight.errors import ProgramError
+from preflight.evaluate import Evaluation, MissingModule, entry_file, evaluate
+from preflight.project import Project
+from preflight.venv import ensure_virtualenv, missing_imports, requirements_file
+
+WORKER_TIMEOUT = 900
+
+
+def evaluate_program(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+    """Evaluate in-process when possible; otherwise install the program's requirements and evaluate there."""
+    entry_file(project)
+    missing = missing_imports(project.program_directory)
+    if not missing:
+        try:
+            return evaluate(project, settings, resolve_outputs)
+        except MissingModule as error:
+            # An import the static scan could not see (dynamic, or under a guard): same remedy.
+            if requirements_file(project) is None:
+                raise ProgramError(
+                    f"{error}\nhint: module `{error.module}` is not installed and the project lists no requirements"
+                ) from None
+            missing = [error.module]
+    evaluation = evaluate_in_virtualenv(project, settings, resolve_outputs)
+    evaluation.notes.append(f"evaluated in the program's own virtualenv ({', '.join(missing)} not installed where rollway runs)")
+    return evaluation
+
+
+def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+    from preflight.worker import evaluation_from_json
+
+    python = ensure_virtualenv(project)
+    source_root = Path(preflight.__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source_root), env.get("PYTHONPATH", "")]))
+    with tempfile.TemporaryDirectory(prefix="rollway-worker-") as scratch:
+        request_file, result_file = Path(scratch, "request.json"), Path(scratch, "result.json")
+        request_file.write_text(
+            json.dumps(
+                {
+                    "directory": str(project.directory),
+                    "stack": settings.stack,
+                    "values": settings.values,
+                    "secret_keys": sorted(settings.secret_keys),
+                    "source": settings.source,
+                    "resolve_outputs": resolve_outputs,
+                }
+            ),
+            encoding="utf-8",
+        )
+        try:
+            done = subprocess.run(
+                [str(python), "-m", "preflight.worker", str(request_file), str(result_file)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=WORKER_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ProgramError(f"the program did not finish within {WORKER_TIMEOUT}s in {python}") from None
+        # The program's own prints go to our stderr, keeping stdout for --json -.
+        sys.stderr.write(done.stdout)
+        if not result_file.exists():
+            raise ProgramError(
+                f"evaluating the program with {python} failed before it could report:\n{done.stderr.strip()[-3000:]}"
+            )
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    if not result["ok"]:
+        raise ProgramError(result["error"])
+    return evaluation_from_json(result)

@@ -1,0 +1,84 @@
+"""Evaluates a program inside its own virtualenv: `<venv python> -m preflight.worker REQUEST RESULT`.
+
+The parent (`preflight.runner`) writes REQUEST (JSON: project directory, stack, config, secret keys,
+mode) and reads RESULT (JSON: the recording in wire form, logs, or the program's error). Only this
+module and what it imports (the test kit, pulumi, PyYAML) need to be importable in that virtualenv;
+the parent puts Rollway's source root on PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from components.testing import RecordedResource, Recording
+from components.testing.values import from_wire
+from preflight.config import StackSettings
+from preflight.errors import ProgramError
+from preflight.evaluate import Evaluation, MissingModule, evaluate
+from preflight.gate import to_wire
+from preflight.project import load_project
+
+
+def recording_to_json(recording: Recording) -> dict[str, Any]:
+    return {
+        "project": recording.project,
+        "stack": recording.stack,
+        "stack_urn": recording.stack_urn,
+        "exports": to_wire(recording.exports),
+        "invokes": [[token, to_wire(args)] for token, args in recording.invokes],
+        "unanswered_invokes": list(recording.unanswered_invokes),
+        "resources": [
+            {**resource.__dict__, "inputs": to_wire(resource.inputs), "outputs": to_wire(resource.outputs)}
+            for resource in recording.resources
+        ],
+    }
+
+
+def recording_from_json(data: dict[str, Any]) -> Recording:
+    resources = [
+        RecordedResource(**{**item, "inputs": from_wire(item["inputs"]), "outputs": from_wire(item["outputs"])})
+        for item in data["resources"]
+    ]
+    return Recording(
+        project=data["project"],
+        stack=data["stack"],
+        resources=resources,
+        exports=from_wire(data["exports"]),
+        invokes=[(token, from_wire(args)) for token, args in data["invokes"]],
+        unanswered_invokes=list(data["unanswered_invokes"]),
+        stack_urn=data["stack_urn"],
+    )
+
+
+def evaluation_from_json(data: dict[str, Any]) -> Evaluation:
+    return Evaluation(recording_from_json(data["recording"]), [(str(a), str(b)) for a, b in data["logs"]])
+
+
+def main(argv: list[str]) -> int:
+    request_file, result_file = Path(argv[0]), Path(argv[1])
+    request = json.loads(request_file.read_text(encoding="utf-8"))
+    project = load_project(Path(request["directory"]))
+    settings = StackSettings(
+        project=project.name,
+        stack=request["stack"],
+        values=request["values"],
+        secret_keys=set(request["secret_keys"]),
+        source=request["source"],
+    )
+    result: dict[str, Any]
+    try:
+        evaluation = evaluate(project, settings, resolve_outputs=request["resolve_outputs"])
+        result = {"ok": True, "recording": recording_to_json(evaluation.recording), "logs": evaluation.logs}
+    except MissingModule as error:
+        result = {"ok": False, "error": str(error), "missing_module": error.module}
+    except ProgramError as error:
+        result = {"ok": False, "error": str(error)}
+    result_file.write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
