@@ -21,11 +21,8 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 import pulumi
-import pulumi.runtime.settings as runtime_settings
-from pulumi.runtime import rpc
 
 from components.testing import CloudContext, PlausibleMocks, Recording, run_program
-from components.testing.values import from_struct
 from preflight.config import StackSettings
 from preflight.errors import ProgramError
 from preflight.project import Project
@@ -76,16 +73,8 @@ def evaluate(project: Project, settings: StackSettings, resolve_outputs: bool = 
     mocks = PlausibleMocks(resolve_outputs=resolve_outputs, context=CloudContext.from_config(config))
     logs: list[tuple[str, str]] = []
 
-    exports: dict[str, Any] = {}
-
-    async def program() -> None:
+    def program() -> None:
         runpy.run_path(str(entry), run_name="__main__")
-        # Read the exports from the stack itself: the kit's record of them can be overwritten by the
-        # empty outputs of the placeholder stack `set_mocks` registers (the two RPCs race).
-        root = runtime_settings.get_root_resource()
-        outputs = getattr(root, "outputs", None)
-        if isinstance(outputs, dict):
-            exports.update(from_struct(await rpc.serialize_properties(outputs, {})))
 
     # The program's own prints go to stderr, keeping stdout for `--json -`.
     with _program_environment(project, entry, settings, config), _capture_logs(logs), redirect_stdout(sys.stderr):
@@ -111,7 +100,6 @@ def evaluate(project: Project, settings: StackSettings, resolve_outputs: bool = 
             raise ProgramError(f"program exited with status {error.code} (sys.exit)") from None
         except Exception as error:
             raise ProgramError(_describe_failure(error, project, mocks.unanswered_invokes)) from None
-    recording.exports = exports
     return Evaluation(recording, logs)
 
 

@@ -24,6 +24,7 @@ from components.testing.mocks import CloudContext, PlausibleMocks
 from components.testing.values import from_struct
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+_NO_STACK_YET = object()
 
 
 @dataclass
@@ -64,6 +65,12 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn: str | None = None
         self.exports: dict[str, Any] = {}
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: the root stack is not part of its children's type chain.
+        if parent and parent.split("::")[2].split("$")[-1] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -202,9 +209,10 @@ def run_program(
     asyncio.set_event_loop(loop)
     try:
         runtime_config.set_all_config(bag, list(secret_keys))
-        runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+        # set_mocks creates a placeholder root stack when none is set; its (empty) outputs would race the
+        # program's own stack exports, so hold the slot while it runs and let run_in_stack create the stack.
+        runtime_settings.set_root_resource(_NO_STACK_YET)  # type: ignore[arg-type]
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
-        # set_mocks installs a root stack of its own; run_in_stack needs to create the program's stack.
         runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
         runtime_settings.SETTINGS.rpc_manager.clear()
         runtime_settings.SETTINGS.outputs.clear()

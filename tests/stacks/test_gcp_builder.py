@@ -95,7 +95,7 @@ def test_every_labelable_resource_carries_cost_center_owner_and_environment(stac
 
 def test_every_resource_uses_the_stacks_explicit_provider() -> None:
     custom = [r for r in shipped("dev").resources if r.custom]
-    assert custom and all("$pulumi:providers:gcp::gcp::" in r.options.get("provider", "") for r in custom)
+    assert custom and all("::pulumi:providers:gcp::gcp::" in r.options.get("provider", "") for r in custom)
 
 
 def test_the_mid_rollout_service_sends_a_hundred_of_a_thousand_to_green() -> None:
