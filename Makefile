@@ -18,7 +18,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	@$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
 
@@ -29,7 +29,7 @@ preview: $(STAMP)
 		--policy-pack-config policies/config/$(ENVIRONMENT)/cost.json
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
