@@ -34,14 +34,24 @@ def validate_stack() -> StackConfig:
     return config
 
 
+def fail_on(problems: list[ConfigProblem]) -> None:
+    """Stop the program with every problem, as the config loader reports them, when there are any."""
+    if problems:
+        raise config_run_error(ConfigError(stack_file_name(), problems))
+
+
+def config_run_error(error: ConfigError) -> pulumi.RunError:
+    # RunError is reported by the language host as a message, without a Python traceback.
+    return pulumi.RunError(f"invalid stack config:\n{error.render()}")
+
+
 def build_stack() -> StackConfig:
     """Validate the whole config first (registering nothing if any cloud finds a problem), then build
     every targeted cloud."""
     try:
         config = validate_stack()
     except ConfigError as error:
-        # RunError is reported by the language host as a message, without a Python traceback.
-        raise pulumi.RunError(f"invalid stack config:\n{error.render()}") from None
+        raise config_run_error(error) from None
     pulumi.export("environment", config.environment)
     outputs: dict[str, Any] = {}
     for cloud in config.clouds:
