@@ -166,14 +166,20 @@ class SynthesizedStack:
     def all_resources_have(self, type_prefix: str, props: Any, *, where: Any = None) -> None:
         """Every resource whose type starts with `type_prefix` (optionally filtered) has inputs matching `props`."""
         failures: list[str] = []
+        checked = 0
         for resource in self.resources:
             if not resource.custom or not resource.type.startswith(type_prefix):
                 continue
             if where is not None and not where(resource):
                 continue
+            checked += 1
             found = mismatches(props, resource.inputs)
             if found:
                 failures.append(f"{resource.type} {resource.name!r}:\n" + _render(found, indent="    "))
+        if checked == 0:
+            raise StackAssertionError(
+                f"no custom resource of a type starting with {type_prefix!r} to check (an assertion over nothing)"
+            )
         if failures:
             raise StackAssertionError(f"{len(failures)} resource(s) lack the expected properties:\n" + "\n".join(failures))
 

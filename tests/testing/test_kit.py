@@ -189,3 +189,10 @@ def test_stack_config_reads_shipped_stack_files() -> None:
     config = stack_config("dev")
     assert config["rollway:environment"] == "dev"
     assert UNKNOWN is not None
+
+
+def test_all_resources_have_refuses_to_pass_over_nothing() -> None:
+    stack = synth(lambda: Pair("web", (90, 10)))
+    stack.all_resources_have("aws:ec2/vpc", {"tags": {"owner": "kit"}})
+    with pytest.raises(StackAssertionError, match="assertion over nothing"):
+        stack.all_resources_have("aws:ec2/nonexistent", {"tags": {"owner": "kit"}})
