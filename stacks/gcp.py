@@ -4,9 +4,7 @@ Config in (already validated), components out."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pulumi
 import pulumi_gcp as gcp
@@ -21,15 +19,12 @@ from components.gcp import (
     GcpCanaryArgs,
     GcpEnvironmentArgs,
 )
-from components.gcp.schedule import cron_starts
 from components.gcp.sizing import cloud_run_resources, label_name, machine_type_for
-from stacks.config import ConfigError, ConfigProblem, Service, StackConfig
+from stacks.config import ConfigProblem, Service, StackConfig
 from stacks.config.gcp import GcpSettings
-from stacks.config.loader import stack_file_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
 KEY = "rollway:gcp"
-_REFERENCE_DAY = datetime(2026, 1, 5)
 
 
 def settings_of(config: StackConfig) -> GcpSettings:
@@ -37,6 +32,14 @@ def settings_of(config: StackConfig) -> GcpSettings:
     if not isinstance(settings, GcpSettings):  # the model guarantees it; this tells the type checker
         raise TypeError(f"{KEY} settings have the wrong type {type(settings).__name__}")
     return settings
+
+
+def _location(settings: GcpSettings) -> tuple[str, str]:
+    # The loader requires both when gcp is targeted (filling them from gcp:project / gcp:region); this tells
+    # the type checker.
+    if settings.project is None or settings.region is None:
+        raise TypeError(f"{KEY}: project and region must be set by the config loader before build()")
+    return settings.project, settings.region
 
 
 def config_problems(config: StackConfig) -> list[ConfigProblem]:
@@ -90,67 +93,45 @@ def _environment_problems(settings: GcpSettings, prefix: str, service: Service) 
 
 
 def _schedule_problems(settings: GcpSettings, prefix: str, service: Service) -> list[ConfigProblem]:
-    problems: list[ConfigProblem] = []
+    # Cron syntax, time zones and window bounds are checked for every cloud by the config model
+    # (stacks/config/schedules.py, loader); only what GCP adds is checked here.
     windows = service.autoscaling.schedules
     if windows and settings.runtime == "cloudRun":
-        problems.append(
+        return [
             ConfigProblem(
                 f"{prefix}.autoscaling.schedules",
                 f"scheduled windows need {KEY}.runtime = instanceGroup (Cloud Run has no scheduled capacity); "
                 "remove them or switch the runtime",
                 [window.name for window in windows],
             )
-        )
-        return problems
+        ]
+    # Scaling schedule names are label-like on GCP: distinct window names may still collide once normalized
+    # (identical names are the loader's to report).
+    problems: list[ConfigProblem] = []
+    first_by_label: dict[str, str] = {}
     for index, window in enumerate(windows):
-        key = f"{prefix}.autoscaling.schedules[{index}]"
-        try:
-            ZoneInfo(window.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(ConfigProblem(f"{key}.timezone", "must be an IANA time zone such as Europe/Berlin", window.timezone))
-        try:
-            cron_starts(window.schedule, "UTC", _REFERENCE_DAY, 1)
-        except ValueError:
+        label = label_name(window.name)
+        first = first_by_label.setdefault(label, window.name)
+        if first != window.name:
             problems.append(
                 ConfigProblem(
-                    f"{key}.schedule",
-                    "must be a 5-field cron expression (numbers, names, *, ranges, lists and steps)",
-                    window.schedule,
+                    f"{prefix}.autoscaling.schedules[{index}].name",
+                    f"names the same GCP scaling schedule as window `{first}` ({label}); window names must differ in "
+                    "more than case and punctuation",
+                    window.name,
                 )
             )
-        if window.min > service.autoscaling.max:
-            problems.append(
-                ConfigProblem(
-                    f"{key}.min",
-                    f"must not exceed autoscaling.max ({service.autoscaling.max}) on GCP: scaling schedules raise "
-                    "the floor but never the autoscaler's max",
-                    window.min,
-                )
-            )
-    names = [label_name(window.name) for window in windows]
-    if len(set(names)) != len(names):
-        problems.append(
-            ConfigProblem(f"{prefix}.autoscaling.schedules", "window names must be unique", [w.name for w in windows])
-        )
     return problems
 
 
 def build(config: StackConfig) -> dict[str, Any]:
-    """Register the GCP side of the stack; returns its outputs (network, per service URL and backends)."""
-    problems = config_problems(config)
-    if problems:
-        raise pulumi.RunError(f"invalid stack config:\n{ConfigError(stack_file_name(), problems).render()}")
+    """Register the GCP side of the stack; returns its outputs (network, per service URL and backends).
+
+    Expects a config that passed validation (`stacks.build_stack` runs the model's and `config_problems`'
+    checks before any cloud registers a resource), so it does not check again.
+    """
     settings = settings_of(config)
-    try:
-        return _build(config, settings)
-    except ValueError as error:
-        raise pulumi.RunError(f"{KEY}: {error}") from None
-
-
-def _build(config: StackConfig, settings: GcpSettings) -> dict[str, Any]:
-    if settings.project is None or settings.region is None:  # the loader requires both when gcp is targeted
-        raise ValueError("project and region are required (rollway:gcp.project/region or gcp:project/gcp:region)")
-    project, region = settings.project, settings.region
+    project, region = _location(settings)
     # An explicit provider pins project and region from the stack's config, whatever gcloud's defaults are;
     # its default labels catch anything labelable a component does not label itself.
     provider = gcp.Provider("gcp", project=project, region=region, default_labels=dict(config.labels))
@@ -170,6 +151,8 @@ def _build(config: StackConfig, settings: GcpSettings) -> dict[str, Any]:
             workload_ports=tuple(sorted({service.port for service in config.services.values()})),
             flow_logs=settings.flow_logs_for(config.environment),
             resource_prefix=prefix,
+            test_header_name=settings.test_route.header_name,
+            test_access_cidrs=tuple(settings.test_access_cidrs),
         ),
         opts=opts,
     )
@@ -182,6 +165,7 @@ def _build(config: StackConfig, settings: GcpSettings) -> dict[str, Any]:
         "runtime": settings.runtime,
         "networkId": environment.network.id,
         "logBucket": environment.log_bucket.id,
+        "testRoutePolicyId": environment.test_route_policy.id,
         "services": services,
     }
 
@@ -210,6 +194,7 @@ def _service(
             machine_type=settings.machine_type,
             warmup_seconds=settings.instance_warmup_seconds,
             deletion_protection=config.environment == "prod",
+            security_policy=environment.test_route_policy.id,
         ),
         opts=opts,
     )

@@ -8,7 +8,9 @@ A slot runs on one of two runtimes (see docs/gcp.md for the choice):
   check used by the backend service and by autohealing.
 
 The production route, the idle-slot test route and the canary split are rules of one URL map, which
-CanaryRoute owns; so switching the live color changes that URL map only, never a slot built here.
+CanaryRoute owns; so switching the live color changes that URL map only, never a slot built here. Both
+backend services carry the same Cloud Armor policy (the Environment's, which keeps the test route to trusted
+ranges by looking at the request, not the color), for the same reason.
 Secrets go to Secret Manager (one secret per variable); the workloads read them with their own identity.
 """
 
@@ -55,6 +57,9 @@ class GcpBlueGreenArgs:
     """Cloud Run: refuse deletion of the services (prod)."""
     log_sample_rate: float = 1.0
     """Share of requests the backend services log (0..1)."""
+    security_policy: pulumi.Input[str] | None = None
+    """Cloud Armor policy of both colors' backend services (the Environment's test-route policy). The same for
+    both colors, so a live flip never changes a backend service."""
 
 
 class BlueGreenTargets(pulumi.ComponentResource):
@@ -178,6 +183,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
             protocol="HTTPS",
             backends=backends,
             log_config=gcp.compute.BackendServiceLogConfigArgs(enable=True, sample_rate=args.log_sample_rate),
+            security_policy=args.security_policy,
             description=f"{self._name} {color} slot (Cloud Run)",
             opts=self._child,
         )
@@ -296,6 +302,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
             health_checks=health_check.id,
             backends=backends,
             log_config=gcp.compute.BackendServiceLogConfigArgs(enable=True, sample_rate=args.log_sample_rate),
+            security_policy=args.security_policy,
             description=f"{self._name} {color} slot (managed instance group)",
             opts=self._child,
         )

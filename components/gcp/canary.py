@@ -1,7 +1,8 @@
 """GCP CanaryRoute: the URL map that splits production traffic between the live and idle backend services
 (`weighted_backend_services`, weights on GCP's 0..1000 scale), with a header route that always reaches the
-idle slot (smoke tests), an optional header that pins a request to the canary, optional cookie stickiness,
-and the global external Application Load Balancer frontend serving it.
+idle slot (smoke tests; the Environment's Cloud Armor policy on the backend services admits it only from
+trusted ranges), an optional header that pins a request to the canary, optional cookie stickiness, and the
+global external Application Load Balancer frontend serving it.
 
 The URL map is the only resource whose inputs depend on the live color or the canary weight: a canary
 step or a live flip changes it and nothing else. The frontend (address, certificate, SSL policy, proxies,

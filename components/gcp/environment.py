@@ -1,16 +1,19 @@
 """GCP Environment: a custom-mode VPC with a private workload subnet, Cloud NAT for egress, firewall rules
-that admit only Google's load balancer and health-check ranges, a runtime service account with least
-privilege, and a logging bucket (with a sink routing the environment's logs into it) with retention.
+that admit only Google's load balancer and health-check ranges, a Cloud Armor policy that keeps the idle-color
+test route to trusted ranges, a runtime service account with least privilege, and a logging bucket (with a
+sink routing the environment's logs into it) with retention.
 
-None of these resource types take labels in pulumi-gcp; `tags` (GCP label syntax) go on the workloads,
-addresses, forwarding rules and secrets that BlueGreenTargets and CanaryRoute create."""
+Of these resource types only the Cloud Armor policy takes labels in pulumi-gcp; otherwise `tags` (GCP label
+syntax) go on the workloads, addresses, forwarding rules and secrets that BlueGreenTargets and CanaryRoute create."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_random as random
 
 from components.environment import EnvironmentArgs
 
@@ -70,6 +73,10 @@ class GcpEnvironmentArgs(EnvironmentArgs):
     """VPC flow logs on the workload subnet."""
     resource_prefix: str = "rollway"
     """Prefix of the names that must be unique in the project (log bucket id, service account id, network tag)."""
+    test_header_name: str = "x-rollway-test"
+    """Request header of the idle-color test route; the Cloud Armor policy refuses it from untrusted addresses."""
+    test_access_cidrs: Sequence[str] = field(default_factory=tuple)
+    """Ranges that may use the test route (CI runners, VPN); nobody may when empty."""
 
 
 class Environment(pulumi.ComponentResource):
@@ -84,6 +91,8 @@ class Environment(pulumi.ComponentResource):
     deny_other_ingress: gcp.compute.Firewall
     service_account: gcp.serviceaccount.Account
     role_grants: list[gcp.projects.IAMMember]
+    test_route_policy: gcp.compute.SecurityPolicy
+    log_bucket_suffix: random.RandomId
     log_bucket: gcp.logging.ProjectBucketConfig
     log_sink: gcp.logging.ProjectSink
 
@@ -197,12 +206,30 @@ class Environment(pulumi.ComponentResource):
             for role in RUNTIME_ROLES
         ]
 
-        bucket_id = f"{args.resource_prefix}-logs"
+        self.test_route_policy = gcp.compute.SecurityPolicy(
+            f"{name}-test-route",
+            project=args.project,
+            type="CLOUD_ARMOR",
+            rules=idle_route_rules(args.test_header_name, args.test_access_cidrs),
+            labels=dict(args.tags),
+            description=f"Rollway {args.environment}: the {args.test_header_name} test route only from trusted ranges",
+            opts=child,
+        )
+
+        # A deleted log bucket keeps its id for 7 days (DELETE_REQUESTED), so a fixed id could not be created
+        # again after a destroy, nor replaced in place when the region changes. The suffix lives in the stack's
+        # state: stable across updates, new for a new stack or a new project/region (the keepers).
+        self.log_bucket_suffix = random.RandomId(
+            f"{name}-logs-suffix",
+            byte_length=3,
+            keepers={"project": args.project, "location": args.region},
+            opts=child,
+        )
         self.log_bucket = gcp.logging.ProjectBucketConfig(
             f"{name}-logs",
             project=args.project,
             location=args.region,
-            bucket_id=bucket_id,
+            bucket_id=self.log_bucket_suffix.hex.apply(lambda suffix: f"{args.resource_prefix}-logs-{suffix}"),
             retention_days=args.log_retention_days,
             description=f"Rollway {args.environment} service, load balancer and NAT logs",
             opts=child,
@@ -231,6 +258,7 @@ class Environment(pulumi.ComponentResource):
                 "workloadTag": self.workload_tag,
                 "serviceAccountEmail": self.service_account.email,
                 "logBucket": self.log_bucket.id,
+                "testRoutePolicyId": self.test_route_policy.id,
             }
         )
 
@@ -253,3 +281,62 @@ def service_account_id(prefix: str) -> str:
     if len(text) > 30:
         text = f"{prefix[:26].rstrip('-')}-run"
     return text
+
+
+TEST_ROUTE_ALLOW_PRIORITY = 1000
+TEST_ROUTE_DENY_PRIORITY = 2000
+DEFAULT_RULE_PRIORITY = 2147483647
+MAX_RANGES_PER_RULE = 10
+"""Cloud Armor takes at most 10 ranges in one basic (`SRC_IPS_V1`) match."""
+
+
+def idle_route_rules(header_name: str, trusted_ranges: Sequence[str]) -> list[gcp.compute.SecurityPolicyRuleArgs]:
+    """Cloud Armor rules that keep the test route (which reaches the idle color) to `trusted_ranges`.
+
+    The rules look at the request, not at the color: the same policy sits on both colors' backend services and
+    stays put when the live color flips. Trusted ranges are allowed first (basic matches, 10 ranges per rule,
+    so any number fits; an expression would allow only five subexpressions), then any request carrying the
+    test header is refused, whatever its value (a repeated header or another value never reaches the idle
+    color either), then everything else is allowed: production traffic never carries the header.
+    """
+    rules = [
+        gcp.compute.SecurityPolicyRuleArgs(
+            priority=TEST_ROUTE_ALLOW_PRIORITY + index,
+            action="allow",
+            match=gcp.compute.SecurityPolicyRuleMatchArgs(
+                versioned_expr="SRC_IPS_V1",
+                config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(
+                    src_ip_ranges=list(trusted_ranges[start : start + MAX_RANGES_PER_RULE])
+                ),
+            ),
+            description="Trusted ranges (testAccessCidrs): may use the idle-color test route",
+        )
+        for index, start in enumerate(range(0, len(trusted_ranges), MAX_RANGES_PER_RULE))
+    ]
+    rules.append(
+        gcp.compute.SecurityPolicyRuleArgs(
+            priority=TEST_ROUTE_DENY_PRIORITY,
+            action="deny(403)",
+            match=gcp.compute.SecurityPolicyRuleMatchArgs(
+                expr=gcp.compute.SecurityPolicyRuleMatchExprArgs(expression=header_present_expression(header_name))
+            ),
+            description=f"The {header_name} test route from anywhere else",
+        )
+    )
+    rules.append(
+        gcp.compute.SecurityPolicyRuleArgs(
+            priority=DEFAULT_RULE_PRIORITY,
+            action="allow",
+            match=gcp.compute.SecurityPolicyRuleMatchArgs(
+                versioned_expr="SRC_IPS_V1", config=gcp.compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"])
+            ),
+            description="Default rule: production traffic",
+        )
+    )
+    return rules
+
+
+def header_present_expression(header_name: str) -> str:
+    """CEL that is true when the request carries the header (Cloud Armor lowercases header names)."""
+    quoted = header_name.lower().replace("\\", "\\\\").replace("'", "\\'")
+    return f"has(request.headers['{quoted}'])"

@@ -15,7 +15,8 @@ _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _DOMAIN = re.compile(r"^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+# Letters, digits and '-' only: the name also goes into the Cloud Armor expression that guards the route.
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 # Header prefixes Google's load balancers reserve for themselves (custom header rules reject them).
 _RESERVED_HEADER_PREFIXES = ("x-google", "x-goog-", "x-gfe", "x-amz-")
 
@@ -23,7 +24,8 @@ Runtime = Literal["cloudRun", "instanceGroup"]
 
 
 class SmokeTestRoute(ConfigModel):
-    """The URL map rule that always reaches the idle color, for smoke tests before a switch."""
+    """The URL map rule that always reaches the idle color, for smoke tests before a switch. Only
+    `testAccessCidrs` may use it: a Cloud Armor policy refuses the header from anywhere else."""
 
     header_name: str = "x-rollway-test"
     """Request header that selects the test route."""
@@ -52,6 +54,9 @@ class GcpSettings(CloudSettings):
     """SSL policy profile of the HTTPS proxies (the minimum TLS version is always 1.2)."""
     test_route: SmokeTestRoute = Field(default_factory=SmokeTestRoute)
     """Header route that always reaches the idle color."""
+    test_access_cidrs: list[Cidr] = Field(default_factory=list)
+    """Who may use the test route (CI runners, a VPN or office range); a Cloud Armor policy on the backend services
+    answers 403 to the test header from anywhere else. Empty: nobody may."""
     log_retention_days: int = 30
     """Retention of the environment's logging bucket."""
     flow_logs: bool | None = None
@@ -119,6 +124,15 @@ class GcpSettings(CloudSettings):
             problems.append(
                 ConfigProblem(f"{key_prefix}.testRoute.headerValue", "must not be empty", self.test_route.header_value)
             )
+        problems += [
+            ConfigProblem(
+                f"{key_prefix}.testAccessCidrs[{index}]",
+                "must not admit the whole internet; the test route reaches the idle color (use a VPN, office or CI range)",
+                cidr,
+            )
+            for index, cidr in enumerate(self.test_access_cidrs)
+            if ipaddress.ip_network(cidr).prefixlen == 0
+        ]
         return problems
 
     def _network_problems(self, key_prefix: str) -> list[ConfigProblem]:

@@ -1,10 +1,12 @@
 """The GCP stack builder end to end under mocks: the shipped stack files, both runtimes, labels, secrets,
-blast radius (a canary step changes only the URL map; a live flip only routing), and GCP config errors."""
+blast radius (a canary step changes only the URL map; a live flip only routing, never the Cloud Armor policy
+or its attachments), and GCP config errors."""
 
 from __future__ import annotations
 
 import inspect
 import json
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -13,10 +15,13 @@ import pulumi_gcp as gcp
 import pytest
 
 import stacks.gcp
+from components.gcp.schedule import cron_starts
 from components.testing import RecordedResource, SynthesizedStack, set_path, stack_config, synth
-from stacks.config import ConfigError, load_stack_config
+from stacks import build_stack
+from stacks.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_cron
 
 URL_MAP = "gcp:compute/uRLMap:URLMap"
+SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
 PASSWORD = "s3cr3t-db-password-for-gcp-tests"
 ROUTING_TYPES = {URL_MAP}
 
@@ -93,9 +98,22 @@ def test_every_labelable_resource_carries_cost_center_owner_and_environment(stac
     assert missing == []
 
 
-def test_every_resource_uses_the_stacks_explicit_provider() -> None:
-    custom = [r for r in shipped("dev").resources if r.custom]
-    assert custom and all("::pulumi:providers:gcp::gcp::" in r.options.get("provider", "") for r in custom)
+def test_every_gcp_resource_uses_the_stacks_explicit_provider() -> None:
+    on_gcp = [r for r in shipped("dev").resources if r.custom and r.type.startswith("gcp:")]
+    assert on_gcp and all("::pulumi:providers:gcp::gcp::" in r.options.get("provider", "") for r in on_gcp)
+
+
+def test_every_backend_service_carries_the_environments_test_route_policy() -> None:
+    built = shipped("dev")
+    policy = built.get(SECURITY_POLICY, "rollway-dev-test-route")
+    attached = {r.name: r.inputs.get("securityPolicy") for r in built.of_type("gcp:compute/backendService:BackendService")}
+    assert len(attached) == 4 and set(attached.values()) == {policy.id}
+
+
+def test_trusted_ranges_of_the_stack_file_may_use_the_test_route() -> None:
+    rules = shipped("dev").get(SECURITY_POLICY, "rollway-dev-test-route").inputs["rules"]
+    allowed = [rule["match"]["config"]["srcIpRanges"] for rule in rules if rule["action"] == "allow"]
+    assert allowed[0] == stack_config("dev")["rollway:gcp"]["testAccessCidrs"] == ["198.51.100.0/24"]
 
 
 def test_the_mid_rollout_service_sends_a_hundred_of_a_thousand_to_green() -> None:
@@ -165,13 +183,29 @@ def test_cloud_run_cannot_take_scheduled_windows() -> None:
     ]
 
 
+def only_gcp(config: dict[str, Any]) -> dict[str, Any]:
+    # Other clouds have limits of their own that would be reported too.
+    return set_path(config, "rollway:clouds", ["gcp"])
+
+
 def test_builder_problems_stop_the_program_with_the_config_message() -> None:
-    config = with_gcp("dev", "rollway:services.api.cpu", 12)
-    config = set_path(config, "rollway:gcp.runtime", "cloudRun")
-    # Only GCP targeted: other clouds have size limits of their own that would be reported too.
-    config = set_path(config, "rollway:clouds", ["gcp"])
+    config = only_gcp(set_path(with_gcp("dev", "rollway:services.api.cpu", 12), "rollway:gcp.runtime", "cloudRun"))
     with pytest.raises(pulumi.RunError, match=r"Pulumi\.dev\.yaml: rollway:services\.api\.cpu = 12\.0: .*no Cloud Run shape"):
-        build(config, "dev")
+        synth(build_stack, config=config, stack="dev")
+
+
+def test_build_stack_runs_the_gcp_checks_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # build_stack validates before anything is registered; build() trusts that and does not check again.
+    calls: list[str] = []
+    checks = stacks.gcp.config_problems
+
+    def counted(config: StackConfig) -> list[ConfigProblem]:
+        calls.append(config.environment)
+        return checks(config)
+
+    monkeypatch.setattr(stacks.gcp, "config_problems", counted)
+    synth(build_stack, config=only_gcp(stack_config("dev")), stack="dev")
+    assert calls == ["dev"]
 
 
 # ------------------------------------------------------------------ blast radius
@@ -270,6 +304,21 @@ def test_typo_in_a_gcp_key_gets_a_suggestion() -> None:
     ]
 
 
+def test_test_access_for_the_whole_internet_is_refused() -> None:
+    assert problems(targeting_gcp(testAccessCidrs=["198.51.100.0/24", "0.0.0.0/0"])) == [
+        'Pulumi.dev.yaml: rollway:gcp.testAccessCidrs[1] = "0.0.0.0/0": must not admit the whole internet; the test '
+        "route reaches the idle color (use a VPN, office or CI range)"
+    ]
+
+
+def test_test_header_name_outside_letters_digits_and_dashes_is_refused() -> None:
+    # The name also goes into the Cloud Armor expression guarding the route.
+    assert problems(targeting_gcp(testRoute={"headerName": "x-smoke'test"})) == [
+        'Pulumi.dev.yaml: rollway:gcp.testRoute.headerName = "x-smoke\'test": must be an HTTP header name (letters, '
+        "digits, '-') not reserved by Google (Host, X-Google*, X-Goog-*, X-GFE*)"
+    ]
+
+
 def test_bad_domain_and_reserved_test_header_are_named() -> None:
     found = problems(targeting_gcp(domain="https://rollway.example.com", testRoute={"headerName": "X-Goog-Test"}))
     assert found == [
@@ -280,13 +329,51 @@ def test_bad_domain_and_reserved_test_header_are_named() -> None:
     ]
 
 
-def test_bad_schedule_timezone_is_named_by_the_builder() -> None:
-    config = with_gcp("prod", "rollway:services.web.autoscaling.schedules[0].timezone", "Mars/Olympus")
+def test_bad_schedule_timezone_stops_the_program_before_anything_is_registered() -> None:
+    config = only_gcp(with_gcp("prod", "rollway:services.web.autoscaling.schedules[0].timezone", "Mars/Olympus"))
     with pytest.raises(pulumi.RunError, match=r"schedules\[0\]\.timezone = \"Mars/Olympus\": must be an IANA time zone"):
-        build(config, "prod")
+        synth(build_stack, config=config, stack="prod")
 
 
 def test_multi_line_environment_values_are_refused_on_instance_groups() -> None:
-    config = with_gcp("dev", "rollway:services.web.environment", {"BANNER": "line one\nline two"})
+    config = only_gcp(with_gcp("dev", "rollway:services.web.environment", {"BANNER": "line one\nline two"}))
     with pytest.raises(pulumi.RunError, match=r"rollway:services\.web\.environment\.BANNER = .*must be a single line"):
-        build(config, "dev")
+        synth(build_stack, config=config, stack="dev")
+
+
+def gcp_problems(config: dict[str, Any], source: str = "Pulumi.prod.yaml") -> list[str]:
+    bag = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    loaded = load_stack_config(bag, secret_keys=(), source=source)
+    return [p.render(source) for p in stacks.gcp.config_problems(loaded)]
+
+
+def test_window_names_that_become_the_same_gcp_schedule_name_are_refused() -> None:
+    config = with_gcp("prod", "rollway:services.web.autoscaling.schedules[1].name", "Business Hours")
+    assert gcp_problems(only_gcp(config)) == [
+        'Pulumi.prod.yaml: rollway:services.web.autoscaling.schedules[1].name = "Business Hours": names the same GCP '
+        "scaling schedule as window `business-hours` (business-hours); window names must differ in more than case and "
+        "punctuation"
+    ]
+
+
+def test_valid_windows_raise_no_gcp_problem() -> None:
+    assert gcp_problems(stack_config("prod")) == []
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["0 7 * * MON-FRI", "*/20 6-8 * * *", "30 22 1,15 * *", "0 0 * JAN-MAR/2 *", "5 4/6 * * sun", "0 12 * * 0,6"],
+)
+def test_gcp_schedule_durations_read_cron_as_the_config_model_does(expression: str) -> None:
+    # The config model validates cron once for every cloud (stacks/config/schedules.py); components cannot
+    # import stacks, so the GCP duration math parses again and must agree on every accepted expression.
+    parsed = parse_cron(expression)
+    starts = cron_starts(expression, "UTC", datetime(2026, 1, 1), 366)
+    expected = [
+        datetime(day.year, day.month, day.day, hour, minute)
+        for day in (datetime(2026, 1, 1) + timedelta(days=offset) for offset in range(366))
+        if parsed.fires_on(day.date())
+        for hour in sorted(parsed.hours)
+        for minute in sorted(parsed.minutes)
+    ]
+    assert starts == expected

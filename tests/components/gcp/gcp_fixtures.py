@@ -57,6 +57,9 @@ AUTOSCALER = "gcp:compute/regionAutoscaler:RegionAutoscaler"
 FIREWALL = "gcp:compute/firewall:Firewall"
 SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
 FORWARDING_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
+RANDOM_ID = "random:index/randomId:RandomId"
+POLICY_ID = f"projects/{PROJECT}/global/securityPolicies/rollway-dev-test-route-9a8b7c6"
 
 
 def scaling(**overrides: object) -> AutoscalingArgs:
@@ -80,9 +83,19 @@ def environment_args(**overrides: object) -> GcpEnvironmentArgs:
     return GcpEnvironmentArgs(**values)  # type: ignore[arg-type]
 
 
+TRUSTED = ("198.51.100.0/24", "203.0.113.8/29")
+
+
 @cache
-def environment(proxy_only: bool = False, flow_logs: bool = False) -> SynthesizedStack:
-    args = environment_args(proxy_only_cidr="10.40.16.0/23" if proxy_only else None, flow_logs=flow_logs)
+def environment(
+    proxy_only: bool = False, flow_logs: bool = False, trusted: tuple[str, ...] = TRUSTED, test_header: str = "x-rollway-test"
+) -> SynthesizedStack:
+    args = environment_args(
+        proxy_only_cidr="10.40.16.0/23" if proxy_only else None,
+        flow_logs=flow_logs,
+        test_access_cidrs=trusted,
+        test_header_name=test_header,
+    )
     return synth(lambda: Environment("rollway-dev", args), config=CONFIG)
 
 
@@ -109,6 +122,7 @@ def blue_green_args(
         resource_prefix="rollway-dev",
         runtime=runtime,
         concurrency=40,
+        security_policy=POLICY_ID,
     )
 
 

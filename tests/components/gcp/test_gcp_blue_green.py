@@ -17,6 +17,7 @@ from gcp_fixtures import (
     LABELS,
     NEG,
     PASSWORD,
+    POLICY_ID,
     PROJECT,
     RUNTIME_EMAIL,
     TEMPLATE,
@@ -38,6 +39,16 @@ def test_one_external_managed_backend_service_per_color(build: Callable[..., Syn
     stack = build()
     stack.resource_count_is(BACKEND_SERVICE, 2, {"loadBalancingScheme": "EXTERNAL_MANAGED"})
     assert sorted(r.name for r in stack.of_type(BACKEND_SERVICE)) == ["web-blue", "web-green"]
+
+
+@pytest.mark.parametrize("build", [cloud_run, instance_groups], ids=["cloudRun", "instanceGroup"])
+def test_both_colors_carry_the_same_cloud_armor_policy(build: Callable[..., SynthesizedStack]) -> None:
+    # The policy guards the test route by request, not by color, so a live flip never has to move it.
+    stack = build()
+    assert {r.name: r.inputs.get("securityPolicy") for r in stack.of_type(BACKEND_SERVICE)} == {
+        "web-blue": POLICY_ID,
+        "web-green": POLICY_ID,
+    }
 
 
 @pytest.mark.parametrize("build", [cloud_run, instance_groups], ids=["cloudRun", "instanceGroup"])

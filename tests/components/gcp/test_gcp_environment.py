@@ -1,12 +1,17 @@
 """GCP Environment: custom-mode VPC, private workload subnet, Cloud NAT, load-balancer-only firewall,
-least-privilege runtime identity, and a logging bucket with retention."""
+the Cloud Armor guard of the idle-color test route, least-privilege runtime identity, and a logging bucket
+(random id suffix) with retention."""
 
 from __future__ import annotations
 
-from gcp_fixtures import FIREWALL, PROJECT, REGION, SUBNETWORK, environment
+from typing import Any
+
+from gcp_fixtures import FIREWALL, LABELS, PROJECT, RANDOM_ID, REGION, SECURITY_POLICY, SUBNETWORK, environment
 
 from components.gcp.environment import GOOGLE_LOAD_BALANCER_RANGES, service_account_id
-from components.testing import Match
+from components.testing import Match, SynthesizedStack
+
+BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
 
 
 def test_network_is_custom_mode() -> None:
@@ -81,16 +86,76 @@ def test_runtime_identity_gets_only_log_metric_and_image_pull_roles() -> None:
 
 def test_log_bucket_keeps_logs_for_the_retention_and_the_sink_routes_into_it() -> None:
     stack = environment()
-    stack.has_resource_properties(
-        "gcp:logging/projectBucketConfig:ProjectBucketConfig",
-        {"bucketId": "rollway-dev-logs", "retentionDays": 7, "location": REGION},
-    )
+    bucket_id = stack.get(BUCKET, "rollway-dev-logs").inputs["bucketId"]
+    stack.has_resource_properties(BUCKET, {"retentionDays": 7, "location": REGION})
     stack.has_resource_properties(
         "gcp:logging/projectSink:ProjectSink",
         {
-            "destination": f"logging.googleapis.com/projects/{PROJECT}/locations/{REGION}/buckets/rollway-dev-logs",
+            "destination": f"logging.googleapis.com/projects/{PROJECT}/locations/{REGION}/buckets/{bucket_id}",
             "filter": Match.string_like_regexp(r'"cloud_run_revision".*"http_load_balancer"'),
         },
+    )
+
+
+def test_log_bucket_id_carries_a_random_suffix_kept_in_state() -> None:
+    # A deleted bucket keeps its id for 7 days: a fixed id could not be created again after a destroy.
+    stack = environment()
+    suffix = stack.get(RANDOM_ID, "rollway-dev-logs-suffix")
+    assert stack.get(BUCKET, "rollway-dev-logs").inputs["bucketId"] == f"rollway-dev-logs-{suffix.outputs['hex']}"
+    assert suffix.inputs["byteLength"] == 3
+
+
+def test_log_bucket_suffix_is_renewed_when_project_or_region_changes() -> None:
+    # Keepers replace the suffix, so a bucket replaced for a new location gets an id that is free.
+    environment().has_resource_properties(RANDOM_ID, {"keepers": Match.object_equals({"project": PROJECT, "location": REGION})})
+
+
+# ------------------------------------------------------------------ test route guard
+
+
+def rule_at(stack: SynthesizedStack, priority: int) -> dict[str, Any]:
+    rules = stack.get(SECURITY_POLICY, "rollway-dev-test-route").inputs["rules"]
+    return next(rule for rule in rules if rule["priority"] == priority)
+
+
+def test_test_route_policy_allows_trusted_ranges_before_refusing_the_test_header() -> None:
+    stack = environment()
+    allow, deny = rule_at(stack, 1000), rule_at(stack, 2000)
+    assert allow["action"] == "allow"
+    assert allow["match"] == {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["198.51.100.0/24", "203.0.113.8/29"]}}
+    assert deny["action"] == "deny(403)"
+    assert deny["match"] == {"expr": {"expression": "has(request.headers['x-rollway-test'])"}}
+
+
+def test_test_route_policy_allows_everything_else() -> None:
+    default = rule_at(environment(), 2147483647)
+    assert default["action"] == "allow"
+    assert default["match"]["config"]["srcIpRanges"] == ["*"]
+
+
+def test_without_trusted_ranges_nobody_may_use_the_test_route() -> None:
+    rules = environment(trusted=()).get(SECURITY_POLICY, "rollway-dev-test-route").inputs["rules"]
+    assert [(rule["priority"], rule["action"]) for rule in rules] == [(2000, "deny(403)"), (2147483647, "allow")]
+
+
+def test_more_than_ten_trusted_ranges_spread_over_several_allow_rules() -> None:
+    ranges = tuple(f"198.51.100.{16 * index}/28" for index in range(12))
+    rules = environment(trusted=ranges).get(SECURITY_POLICY, "rollway-dev-test-route").inputs["rules"]
+    allowed = [rule["match"]["config"]["srcIpRanges"] for rule in rules if rule["priority"] < 2000]
+    assert [len(chunk) for chunk in allowed] == [10, 2]
+    assert [cidr for chunk in allowed for cidr in chunk] == list(ranges)
+
+
+def test_test_header_is_matched_by_its_lowercase_name() -> None:
+    # Cloud Armor's request.headers map has lowercase keys; the URL map matches names case-insensitively.
+    assert rule_at(environment(test_header="X-Smoke-Test"), 2000)["match"]["expr"]["expression"] == (
+        "has(request.headers['x-smoke-test'])"
+    )
+
+
+def test_test_route_policy_is_a_labelled_cloud_armor_policy() -> None:
+    environment().has_resource_properties(
+        SECURITY_POLICY, {"type": "CLOUD_ARMOR", "project": PROJECT, "labels": Match.object_equals(LABELS)}
     )
 
 
