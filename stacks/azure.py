@@ -1,21 +1,23 @@
 """Azure builder: one Environment (resource group, network, logs, Container Apps environment, Front Door
 profile), then per service its autoscaling, blue/green slots and Front Door canary route.
-Config in (already validated), components out."""
+Config in (already validated by the loader, including `AzureSettings.service_problems`), components out.
+
+`stickinessSeconds` is deliberately ignored here (no config error): shipped stacks set it for the clouds
+that honour it, and Front Door's affinity cookie cannot be bounded (see components/azure/canary.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pulumi
 
 from components.azure.autoscaling import Autoscaling, AzureAutoscalingArgs
 from components.azure.blue_green import AzureBlueGreenArgs, BlueGreenTargets
 from components.azure.canary import AzureCanaryArgs, CanaryRoute
 from components.azure.environment import AzureEnvironmentArgs, Environment
 from components.blue_green import COLORS, Color
-from stacks.config import ConfigError, StackConfig
+from stacks import fail_on
+from stacks.config import ConfigProblem, StackConfig
 from stacks.config.azure import AzureSettings, container_app_name
-from stacks.config.loader import stack_file_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
 PREFIX = "rollway:azure"
@@ -28,25 +30,15 @@ def settings_of(config: StackConfig) -> AzureSettings:
     return settings
 
 
-def check(config: StackConfig, settings: AzureSettings) -> None:
-    """Azure checks that relate settings to services; raises before anything Azure is registered.
-
-    The config loader runs these too when it knows `service_problems`; repeating them here keeps a
-    builder called on its own (tests, tools) from registering a half-valid service.
-    """
-    problems = settings.service_problems(PREFIX, config.services)
-    if problems:
-        error = ConfigError(stack_file_name(), problems)
-        raise pulumi.RunError(f"invalid stack config:\n{error.render()}")
-
-
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the Azure side of the stack; returns its outputs (resource group, per service URLs)."""
     settings = settings_of(config)
-    check(config, settings)
+    # The loader has checked these settings and their relation to the services (`problems`, `service_problems`)
+    # before any cloud is built; only the type checker still needs to hear that the location is set.
     location = settings.location
-    if not location:  # the loader reports this as a config problem first; kept for builders called directly
-        raise pulumi.RunError("invalid stack config: rollway:azure.location is required (or set azure-native:location)")
+    if location is None:
+        fail_on([ConfigProblem(f"{PREFIX}.location", "is required when azure is targeted (or set azure-native:location)")])
+        raise AssertionError("fail_on raises on a non-empty problem list")
     tags = config.effective_tags
     environment = Environment(
         f"rollway-{config.environment}",
@@ -95,6 +87,7 @@ def build(config: StackConfig) -> dict[str, Any]:
                 scale=autoscaling.scale,
                 revision_suffixes={c: s for c in COLORS if suffixes and (s := getattr(suffixes, c))},
                 scale_set_hosts={color: slot.host_name for color, slot in slots_on_scale_sets.items()},
+                front_door_id=environment.front_door_id,
             ),
         )
         route = CanaryRoute(
@@ -119,5 +112,7 @@ def build(config: StackConfig) -> dict[str, Any]:
         "resourceGroup": environment.resource_group_name,
         "location": location,
         "frontDoorProfile": environment.front_door_profile_name,
+        # Scale set hosts (and anything else behind this profile) check X-Azure-FDID against this.
+        "frontDoorId": environment.front_door_id,
         "services": services,
     }

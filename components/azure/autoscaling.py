@@ -1,7 +1,8 @@
 """Azure autoscaling, two targets:
 
 - Container Apps: scale rules live inside each app's template (`container_app_scale`): min/max replicas,
-  an HTTP concurrency rule, a CPU rule (KEDA `cpu` scaler) and KEDA `cron` rules for scheduled windows.
+  an HTTP concurrency rule, a CPU rule (KEDA `cpu` scaler) and KEDA `cron` rules for scheduled windows,
+  each active from when its window fires until the service's next window fires (as on every other cloud).
 - VM scale sets: `Autoscaling` registers one `monitor.AutoscaleSetting` per scale set. Azure autoscale has no
   target tracking, so the CPU target becomes a generated scale-out/scale-in rule pair around it
   (`cpu_thresholds`), with scheduled windows as recurring profiles.
@@ -11,15 +12,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi_azure_native import app, monitor
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
-from components.azure.schedules import weekly_recurrence, windows_time_zone
+from components.autoscaling import AutoscalingArgs
+from components.azure.schedules import keda_cron_rules, weekly_recurrence, windows_time_zone
 from components.blue_green import Color
 
 TYPE = "rollway:azure:Autoscaling"
@@ -41,7 +42,8 @@ def container_app_scale(args: AutoscalingArgs, request_latency_ms: int = 200) ->
     """The scale block of a Container App template for these autoscaling inputs.
 
     `scale_in_cooldown_seconds` becomes KEDA's cooldown period; Container Apps has no scale-out cooldown.
-    Scheduled windows raise the replica floor (KEDA cron `desiredReplicas`); the app's max stays the bound.
+    Scheduled windows raise the replica floor (KEDA cron `desiredReplicas`) from when they fire until the
+    next window fires, as on every other cloud (`keda_cron_rules`); the app's max stays the bound.
     """
     rules = [
         app.ScaleRuleArgs(
@@ -54,17 +56,18 @@ def container_app_scale(args: AutoscalingArgs, request_latency_ms: int = 200) ->
         rules.append(
             app.ScaleRuleArgs(name="http", http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": str(concurrency)}))
         )
-    for window, end in zip(args.schedules, cron_window_ends(args.schedules), strict=True):
+    names: set[str] = set()
+    for cron in keda_cron_rules(args.schedules):
         rules.append(
             app.ScaleRuleArgs(
-                name=f"schedule-{_rule_name(window.name)}",
+                name=_unique(f"schedule-{_rule_name(cron.window.name)}", names),
                 custom=app.CustomScaleRuleArgs(
                     type="cron",
                     metadata={
-                        "timezone": window.timezone,
-                        "start": window.schedule,
-                        "end": end,
-                        "desiredReplicas": str(window.min_capacity),
+                        "timezone": cron.timezone,
+                        "start": cron.start,
+                        "end": cron.end,
+                        "desiredReplicas": str(cron.window.min_capacity),
                     },
                 ),
             )
@@ -78,23 +81,19 @@ def container_app_scale(args: AutoscalingArgs, request_latency_ms: int = 200) ->
     )
 
 
-def cron_window_ends(windows: Sequence[ScheduledCapacity]) -> list[str]:
-    """KEDA's cron scaler needs an end per window: a window lasts until the next window (in the same time
-    zone) starts, like scheduled actions elsewhere; a window with no successor ends at 23:59 of its days."""
-    ends: list[str] = []
-    for index, window in enumerate(windows):
-        following = windows[(index + 1) % len(windows)]
-        if following is not window and following.timezone == window.timezone:
-            ends.append(following.schedule)
-        else:
-            fields = window.schedule.split()
-            ends.append(" ".join(["59", "23", *fields[2:]]))
-    return ends
-
-
 def _rule_name(text: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]", "-", text.lower()).strip("-")
     return cleaned or "window"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    # A window whose days need several rules (or names equal after cleaning) gets numbered rule names.
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}-{number}"
+    taken.add(candidate)
+    return candidate
 
 
 # --- VM scale sets ---------------------------------------------------------------------------------

@@ -5,6 +5,12 @@ declared in one app, and per-revision traffic weights would depend on revisions 
 deployments. Each color therefore gets its own app (single revision mode, HTTPS-only ingress, probes on the
 health check path); Front Door (`components/azure/canary.py`) is the production route, and the idle color's
 own FQDN is the test route. Switching the live color changes Front Door only, never these apps.
+
+Every app gets the environment's Front Door profile id as `ROLLWAY_FRONT_DOOR_ID`: the NSG's
+`AzureFrontDoor.Backend` service tag admits every tenant's Front Door, and only the `X-Azure-FDID` header
+tells this profile's requests apart, which Container Apps ingress cannot filter on; the app (or a sidecar)
+must refuse requests whose header differs (docs/azure.md). The id is the profile's, fixed for its lifetime,
+so a canary step or a live flip never changes an app.
 A color may instead run on an existing VM scale set (`scale_set_hosts`); then only its host is recorded.
 """
 
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import app
 
+from components.azure import FRONT_DOOR_ID_ENV
 from components.blue_green import COLORS, BlueGreenArgs, Color
 
 TYPE = "rollway:azure:BlueGreenTargets"
@@ -48,6 +55,9 @@ class AzureBlueGreenArgs:
     scale_set_hosts: Mapping[Color, str] = field(default_factory=dict)
     """Colors that run on an existing VM scale set instead of a Container App, with the host name Front Door
     and smoke tests reach them at; no app is created for these colors."""
+    front_door_id: pulumi.Input[str] | None = None
+    """The Front Door profile's `frontDoorId` (what it sends in `X-Azure-FDID`), given to every app as
+    `ROLLWAY_FRONT_DOOR_ID`; None leaves the variable out (apps not behind Rollway's Front Door)."""
 
 
 class BlueGreenTargets(pulumi.ComponentResource):
@@ -79,7 +89,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
                 environment_id=args.environment_id,
                 workload_profile_name=args.workload_profile_name,
                 configuration=_configuration(targets),
-                template=_template(targets, image, args.scale, args.revision_suffixes.get(color)),
+                template=_template(targets, image, args.scale, args.revision_suffixes.get(color), args.front_door_id),
                 tags={**targets.tags, "rollway-color": color},
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -126,9 +136,17 @@ def _configuration(targets: BlueGreenArgs) -> app.ConfigurationArgs:
     )
 
 
-def _template(targets: BlueGreenArgs, image: str, scale: app.ScaleArgs | None, revision_suffix: str | None) -> app.TemplateArgs:
+def _template(
+    targets: BlueGreenArgs,
+    image: str,
+    scale: app.ScaleArgs | None,
+    revision_suffix: str | None,
+    front_door_id: pulumi.Input[str] | None,
+) -> app.TemplateArgs:
     workload = targets.workload
     env = [app.EnvironmentVarArgs(name=key, value=value) for key, value in sorted(workload.environment.items())]
+    if front_door_id is not None:
+        env.append(app.EnvironmentVarArgs(name=FRONT_DOOR_ID_ENV, value=front_door_id))
     env += [app.EnvironmentVarArgs(name=var, secret_ref=secret_name(var)) for var in sorted(workload.secrets)]
     return app.TemplateArgs(
         revision_suffix=revision_suffix,

@@ -6,6 +6,11 @@ the idle color. AFD weights run 1..1000, so the split comes from `weight_split(.
 0/10/50/100%) and a color whose share is 0 is disabled rather than given weight 0.
 
 A canary step changes the two origins' weights only; a live flip changes the origins and the pinned origin.
+
+`stickiness_seconds` is ignored on Azure, on purpose and without a config error (shipped stacks set it for
+the clouds that honour it): AFD's session affinity cookie lasts for the browser session and its lifetime
+cannot be bounded, so returning clients would keep their color past later rollout steps. The origin groups
+keep session affinity disabled whatever the config says.
 """
 
 from __future__ import annotations

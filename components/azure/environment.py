@@ -1,7 +1,10 @@
 """Azure Environment: resource group, virtual network with a workload subnet delegated to Container Apps
 (NSG admitting only Front Door, test ranges and the platform's own traffic; NAT gateway for egress),
 Log Analytics workspace with retention, a Container Apps managed environment wired to it, and the
-environment's Azure Front Door Standard profile that every service's routes live in."""
+environment's Azure Front Door Standard profile that every service's routes live in.
+
+The NSG's `AzureFrontDoor.Backend` service tag covers every tenant's Front Door, not just this profile; the
+profile's `front_door_id` (sent as `X-Azure-FDID`) is what apps check to refuse the others (docs/azure.md)."""
 
 from __future__ import annotations
 
@@ -180,6 +183,9 @@ class Environment(pulumi.ComponentResource):
         self.environment_id: pulumi.Output[str] = self.managed_environment.id
         self.default_domain: pulumi.Output[str] = self.managed_environment.default_domain
         self.front_door_profile_name: pulumi.Output[str] = self.front_door.name
+        # What the profile sends in X-Azure-FDID; apps compare it to tell this profile's requests from any
+        # other Front Door's (the NSG's service tag admits them all).
+        self.front_door_id: pulumi.Output[str] = self.front_door.front_door_id
         self.register_outputs(
             {
                 "resourceGroupName": group,
@@ -192,6 +198,7 @@ class Environment(pulumi.ComponentResource):
                 "egressIp": self.egress_ip.ip_address if self.egress_ip else None,
                 "workspaceId": self.workspace.id,
                 "frontDoorProfileName": self.front_door.name,
+                "frontDoorId": self.front_door_id,
             }
         )
 

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from components.azure.schedules import weekly_recurrence, windows_time_zone
+from components.autoscaling import ScheduledCapacity
+from components.azure import FRONT_DOOR_ID_ENV
+from components.azure.schedules import unended_windows, weekly_recurrence, windows_time_zone
 from stacks.config.base import Cidr, CloudSettings, ConfigModel
 from stacks.config.problems import ConfigProblem
 
@@ -172,6 +174,16 @@ class AzureSettings(CloudSettings):
 def _container_app_problems(name: str, service: Service) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     prefix = f"rollway:services.{name}"
+    problems += _keda_window_problems(prefix, service)
+    for section, names in (("environment", service.environment), ("secrets", service.secrets)):
+        if FRONT_DOOR_ID_ENV in names:
+            problems.append(
+                ConfigProblem(
+                    f"{prefix}.{section}.{FRONT_DOOR_ID_ENV}",
+                    "is set by Rollway on Azure (the Front Door profile id the app checks X-Azure-FDID against); "
+                    "use another name",
+                )
+            )
     longest = container_app_name(name, "green")
     if len(longest) > APP_NAME_MAX or not _APP_NAME.match(longest) or "--" in longest:
         problems.append(
@@ -198,6 +210,39 @@ def _container_app_problems(name: str, service: Service) -> list[ConfigProblem]:
                 f"must be {int(service.cpu * 2048)} MiB for cpu {service.cpu:g} on Azure Container Apps "
                 "(Consumption profile: memory is twice the vCPUs in GiB)",
                 service.memory,
+            )
+        )
+    return problems
+
+
+def _keda_window_problems(prefix: str, service: Service) -> list[ConfigProblem]:
+    """Windows Container Apps' KEDA cron rules can carry: weekly, and each ended by another window."""
+    problems: list[ConfigProblem] = []
+    windows = service.autoscaling.schedules
+    for index, window in enumerate(windows):
+        # Syntax and time zone are checked for every cloud by the model (stacks/config/schedules.py).
+        _, _, day_of_month, month, _ = window.cron.fields
+        if day_of_month != "*" or month != "*":
+            problems.append(
+                ConfigProblem(
+                    f"{prefix}.autoscaling.schedules[{index}].schedule",
+                    "cannot run on Azure Container Apps: day-of-month and month must be `*` "
+                    "(a window's end is the next window's start, worked out over a week)",
+                    window.schedule,
+                )
+            )
+    # A lone window is the loader's to report (every cloud needs at least two).
+    if problems or len(windows) < 2:
+        return problems
+    capacities = [ScheduledCapacity(w.name, w.schedule, w.min, w.max, w.timezone) for w in windows]
+    for index in unended_windows(capacities):
+        window = windows[index]
+        problems.append(
+            ConfigProblem(
+                f"{prefix}.autoscaling.schedules[{index}].schedule",
+                "never ends on Azure Container Apps: every other window fires only when this one does; "
+                "give another window a time of its own",
+                window.schedule,
             )
         )
     return problems

@@ -34,6 +34,9 @@ def messages(config: dict[str, Any]) -> list[str]:
     return [p.render(SOURCE) for p in settings.service_problems("rollway:azure", loaded.services)]
 
 
+EVENING = {"name": "evening", "schedule": "0 20 * * *", "min": 1, "max": 2}
+
+
 def with_key(key: str, value: Any) -> list[str]:
     return messages(set_path(base(), key, value))
 
@@ -221,7 +224,7 @@ def test_scale_set_schedule_must_fit_a_weekly_recurrence() -> None:
     config = set_path(
         base(),
         "rollway:services.web.autoscaling.schedules",
-        [{"name": "month-end", "schedule": "0 6 28 * *", "min": 2, "max": 3}],
+        [{"name": "month-end", "schedule": "0 6 28 * *", "min": 2, "max": 3}, EVENING],
     )
     config = set_path(config, "rollway:azure.services.web.vmScaleSets", {"blue": slot("blue"), "green": slot("green")})
     assert messages(config) == [
@@ -232,7 +235,7 @@ def test_scale_set_schedule_must_fit_a_weekly_recurrence() -> None:
 
 def test_scale_set_schedule_time_zone_must_have_a_windows_name() -> None:
     window = {"name": "hours", "schedule": "0 6 * * 1-5", "min": 2, "max": 3, "timezone": "Antarctica/Troll"}
-    config = set_path(base(), "rollway:services.web.autoscaling.schedules", [window])
+    config = set_path(base(), "rollway:services.web.autoscaling.schedules", [window, {**EVENING, "timezone": "UTC"}])
     config = set_path(config, "rollway:azure.services.web.vmScaleSets", {"blue": slot("blue"), "green": slot("green")})
     found = messages(config)
     assert len(found) == 1
@@ -255,3 +258,38 @@ def test_revision_suffix_with_scale_sets_is_refused() -> None:
         "Pulumi.dev.yaml: rollway:azure.services.web.revisionSuffix: only applies to Container Apps; "
         "remove it or remove vmScaleSets"
     ]
+
+
+def test_container_apps_window_with_a_day_of_month_is_refused() -> None:
+    windows = [{"name": "month-end", "schedule": "0 6 28 * *", "min": 2, "max": 3}, EVENING]
+    assert with_key("rollway:services.web.autoscaling.schedules", windows) == [
+        'Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[0].schedule = "0 6 28 * *": cannot run on Azure '
+        "Container Apps: day-of-month and month must be `*` (a window's end is the next window's start, worked out over a week)"
+    ]
+
+
+def test_container_apps_window_no_other_window_ends_is_refused() -> None:
+    windows = [{"name": "hourly", "schedule": "0 * * * *", "min": 2, "max": 3}, {**EVENING, "schedule": "0 20 * * *"}]
+    assert with_key("rollway:services.web.autoscaling.schedules", windows) == [
+        'Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[0].schedule = "0 * * * *": never ends on Azure '
+        "Container Apps: every other window fires only when this one does; give another window a time of its own"
+    ]
+
+
+def test_paired_windows_have_no_azure_problems() -> None:
+    windows = [{"name": "hours", "schedule": "0 7 * * MON-FRI", "min": 2, "max": 3, "timezone": "Europe/Berlin"}, EVENING]
+    assert with_key("rollway:services.web.autoscaling.schedules", windows) == []
+
+
+@pytest.mark.parametrize("section", ["environment", "secrets"])
+def test_the_front_door_id_variable_is_reserved_on_azure(section: str) -> None:
+    config = set_path(base(), f"rollway:services.web.{section}", {"ROLLWAY_FRONT_DOOR_ID": "x"})
+    found = [m for m in messages(config) if "set by Rollway" in m]
+    assert found == [
+        f"Pulumi.dev.yaml: rollway:services.web.{section}.ROLLWAY_FRONT_DOOR_ID: is set by Rollway on Azure (the Front Door "
+        "profile id the app checks X-Azure-FDID against); use another name"
+    ]
+
+
+def test_stickiness_is_accepted_and_ignored_on_azure() -> None:
+    assert with_key("rollway:services.web.stickinessSeconds", 60) == []

@@ -1,16 +1,21 @@
 """The Azure builder end to end under mocks: each shipped stack's Azure side, blast radius of a canary step
-and a live flip, tags, secrets, VM scale set services, and bad Azure config stopping the build."""
+and a live flip, tags, secrets, VM scale set services, the Front Door id every app checks, scheduled windows,
+ignored stickiness, and bad Azure config stopping the build."""
 
 from __future__ import annotations
 
+import inspect
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
+import components.azure.canary
 from components.testing import Match, Secret, SynthesizedStack, set_path, stack_config, synth
 from stacks import build_stack
+from stacks.config.azure import AzureSettings
 
 STACKS = ("dev", "staging", "prod")
 FAMILIES = ("BlueGreenTargets", "CanaryRoute", "Autoscaling")
@@ -32,6 +37,17 @@ TAGGABLE_PREFIXES = (
 VMSS = "/subscriptions/0/resourceGroups/legacy/providers/Microsoft.Compute/virtualMachineScaleSets/worker-{}"
 
 
+FRONT_DOOR_ID = "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f"
+PROFILE = "azure-native:cdn:Profile"
+APP = "azure-native:app:ContainerApp"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "azure.md"
+
+
+def build(**kwargs: Any) -> SynthesizedStack:
+    """The whole program under mocks, with Front Door profiles answering a frontDoorId as Azure does."""
+    return synth(build_stack, resource_outputs={PROFILE: lambda args, context: {"frontDoorId": FRONT_DOOR_ID}}, **kwargs)
+
+
 def azure_only(stack: str) -> dict[str, Any]:
     """The shipped stack file with only Azure targeted (the other clouds have their own tests)."""
     return set_path(stack_config(stack), "rollway:clouds", ["azure"])
@@ -39,7 +55,7 @@ def azure_only(stack: str) -> dict[str, Any]:
 
 @cache
 def synthesized(stack: str) -> SynthesizedStack:
-    return synth(build_stack, config=azure_only(stack), stack=stack)
+    return build(config=azure_only(stack), stack=stack)
 
 
 def expected_tags(stack: str) -> dict[str, str]:
@@ -85,7 +101,7 @@ def test_taggable_resources_carry_the_effective_tags(stack: str) -> None:
 
 
 def test_preview_mode_evaluates_the_same_graph() -> None:
-    preview = synth(build_stack, config=azure_only("dev"), stack="dev", preview=True)
+    preview = build(config=azure_only("dev"), stack="dev", preview=True)
     assert len(preview.resources) == len(synthesized("dev").resources)
 
 
@@ -111,7 +127,7 @@ def test_dev_skips_the_nat_gateway_to_stay_cheap() -> None:
 
 
 def test_a_canary_step_changes_only_that_services_origin_weights() -> None:
-    after = synth(build_stack, config=set_path(azure_only("dev"), "rollway:services.web.canaryWeight", 25), stack="dev")
+    after = build(config=set_path(azure_only("dev"), "rollway:services.web.canaryWeight", 25), stack="dev")
     changes = after.changes_from(synthesized("dev"))
     assert sorted((c.type, c.name) for c in changes) == [(ORIGIN, "web-blue"), (ORIGIN, "web-green")]
     assert {p.path for c in changes for p in c.changes} == {"weight"}
@@ -121,14 +137,14 @@ def test_a_live_flip_changes_only_routing_resources() -> None:
     config = set_path(
         set_path(azure_only("dev"), "rollway:services.web.liveColor", "green"), "rollway:services.web.canaryWeight", 0
     )
-    changes = synth(build_stack, config=config, stack="dev").changes_from(synthesized("dev"))
+    changes = build(config=config, stack="dev").changes_from(synthesized("dev"))
     assert changes and all(c.kind == "changed" for c in changes)
     assert {c.type for c in changes} <= ROUTING, [(c.type, c.name) for c in changes]
 
 
 def test_service_secrets_reach_the_apps_only_as_secrets() -> None:
     config = set_path(azure_only("dev"), "rollway:services.api.secrets", {"DB_PASSWORD": "db-password"})
-    result = synth(build_stack, config=config, secrets={"rollway:secrets": {"db-password": "hunter2-from-config"}}, stack="dev")
+    result = build(config=config, secrets={"rollway:secrets": {"db-password": "hunter2-from-config"}}, stack="dev")
     app = result.get("azure-native:app:ContainerApp", "api-blue")
     assert app.inputs["configuration"]["secrets"] == [{"name": "db-password", "value": Secret("hunter2-from-config")}]
     assert result.plaintext_paths("hunter2-from-config") == []
@@ -144,7 +160,7 @@ def with_scale_sets(config: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def prod_with_scale_sets() -> SynthesizedStack:
-    return synth(build_stack, config=with_scale_sets(azure_only("prod")), stack="prod")
+    return build(config=with_scale_sets(azure_only("prod")), stack="prod")
 
 
 def test_scale_set_service_gets_an_autoscale_setting_per_color_and_no_app() -> None:
@@ -182,7 +198,7 @@ def test_scale_set_rule_pair_is_derived_from_the_cpu_target() -> None:
 def test_bad_azure_service_config_stops_the_build_with_the_key_and_value() -> None:
     config = set_path(azure_only("dev"), "rollway:azure.services.web.revisionSuffix", {"blue": "v1", "green": "v1"})
     with pytest.raises(pulumi.RunError, match=r"rollway:azure\.services\.web\.revisionSuffix\.green = \"v1\": collides"):
-        synth(build_stack, config=config, stack="dev")
+        build(config=config, stack="dev")
 
 
 def test_both_colors_scale_within_the_services_bounds() -> None:
@@ -193,3 +209,60 @@ def test_both_colors_scale_within_the_services_bounds() -> None:
             {"template": {"scale": {"minReplicas": 3, "maxReplicas": 20}}},
             name=f"web-{color}",
         )
+
+
+def env_of(result: SynthesizedStack, app: str) -> list[dict[str, Any]]:
+    return list(result.get(APP, app).inputs["template"]["containers"][0]["env"])
+
+
+@pytest.mark.parametrize("app", ["web-blue", "web-green", "api-blue"])
+def test_every_app_gets_the_profiles_front_door_id(app: str) -> None:
+    assert {"name": "ROLLWAY_FRONT_DOOR_ID", "value": FRONT_DOOR_ID} in env_of(synthesized("dev"), app)
+
+
+def test_apps_read_the_front_door_id_from_the_environments_profile() -> None:
+    result = synthesized("dev")
+    profile = result.of_type(PROFILE)[0]
+    assert all(profile.urn in app.dependencies for app in result.of_type(APP))
+
+
+def test_the_front_door_id_is_exported_for_hosts_outside_container_apps() -> None:
+    assert synthesized("dev").outputs["azure"]["frontDoorId"] == FRONT_DOOR_ID
+
+
+def test_prod_business_hours_hold_until_the_evening_window_fires() -> None:
+    scale = synthesized("prod").get(APP, "web-blue").inputs["template"]["scale"]
+    crons = {rule["name"]: rule["custom"]["metadata"] for rule in scale["rules"] if rule["name"].startswith("schedule-")}
+    assert crons == {
+        "schedule-business-hours": {
+            "timezone": "Europe/Berlin",
+            "start": "0 7 * * 1-5",
+            "end": "0 20 * * 1-5",
+            "desiredReplicas": "6",
+        },
+        "schedule-evening": {"timezone": "Europe/Berlin", "start": "0 20 * * 1-5", "end": "0 7 * * 1-5", "desiredReplicas": "3"},
+    }
+
+
+def test_stickiness_is_ignored_without_a_config_error() -> None:
+    assert stack_config("prod")["rollway:services"]["web"]["stickinessSeconds"] == 60
+    for group in synthesized("prod").find("azure-native:cdn:AFDOriginGroup", name="web-origins"):
+        assert group.inputs["sessionAffinityState"] == "Disabled"
+
+
+def test_ignored_stickiness_is_documented_where_users_and_contributors_look() -> None:
+    assert "stickinessSeconds" in DOCS.read_text() and "no config error" in DOCS.read_text()
+    assert "stickiness_seconds` is ignored on Azure" in (inspect.getdoc(components.azure.canary) or "")
+
+
+def test_the_builder_leaves_azure_service_checks_to_the_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = AzureSettings.service_problems
+
+    def counted(self: AzureSettings, key_prefix: str, services: Any) -> Any:
+        calls.append(key_prefix)
+        return original(self, key_prefix, services)
+
+    monkeypatch.setattr(AzureSettings, "service_problems", counted)
+    build(config=azure_only("dev"), stack="dev")
+    assert calls == ["rollway:azure"]

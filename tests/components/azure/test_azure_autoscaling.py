@@ -12,16 +12,37 @@ from components.autoscaling import AutoscalingArgs, ScheduledCapacity
 from components.azure.autoscaling import (
     Autoscaling,
     AzureAutoscalingArgs,
+    container_app_scale,
     cpu_thresholds,
-    cron_window_ends,
     http_concurrency,
     iso_minutes,
 )
-from components.azure.schedules import weekly_recurrence, windows_time_zone
+from components.azure.schedules import keda_cron_rules, weekly_minutes, weekly_recurrence, windows_time_zone
 from components.testing import Match, SynthesizedStack, synth
 
 SETTING = "azure-native:monitor:AutoscaleSetting"
 VMSS = "/subscriptions/0/resourceGroups/legacy/providers/Microsoft.Compute/virtualMachineScaleSets/worker-{}"
+WEEK = 7 * 24 * 60
+
+
+def window(name: str, schedule: str, timezone: str = "UTC") -> ScheduledCapacity:
+    return ScheduledCapacity(name=name, schedule=schedule, min_capacity=1, max_capacity=8, timezone=timezone)
+
+
+def week_minutes(schedule: str) -> list[int]:
+    """Minutes from Sunday 00:00 at which a weekly cron fires (UTC)."""
+    return sorted(day * 1440 + hour * 60 + minute for day, hour, minute in weekly_minutes(schedule))
+
+
+def next_after(moments: list[int], minute: int) -> int:
+    later = [m for m in moments if m > minute]
+    return later[0] if later else moments[0] + WEEK
+
+
+def last_fired(fires: dict[str, list[int]], minute: int) -> str:
+    return max(fires, key=lambda name: max((m for m in fires[name] if m <= minute), default=max(fires[name]) - WEEK))
+
+
 BUSINESS_HOURS = ScheduledCapacity(
     name="business-hours", schedule="0 7 * * 1-5", min_capacity=4, max_capacity=8, timezone="Europe/Berlin"
 )
@@ -33,7 +54,7 @@ SCALING = AutoscalingArgs(
     requests_per_target=600,
     scale_in_cooldown_seconds=600,
     scale_out_cooldown_seconds=60,
-    schedules=(BUSINESS_HOURS,),
+    schedules=(BUSINESS_HOURS, NIGHT),
 )
 
 
@@ -87,7 +108,11 @@ def test_http_concurrency_follows_littles_law_and_is_at_least_one() -> None:
 
 
 def test_no_http_rule_without_requests_per_target() -> None:
-    assert [r["name"] for r in container_apps_scale(requests=None)["rules"]] == ["cpu", "schedule-business-hours"]
+    assert [r["name"] for r in container_apps_scale(requests=None)["rules"]] == [
+        "cpu",
+        "schedule-business-hours",
+        "schedule-night",
+    ]
 
 
 def test_scale_in_cooldown_becomes_kedas_cooldown_period() -> None:
@@ -97,12 +122,79 @@ def test_scale_in_cooldown_becomes_kedas_cooldown_period() -> None:
 def test_scheduled_windows_raise_the_floor_with_keda_cron_rules() -> None:
     assert rule(container_apps_scale(), "schedule-business-hours")["custom"] == {
         "type": "cron",
-        "metadata": {"timezone": "Europe/Berlin", "start": "0 7 * * 1-5", "end": "59 23 * * 1-5", "desiredReplicas": "4"},
+        "metadata": {"timezone": "Europe/Berlin", "start": "0 7 * * 1-5", "end": "0 20 * * 1-5", "desiredReplicas": "4"},
     }
 
 
-def test_a_window_ends_when_the_next_one_starts() -> None:
-    assert cron_window_ends([BUSINESS_HOURS, NIGHT]) == ["0 20 * * *", "0 7 * * 1-5"]
+def test_a_window_ends_when_the_next_window_fires_not_at_midnight() -> None:
+    # Before: a weekday window ran to 23:59 or, paired, to `0 20 * * *`, which KEDA also reads as active
+    # all Saturday (its next end came before its next start).
+    assert [(r.start, r.end) for r in keda_cron_rules([BUSINESS_HOURS, NIGHT])] == [
+        ("0 7 * * 1-5", "0 20 * * 1-5"),
+        ("0 20 * * 1-5", "0 7 * * 1-5"),
+    ]
+
+
+def test_the_next_window_is_the_next_to_fire_not_the_next_listed() -> None:
+    morning, evening, noon = (window(n, f"0 {h} * * *") for n, h in (("morning", 7), ("evening", 20), ("noon", 12)))
+    assert {r.window.name: r.end for r in keda_cron_rules([morning, evening, noon])} == {
+        "morning": "0 12 * * *",
+        "evening": "0 7 * * *",
+        "noon": "0 20 * * *",
+    }
+
+
+def test_a_window_in_another_time_zone_ends_at_that_windows_local_start() -> None:
+    new_york = window("new-york", "0 9 * * 1-5", "America/New_York")
+    london = window("london-close", "0 18 * * 1-5", "Europe/London")
+    rules = keda_cron_rules([new_york, london])
+    assert [(r.timezone, r.start, r.end) for r in rules] == [
+        ("America/New_York", "0 9 * * 1-5", "0 13 * * 1-5"),
+        ("Europe/London", "0 18 * * 1-5", "0 14 * * 1-5"),
+    ]
+
+
+def test_a_window_whose_ends_differ_by_day_gets_one_rule_per_end_time() -> None:
+    windows = [window("day", "0 7 * * 1-5"), window("evening", "0 20 * * 1-4"), window("friday", "0 18 * * 5")]
+    day_rules = [(r.start, r.end) for r in keda_cron_rules(windows) if r.window.name == "day"]
+    assert day_rules == [("0 7 * * 1-4", "0 20 * * 1-4"), ("0 7 * * 5", "0 18 * * 5")]
+
+
+def test_rules_of_one_window_get_distinct_names() -> None:
+    scaling = replace(
+        SCALING, schedules=(window("day", "0 7 * * 1-5"), window("evening", "0 20 * * 1-4"), window("friday", "0 18 * * 5"))
+    )
+    names = [r.name for r in container_app_scale(scaling).rules or []]
+    assert names == ["cpu", "http", "schedule-day", "schedule-day-2", "schedule-evening", "schedule-friday"]
+
+
+def test_a_window_no_other_window_ends_is_refused() -> None:
+    with pytest.raises(ValueError, match="`hourly` never ends"):
+        keda_cron_rules([window("hourly", "0 * * * *"), window("seven", "0 7 * * *")])
+
+
+WINDOW_SETS = {
+    "weekdays-and-evenings": [BUSINESS_HOURS, NIGHT],
+    "three-a-day": [window("a", "30 6 * * *"), window("b", "0 12 * * 1-5"), window("c", "0 22 * * *")],
+    "refiring": [window("hourly-day", "0 8-17 * * 1-5"), window("night", "0 18 * * *")],
+    "weekend-only": [window("weekend", "0 9 * * 0,6"), window("weekday", "0 6 * * 1-5")],
+    "split-days": [window("day", "0 7 * * 1-5"), window("evening", "0 20 * * 1-4"), window("friday", "0 18 * * 5")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(WINDOW_SETS))
+def test_keda_activates_exactly_the_window_in_effect(case: str) -> None:
+    """Replays KEDA's cron scaler over a week (active while the next end comes before the next start) and
+    compares with Rollway's meaning: a window holds from when it fires until another window fires."""
+    windows = WINDOW_SETS[case]
+    rules = keda_cron_rules(windows)
+    fires = {w.name: week_minutes(w.schedule) for w in windows}
+    for minute in range(15, WEEK, 30):
+        in_effect = last_fired(fires, minute)
+        active = {
+            r.window.name for r in rules if next_after(week_minutes(r.end), minute) <= next_after(week_minutes(r.start), minute)
+        }
+        assert active == {in_effect}, f"{case} at {minute // 1440}d {minute % 1440 // 60:02d}:{minute % 60:02d}"
 
 
 def test_container_apps_target_registers_no_children() -> None:

@@ -15,6 +15,7 @@ APP = "azure-native:app:ContainerApp"
 DOMAIN = "happy-hill-1234.westeurope.azurecontainerapps.io"
 TAGS = {"cost-center": "platform-dev", "owner": "platform-team"}
 PASSWORD = "s3cret-db-password"
+FRONT_DOOR_ID = "4c1c1b8e-3f5a-4a57-9d1e-6f2b1d0c7a11"
 
 
 def targets(
@@ -22,6 +23,7 @@ def targets(
     green: str | None = "ghcr.io/rollway/web:1.5.0",
     suffixes: dict[Color, str] | None = None,
     scale_set_hosts: dict[Color, str] | None = None,
+    front_door_id: str | None = FRONT_DOOR_ID,
 ) -> BlueGreenTargets:
     workload = Workload(
         port=8080,
@@ -44,6 +46,7 @@ def targets(
             default_domain=DOMAIN,
             revision_suffixes=suffixes or {},
             scale_set_hosts=scale_set_hosts or {},
+            front_door_id=front_door_id,
         ),
     )
 
@@ -158,3 +161,16 @@ def test_scale_set_colors_get_no_app_and_use_the_given_host() -> None:
 
 def test_apps_carry_the_tags_and_their_color() -> None:
     stack().has_resource_properties(APP, {"tags": Match.object_equals({**TAGS, "rollway-color": "green"})}, name="web-green")
+
+
+def test_every_app_gets_the_front_door_id_to_check_x_azure_fdid_against() -> None:
+    result = stack()
+    for color in ("blue", "green"):
+        env = result.get(APP, f"web-{color}").inputs["template"]["containers"][0]["env"]
+        assert {"name": "ROLLWAY_FRONT_DOOR_ID", "value": FRONT_DOOR_ID} in env, color
+
+
+def test_without_a_front_door_id_the_variable_is_left_out() -> None:
+    result = synth(lambda: targets(front_door_id=None), config={"azure-native:location": "westeurope"})
+    env = result.get(APP, "web-blue").inputs["template"]["containers"][0]["env"]
+    assert [e["name"] for e in env] == ["LOG_LEVEL", "DB_PASSWORD"]

@@ -169,3 +169,13 @@ def test_taggable_resources_carry_the_tags(type_: str) -> None:
     assert stack.of_type(type_), f"no {type_} registered"
     for resource in stack.of_type(type_):
         assert resource.inputs.get("tags") == TAGS, resource.name
+
+
+def test_front_door_id_is_an_output_for_apps_to_check_x_azure_fdid() -> None:
+    fdid = "7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f"
+    stack = synth(
+        lambda: Environment("rollway-dev", args()),
+        config={"azure-native:location": "westeurope"},
+        resource_outputs={"azure-native:cdn:Profile": lambda a, c: {"frontDoorId": fdid}},
+    )
+    assert stack.get("rollway:azure:Environment", "rollway-dev").outputs["frontDoorId"] == fdid
