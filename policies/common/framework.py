@@ -34,7 +34,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from pulumi_policy.secret import Secret
 
 from policies.common import environment as env
-from policies.common.props import Unknown, is_unknown, mapping, plain
+from policies.common.props import Unknown, mapping, plain
 from policies.common.tags import effective_tags, resource_tags
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -215,6 +215,14 @@ def _schema(properties: Mapping[str, PropertySchema], limits: EnvironmentLimits 
 class RollwayResourcePolicy(ResourceValidationPolicy):
     """A resource policy built from a check function; keeps what tests and docs need to introspect."""
 
+    rollway_reads_args_only = True
+    """Hint for the pack host (preflight/pack_boot.py): validation only reads its arguments, so several
+    policies may be handed the same decoded inputs."""
+
+    def rollway_applies_to(self, resource_type: str) -> bool:
+        """Hint for the pack host: validation does nothing for other types, so it may skip the call."""
+        return resource_type in self.types
+
     def __init__(
         self,
         *,
@@ -286,6 +294,9 @@ class RollwayResourcePolicy(ResourceValidationPolicy):
 
 class RollwayStackPolicy(StackValidationPolicy):
     """A stack policy built from a check function."""
+
+    rollway_reads_args_only = True
+    """Hint for the pack host (preflight/pack_boot.py): validation only reads the resources it is given."""
 
     def __init__(
         self,
@@ -421,8 +432,3 @@ def _target(value: Any) -> Any:
     except Exception:
         return value
     return _target(inner)
-
-
-def known_str(value: Any) -> str | None:
-    """A known string; unknowns and other types give None."""
-    return value if isinstance(value, str) and not is_unknown(value) else None

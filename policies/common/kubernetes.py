@@ -84,13 +84,13 @@ def container_name(path: str, container: dict[str, Any]) -> str:
     return f"{path} ({name})" if isinstance(name, str) else path
 
 
-_CPU = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(m?)\s*$")
-_MEMORY = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?\s*$")
-_MEMORY_FACTORS = {
-    None: 1,
-    "m": 0.001,
+_QUANTITY = re.compile(r"^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?\s*$")
+_SUFFIX_FACTORS: dict[str, float] = {
+    "": 1,
+    "n": 1e-9,
+    "u": 1e-6,
+    "m": 1e-3,
     "k": 1e3,
-    "K": 1e3,
     "M": 1e6,
     "G": 1e9,
     "T": 1e12,
@@ -105,27 +105,35 @@ _MEMORY_FACTORS = {
 }
 
 
-def cpu_cores(quantity: Any) -> float | None:
-    """`"500m"` -> 0.5, `"2"`/`2` -> 2.0; None when unparsable."""
-    if isinstance(quantity, str):
-        match = _CPU.match(quantity)
-        if not match:
-            return None
-        value = float(match.group(1))
-        return value / 1000 if match.group(2) == "m" else value
-    return number(quantity)
+def quantity(value: Any) -> float | None:
+    """A Kubernetes resource quantity as a plain number: `"500m"` -> 0.5, `"1Gi"` -> 1073741824, `"1e3"` -> 1000.
 
-
-def memory_mib(quantity: Any) -> float | None:
-    """`"512Mi"` -> 512.0, `"1Gi"` -> 1024.0, `"1G"` -> 953.67..; plain numbers are bytes. None when unparsable."""
-    if isinstance(quantity, (int, float)) and not isinstance(quantity, bool):
-        return float(quantity) / 1024**2
-    if not isinstance(quantity, str):
-        return None
-    match = _MEMORY.match(quantity)
+    Accepts the API's grammar (binary suffixes Ki..Ei, decimal suffixes n..E, or a decimal exponent) and plain
+    numbers; None when the value is not a quantity.
+    """
+    if not isinstance(value, str):
+        return number(value)
+    match = _QUANTITY.match(value)
     if not match:
         return None
-    return float(match.group(1)) * _MEMORY_FACTORS[match.group(2)] / 1024**2
+    digits, suffix = match.group(1), match.group(2) or ""
+    if suffix in _SUFFIX_FACTORS:
+        return number(float(digits) * _SUFFIX_FACTORS[suffix])
+    try:
+        return number(float(f"{digits}e{suffix[1:]}"))
+    except (OverflowError, ValueError):
+        return None
+
+
+def cpu_cores(value: Any) -> float | None:
+    """`"500m"` -> 0.5, `"2"`/`2` -> 2.0; None when unparsable."""
+    return quantity(value)
+
+
+def memory_mib(value: Any) -> float | None:
+    """`"512Mi"` -> 512.0, `"1Gi"` -> 1024.0, `"1G"` -> 953.67..; plain numbers are bytes. None when unparsable."""
+    amount = quantity(value)
+    return amount / 1024**2 if amount is not None else None
 
 
 def namespace_of(props: Any, provider_props: Any = None) -> str | Unknown | None:

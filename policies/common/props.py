@@ -178,6 +178,14 @@ def json_document(value: Any) -> Any:
     return None
 
 
+def set_value(props: dict[str, Any], key: str, value: Any) -> bool:
+    """Remediation helper: set `props[key]` to `value`; returns whether that changed anything."""
+    if props.get(key) == value:
+        return False
+    props[key] = value
+    return True
+
+
 def walk(tree: Any, path: tuple[str | int, ...] = (), _depth: int = 0) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Every (path, leaf-or-node) pair of a plain tree, depth first."""
     yield path, tree

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from policies.common.ecs import container_definitions
+from policies.common.ecs import container_definitions, task_cpu_units, task_memory_mib
 from policies.common.framework import MANDATORY, EnvironmentLimits, StackContext, StackReport, StackResource, stack_policy
 from policies.common.kubernetes import WORKLOAD_TYPES, containers, cpu_cores, kind_of, memory_mib, pod_spec, resources_of
 from policies.common.props import Unknown, get, items, number, strings, text
@@ -132,7 +132,7 @@ def _rds_instance(est: Estimator, resource: StackResource) -> LineItem | None:
 
 def _fargate_task(task: StackResource) -> tuple[float, float, bool] | None:
     """(vCPUs, GB, arm64) of a Fargate task definition."""
-    cpu, memory = number(get(task.props, "cpu")), number(get(task.props, "memory"))
+    cpu, memory = task_cpu_units(get(task.props, "cpu")), task_memory_mib(get(task.props, "memory"))
     if cpu is None or memory is None:
         definitions = container_definitions(task.props)
         if isinstance(definitions, Unknown):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import Severity
 
-from policies.common.ecs import container_definitions
+from policies.common.ecs import CPU_UNITS_PER_VCPU, container_definitions, task_cpu_units, task_memory_mib
 from policies.common.framework import MANDATORY, EnvironmentLimits, Report, ResourceContext, resource_policy
 from policies.common.kubernetes import WORKLOAD_TYPES, container_name, containers, cpu_cores, memory_mib, pod_spec, resources_of
 from policies.common.props import Unknown, get, items, number
@@ -17,54 +18,91 @@ CONTAINER_APP = "azure-native:app:ContainerApp"
 CLOUD_RUN = "gcp:cloudrunv2/service:Service"
 
 
-def container_sizes(resource_type: str, props: Any) -> Iterator[tuple[str, float | Unknown | None, float | Unknown | None]]:
-    """(where, vCPUs, MiB) of each sized unit: an ECS task, or each container of the other runtimes."""
+@dataclass(frozen=True)
+class SizeReading:
+    """One sized unit's CPU or memory setting: as written, and as read (vCPUs or MiB)."""
+
+    key: str
+    """Property path shown in messages, e.g. `cpu` or `resources.limits.memory`."""
+    raw: Any
+    """The value as written; None when unset."""
+    value: float | Unknown | None
+    """vCPUs or MiB; `Unknown` during preview; None when unset or not readable."""
+    forms: str
+    """The spellings this runtime accepts, for the message when `raw` cannot be read."""
+
+    @property
+    def unreadable(self) -> bool:
+        return self.raw is not None and self.value is None
+
+
+def _reading(key: str, raw: Any, parse: Callable[[Any], float | None], forms: str, default: float | None = None) -> SizeReading:
+    if isinstance(raw, Unknown):
+        return SizeReading(key, raw, raw, forms)
+    return SizeReading(key, raw, parse(raw) if raw is not None else default, forms)
+
+
+_ECS_CPU = "CPU units (1024) or vCPUs ('1 vCPU')"
+_ECS_MEMORY = "MiB (2048) or GB ('2 GB')"
+_K8S_CPU = "a quantity such as 500m or 2"
+_K8S_MEMORY = "a quantity such as 512Mi or 2Gi"
+
+
+def _ecs_vcpus(value: Any) -> float | None:
+    units = task_cpu_units(value)
+    return units / CPU_UNITS_PER_VCPU if units is not None else None
+
+
+def container_sizes(resource_type: str, props: Any) -> Iterator[tuple[str, SizeReading, SizeReading]]:
+    """(where, CPU in vCPUs, memory in MiB) of each sized unit: an ECS task, or each container of the others."""
     if resource_type == ECS_TASK:
         cpu, memory = get(props, "cpu"), get(props, "memory")
         if cpu is None and memory is None:
             definitions = container_definitions(props)
             if isinstance(definitions, Unknown):
-                yield "containerDefinitions", definitions, definitions
+                unknown = SizeReading("containerDefinitions", definitions, definitions, "")
+                yield "containerDefinitions", unknown, unknown
                 return
+            # Container-level sizes are plain integers (CPU units, MiB) in the JSON document.
             cpu_units = sum(number(d.get("cpu")) or 0 for d in definitions)
             memory_total = sum(number(d.get("memory")) or number(d.get("memoryReservation")) or 0 for d in definitions)
-            yield "containerDefinitions (sum)", cpu_units / 1024 if cpu_units else None, memory_total or None
+            yield (
+                "containerDefinitions (sum)",
+                SizeReading("cpu", None, cpu_units / CPU_UNITS_PER_VCPU if cpu_units else None, ""),
+                SizeReading("memory", None, memory_total or None, ""),
+            )
             return
-        yield (
-            "task",
-            cpu if isinstance(cpu, Unknown) else (number(cpu) / 1024 if number(cpu) is not None else None),  # type: ignore[operator]
-            memory if isinstance(memory, Unknown) else number(memory),
-        )
+        yield "task", _reading("cpu", cpu, _ecs_vcpus, _ECS_CPU), _reading("memory", memory, task_memory_mib, _ECS_MEMORY)
     elif resource_type == CONTAINER_APP:
         for index, container in enumerate(items(get(props, "template", "containers"))):
-            cpu, memory = get(container, "resources", "cpu"), get(container, "resources", "memory")
             yield (
                 f"template.containers[{index}]",
-                cpu if isinstance(cpu, Unknown) else number(cpu),
-                memory if isinstance(memory, Unknown) else memory_mib(memory),
+                _reading("resources.cpu", get(container, "resources", "cpu"), number, "a number of cores such as 0.5"),
+                _reading("resources.memory", get(container, "resources", "memory"), memory_mib, "a size such as 1Gi"),
             )
     elif resource_type == CLOUD_RUN:
         for index, container in enumerate(items(get(props, "template", "containers"))):
-            cpu, memory = get(container, "resources", "limits", "cpu"), get(container, "resources", "limits", "memory")
+            limits = get(container, "resources", "limits")
             # Cloud Run's defaults when limits are unset: 1 vCPU, 512 MiB.
             yield (
                 f"template.containers[{index}]",
-                cpu if isinstance(cpu, Unknown) else (cpu_cores(cpu) if cpu is not None else 1.0),
-                memory if isinstance(memory, Unknown) else (memory_mib(memory) if memory is not None else 512.0),
+                _reading("resources.limits.cpu", get(limits, "cpu"), cpu_cores, _K8S_CPU, default=1.0),
+                _reading("resources.limits.memory", get(limits, "memory"), memory_mib, _K8S_MEMORY, default=512.0),
             )
     elif resource_type in WORKLOAD_TYPES:
         spec = pod_spec(resource_type, props)
         if isinstance(spec, Unknown):
-            yield "pod spec", spec, spec
+            unknown = SizeReading("pod spec", spec, spec, "")
+            yield "pod spec", unknown, unknown
             return
         for path, container in containers(spec, include_init=False):
             requests, limits = resources_of(container)
-            cpu = limits.get("cpu", requests.get("cpu"))
-            memory = limits.get("memory", requests.get("memory"))
+            cpu_key = "limits.cpu" if "cpu" in limits else "requests.cpu"
+            memory_key = "limits.memory" if "memory" in limits else "requests.memory"
             yield (
                 container_name(path, container),
-                cpu if isinstance(cpu, Unknown) else cpu_cores(cpu),
-                memory if isinstance(memory, Unknown) else memory_mib(memory),
+                _reading(f"resources.{cpu_key}", limits.get("cpu", requests.get("cpu")), cpu_cores, _K8S_CPU),
+                _reading(f"resources.{memory_key}", limits.get("memory", requests.get("memory")), memory_mib, _K8S_MEMORY),
             )
 
 
@@ -90,10 +128,17 @@ def container_sizes(resource_type: str, props: Any) -> Iterator[tuple[str, float
 )
 def container_size_ceiling(resource: ResourceContext, report: Report) -> None:
     limits = resource.limits
-    for where, cpu, memory in container_sizes(resource.type, resource.props):
+    for where, cpu_reading, memory_reading in container_sizes(resource.type, resource.props):
+        cpu, memory = cpu_reading.value, memory_reading.value
         if isinstance(cpu, Unknown) or isinstance(memory, Unknown):
             resource.unknown(where)
             continue
+        for reading in (cpu_reading, memory_reading):
+            if reading.unreadable:
+                # Unreadable is not "small": a spelling this policy does not know must not skip the ceiling.
+                report(
+                    f"{resource.label}: {where} {reading.key} {reading.raw!r} is not a size this policy can read, so the ceiling cannot be checked. Fix: write it as {reading.forms}."
+                )
         too_big = []
         if cpu is not None and cpu > float(limits["maxCpu"]):
             too_big.append(f"{cpu:g} vCPU > {limits['maxCpu']:g}")

@@ -16,11 +16,12 @@ from policies.common.framework import (
     ResourceContext,
     StackContext,
     StackReport,
+    StackResource,
     resource_policy,
     stack_policy,
 )
-from policies.common.network import ADMIN_PORTS, admin_ports_in, is_all_ports, is_public_source, port_range
-from policies.common.props import Unknown, flag, get, items, json_document, number, strings, text
+from policies.common.network import ADMIN_PORTS, admin_ports_in, describe_source, is_all_ports, is_public_source, port_range
+from policies.common.props import Unknown, flag, get, items, json_document, number, set_value, strings, text
 from policies.common.secrets import is_literal, looks_like_secret, secret_name
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -210,12 +211,14 @@ class IngressRule:
     ports: tuple[int, int] | None
     all_traffic: bool
     unknown: bool
+    protocol: str = ""
+    """Lower-cased protocol as written (`tcp`, `6`, `-1`, ...); empty when missing or unknown."""
 
 
-def _sg_rules(resource: ResourceContext) -> list[IngressRule]:
-    props = resource.props
+def _sg_rules(resource_type: str, props: Any) -> list[IngressRule]:
+    """Every ingress rule of a security group, security group rule or VPC ingress rule resource."""
     shapes: list[tuple[str, Any, tuple[str, str], tuple[str, str]]] = []
-    if resource.type == "aws:ec2/securityGroup:SecurityGroup":
+    if resource_type == "aws:ec2/securityGroup:SecurityGroup":
         ingress = get(props, "ingress")
         if isinstance(ingress, Unknown):
             return [IngressRule("ingress", [], None, False, True)]
@@ -223,7 +226,7 @@ def _sg_rules(resource: ResourceContext) -> list[IngressRule]:
             (f"ingress[{i}]", rule, ("protocol", "cidrBlocks"), ("fromPort", "ipv6CidrBlocks"))
             for i, rule in enumerate(items(ingress))
         ]
-    elif resource.type == "aws:ec2/securityGroupRule:SecurityGroupRule":
+    elif resource_type == "aws:ec2/securityGroupRule:SecurityGroupRule":
         if get(props, "type") != "ingress":
             return []
         shapes.append(("rule", props, ("protocol", "cidrBlocks"), ("fromPort", "ipv6CidrBlocks")))
@@ -237,7 +240,8 @@ def _sg_rules(resource: ResourceContext) -> list[IngressRule]:
         unknown = any(isinstance(value, Unknown) for value in raw) or any(
             isinstance(value, Unknown) for value in items(raw[1]) + items(raw[2])
         )
-        rules.append(IngressRule(where, sources, port_range(raw[3], raw[4]), _all_protocols(protocol), unknown))
+        written = str(protocol).lower().removesuffix(".0") if isinstance(protocol, (str, int, float)) else ""
+        rules.append(IngressRule(where, sources, port_range(raw[3], raw[4]), _all_protocols(protocol), unknown, written))
     return rules
 
 
@@ -254,7 +258,7 @@ SECURITY_GROUP_TYPES = (
 
 @resource_policy(
     name="security-group-no-public-admin-ports",
-    description="Security groups do not open SSH (22) or RDP (3389) to 0.0.0.0/0 or ::/0.",
+    description="Security groups do not open SSH (22) or RDP (3389) to the internet (0.0.0.0/0, ::/0 or another public range wider than /8 or /16).",
     types=SECURITY_GROUP_TYPES,
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
@@ -270,7 +274,7 @@ SECURITY_GROUP_TYPES = (
 )
 def security_group_no_public_admin_ports(resource: ResourceContext, report: Report) -> None:
     admin = tuple(int(port) for port in resource.config["adminPorts"] if number(port) is not None)
-    for rule in _sg_rules(resource):
+    for rule in _sg_rules(resource.type, resource.props):
         public = [source for source in rule.sources if is_public_source(source)]
         if rule.unknown and not public:
             resource.unknown(rule.where)
@@ -287,24 +291,24 @@ def security_group_no_public_admin_ports(resource: ResourceContext, report: Repo
             exposed = admin_ports_in([rule.ports], admin)
         if exposed:
             report(
-                f"{resource.label}: {rule.where} allows {public[0]} on port(s) {', '.join(map(str, exposed))}. Fix: restrict the source CIDR to trusted ranges or use SSM Session Manager."
+                f"{resource.label}: {rule.where} allows {describe_source(public[0])} on port(s) {', '.join(map(str, exposed))}. Fix: restrict the source CIDR to trusted ranges or use SSM Session Manager."
             )
 
 
 @resource_policy(
     name="security-group-no-public-all-ports",
-    description="Security groups do not open every port (or all protocols) to 0.0.0.0/0 or ::/0.",
+    description="Security groups do not open every port (or all protocols) to the internet (0.0.0.0/0, ::/0 or another public range wider than /8 or /16).",
     types=SECURITY_GROUP_TYPES,
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
     remediation_steps="Open only the ports the service listens on (e.g. 443) to the internet.",
 )
 def security_group_no_public_all_ports(resource: ResourceContext, report: Report) -> None:
-    for rule in _sg_rules(resource):
+    for rule in _sg_rules(resource.type, resource.props):
         public = [source for source in rule.sources if is_public_source(source)]
         if public and (rule.all_traffic or (rule.ports is not None and is_all_ports([rule.ports]))):
             report(
-                f"{resource.label}: {rule.where} allows all traffic from {public[0]}. Fix: allow only the listener ports (e.g. 443) from the internet."
+                f"{resource.label}: {rule.where} allows all traffic from {describe_source(public[0])}. Fix: allow only the listener ports (e.g. 443) from the internet."
             )
         elif rule.unknown:
             resource.unknown(rule.where)
@@ -383,7 +387,7 @@ def alb_listener_modern_tls(resource: ResourceContext, report: Report) -> None:
     severity=Severity.MEDIUM,
     remediation_steps="Set dropInvalidHeaderFields: true on the application load balancer.",
     fix=lambda props, resource: (
-        _set(props, "dropInvalidHeaderFields", True)
+        set_value(props, "dropInvalidHeaderFields", True)
         if get(resource.props, "loadBalancerType") in (None, "application")
         else False
     ),
@@ -399,11 +403,108 @@ def alb_drop_invalid_header_fields(resource: ResourceContext, report: Report) ->
         report(f"{resource.label}: dropInvalidHeaderFields is {value!r}. Fix: set dropInvalidHeaderFields: true.")
 
 
-def _set(props: dict[str, Any], key: str, value: Any) -> bool:
-    if props.get(key) == value:
-        return False
-    props[key] = value
-    return True
+PRODUCTION_PORTS: tuple[int, ...] = (80, 443)
+"""Listener ports an internet-facing load balancer is expected to serve the public on."""
+_PORT_PROTOCOLS = frozenset({"tcp", "6", "udp", "17"})
+"""Rule protocols that reach a listener (ICMP and others carry no ports)."""
+
+
+def _pointed_at(resource: StackResource, *properties: str) -> set[str]:
+    """What the named properties refer to: the URNs they depend on and the literal ids/ARNs they hold."""
+    found: set[str] = set()
+    for name in properties:
+        found.update(resource.property_dependencies.get(name, []))
+        found.update(strings(get(resource.props, name)))
+    return found
+
+
+def _identities(resource: StackResource, *properties: str) -> set[str]:
+    """How other resources may refer to this one: its URN and its known id/ARN outputs."""
+    return {resource.urn} | {value for name in properties for value in strings(get(resource.props, name))}
+
+
+def _non_production_exposure(rule: IngressRule, production: set[int]) -> str | None:
+    """The ports of a rule beyond the production ones, as shown in messages; None when there are none."""
+    if rule.all_traffic:
+        return "all ports"
+    if rule.protocol not in _PORT_PROTOCOLS or rule.ports is None:
+        return None
+    low, high = rule.ports
+    if high - low + 1 <= sum(1 for port in production if low <= port <= high):
+        return None
+    return f"port {low}" if low == high else f"ports {low}-{high}"
+
+
+@stack_policy(
+    name="lb-test-ports-not-public",
+    description="Internet-facing load balancers open only their production ports (80/443) to the internet; other "
+    "ports, such as the test listener that reaches the idle color, admit only trusted ranges.",
+    enforcement=ADVISORY,
+    severity=Severity.HIGH,
+    remediation_steps="Limit the security group rules for the test listener port to trusted CIDRs (office, VPN, CI "
+    "runners); keep only 80/443 open to 0.0.0.0/0.",
+    config={
+        "productionPorts": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "default": list(PRODUCTION_PORTS),
+            "description": "Ports an internet-facing load balancer may open to the internet.",
+        }
+    },
+)
+def lb_test_ports_not_public(stack: StackContext, report: StackReport) -> None:
+    # Which port carries the test route is not visible on the rule itself, so this works from the one thing
+    # that is: a public rule on an internet-facing load balancer's security group for a non-production port.
+    production = {int(port) for port in stack.config["productionPorts"] if number(port) is not None}
+    # Unset `internal` is AWS's default, internet-facing; an unknown one is left undecided.
+    balancers = [
+        balancer
+        for balancer in stack.of_type(*LOAD_BALANCERS)
+        if get(balancer.props, "internal") is None or flag(get(balancer.props, "internal")) is False
+    ]
+    if not balancers:
+        return
+    listeners = stack.of_type(*LISTENERS)
+    reported: set[tuple[str, str, str]] = set()
+    for resource in stack.of_type(*SECURITY_GROUP_TYPES):
+        group = (
+            _identities(resource, "id")
+            if resource.type == "aws:ec2/securityGroup:SecurityGroup"
+            else _pointed_at(resource, "securityGroupId")
+        )
+        for balancer in balancers:
+            if not group & _pointed_at(balancer, "securityGroups"):
+                continue
+            for rule in _sg_rules(resource.type, resource.props):
+                public = [source for source in rule.sources if is_public_source(source)]
+                exposed = _non_production_exposure(rule, production) if public else None
+                key = (resource.urn, rule.where, balancer.urn)
+                if exposed is None or key in reported:
+                    continue
+                reported.add(key)
+                served = _listeners_in(listeners, balancer, rule, production)
+                via = f" (listener {', '.join(served)})" if served else ""
+                allowed = f"Only ports {', '.join(map(str, sorted(production)))}" if production else "No port"
+                report(
+                    f"{resource.label}: {rule.where} admits {describe_source(public[0])} on {exposed}{via} of "
+                    f"internet-facing load balancer {balancer.label}. {allowed} should be public; a test listener on "
+                    "another port reaches the idle, unreleased color. Fix: restrict this rule's source to trusted "
+                    "ranges (office, VPN, CI runners).",
+                    resource.urn,
+                )
+
+
+def _listeners_in(listeners: list[StackResource], balancer: StackResource, rule: IngressRule, production: set[int]) -> list[str]:
+    """Names and ports of the balancer's non-production listeners that a rule's ports reach."""
+    own = _identities(balancer, "arn", "id")
+    found = []
+    for listener in listeners:
+        port = number(get(listener.props, "port"))
+        if port is None or port in production or not own & _pointed_at(listener, "loadBalancerArn"):
+            continue
+        if rule.all_traffic or (rule.ports is not None and rule.ports[0] <= port <= rule.ports[1]):
+            found.append(f"'{listener.name}' on port {port:g}")
+    return found
 
 
 # --- RDS ------------------------------------------------------------------------------------------------
@@ -697,7 +798,7 @@ def _symmetric(props: Any) -> bool:
     enforcement=MANDATORY,
     severity=Severity.MEDIUM,
     remediation_steps="Set enableKeyRotation: true.",
-    fix=lambda props, resource: _set(props, "enableKeyRotation", True) if _symmetric(resource.props) else False,
+    fix=lambda props, resource: set_value(props, "enableKeyRotation", True) if _symmetric(resource.props) else False,
 )
 def kms_key_rotation(resource: ResourceContext, report: Report) -> None:
     if not _symmetric(resource.props):
@@ -766,6 +867,7 @@ POLICIES = [
     alb_listener_https_only,
     alb_listener_modern_tls,
     alb_drop_invalid_header_fields,
+    lb_test_ports_not_public,
     rds_not_publicly_accessible,
     rds_storage_encrypted,
     rds_backup_retention,

@@ -7,17 +7,10 @@ from typing import Any
 from pulumi_policy import Severity
 
 from policies.common.framework import MANDATORY, Report, ResourceContext, resource_policy
-from policies.common.network import ADMIN_PORTS, admin_ports_in, is_public_source, parse_port_spec
-from policies.common.props import Unknown, flag, get, items, strings
+from policies.common.network import ADMIN_PORTS, admin_ports_in, describe_source, is_public_source, parse_port_spec
+from policies.common.props import Unknown, flag, get, items, set_value, strings
 
 STORAGE = ("azure-native:storage:StorageAccount",)
-
-
-def _set(props: dict[str, Any], key: str, value: Any) -> bool:
-    if props.get(key) == value:
-        return False
-    props[key] = value
-    return True
 
 
 @resource_policy(
@@ -28,7 +21,7 @@ def _set(props: dict[str, Any], key: str, value: Any) -> bool:
     severity=Severity.HIGH,
     remediation_steps="Set enableHttpsTrafficOnly: true (the default; do not turn it off).",
     fix=lambda props, resource: (
-        _set(props, "enableHttpsTrafficOnly", True) if props.get("enableHttpsTrafficOnly") is False else False
+        set_value(props, "enableHttpsTrafficOnly", True) if props.get("enableHttpsTrafficOnly") is False else False
     ),
 )
 def azure_storage_https_only(resource: ResourceContext, report: Report) -> None:
@@ -45,7 +38,7 @@ def azure_storage_https_only(resource: ResourceContext, report: Report) -> None:
     severity=Severity.HIGH,
     remediation_steps="Set minimumTlsVersion: TLS1_2.",
     fix=lambda props, resource: (
-        _set(props, "minimumTlsVersion", "TLS1_2") if props.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3") else False
+        set_value(props, "minimumTlsVersion", "TLS1_2") if props.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3") else False
     ),
 )
 def azure_storage_min_tls12(resource: ResourceContext, report: Report) -> None:
@@ -65,7 +58,7 @@ def azure_storage_min_tls12(resource: ResourceContext, report: Report) -> None:
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
     remediation_steps="Set allowBlobPublicAccess: false; share data with SAS tokens or Entra ID roles.",
-    fix=lambda props, resource: _set(props, "allowBlobPublicAccess", False),
+    fix=lambda props, resource: set_value(props, "allowBlobPublicAccess", False),
 )
 def azure_storage_no_blob_public_access(resource: ResourceContext, report: Report) -> None:
     value = get(resource.props, "allowBlobPublicAccess")
@@ -89,7 +82,7 @@ def _nsg_rules(resource: ResourceContext) -> list[tuple[str, Any]]:
 
 @resource_policy(
     name="azure-nsg-no-public-admin-ports",
-    description="Network security groups do not allow inbound SSH (22) or RDP (3389) from * / Internet / 0.0.0.0/0.",
+    description="Network security groups do not allow inbound SSH (22) or RDP (3389) from * / Internet / Any or a public range (0.0.0.0/0, ::/0 or another wider than /8 or /16).",
     types=("azure-native:network:NetworkSecurityGroup", "azure-native:network:SecurityRule"),
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
@@ -108,7 +101,7 @@ def azure_nsg_no_public_admin_ports(resource: ResourceContext, report: Report) -
         exposed = admin_ports_in(ranges, ADMIN_PORTS)
         if exposed:
             report(
-                f"{resource.label}: {where} allows inbound from {public[0]} on port(s) {', '.join(map(str, exposed))}. Fix: use Azure Bastion or restrict the source to a VPN range."
+                f"{resource.label}: {where} allows inbound from {describe_source(public[0])} on port(s) {', '.join(map(str, exposed))}. Fix: use Azure Bastion or restrict the source to a VPN range."
             )
 
 

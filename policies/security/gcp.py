@@ -7,8 +7,8 @@ from typing import Any
 from pulumi_policy import Severity
 
 from policies.common.framework import ADVISORY, MANDATORY, Report, ResourceContext, resource_policy
-from policies.common.network import ADMIN_PORTS, admin_ports_in, is_all_ports, is_public_source, parse_port_spec
-from policies.common.props import Unknown, flag, get, items, json_document, strings
+from policies.common.network import ADMIN_PORTS, admin_ports_in, describe_source, is_all_ports, is_public_source, parse_port_spec
+from policies.common.props import Unknown, flag, get, items, json_document, set_value, strings
 
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 INSTANCE_TYPES = (
@@ -46,7 +46,7 @@ def _public_allow_rules(resource: ResourceContext) -> list[tuple[str, str, list[
 
 @resource_policy(
     name="gcp-firewall-no-public-admin-ports",
-    description="VPC firewall rules do not open SSH (22) or RDP (3389) to 0.0.0.0/0 or ::/0.",
+    description="VPC firewall rules do not open SSH (22) or RDP (3389) to the internet (0.0.0.0/0, ::/0 or another public range wider than /8 or /16).",
     types=("gcp:compute/firewall:Firewall",),
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
@@ -57,13 +57,13 @@ def gcp_firewall_no_public_admin_ports(resource: ResourceContext, report: Report
         exposed = list(ADMIN_PORTS) if ranges is None else admin_ports_in(ranges)
         if exposed:
             report(
-                f"{resource.label}: {where} allows {source} on port(s) {', '.join(map(str, exposed))}. Fix: restrict sourceRanges to IAP (35.235.240.0/20) or a VPN range."
+                f"{resource.label}: {where} allows {describe_source(source)} on port(s) {', '.join(map(str, exposed))}. Fix: restrict sourceRanges to IAP (35.235.240.0/20) or a VPN range."
             )
 
 
 @resource_policy(
     name="gcp-firewall-no-public-all-ports",
-    description="VPC firewall rules do not open every port to 0.0.0.0/0 or ::/0.",
+    description="VPC firewall rules do not open every port to the internet (0.0.0.0/0, ::/0 or another public range wider than /8 or /16).",
     types=("gcp:compute/firewall:Firewall",),
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
@@ -72,7 +72,9 @@ def gcp_firewall_no_public_admin_ports(resource: ResourceContext, report: Report
 def gcp_firewall_no_public_all_ports(resource: ResourceContext, report: Report) -> None:
     for where, source, ranges in _public_allow_rules(resource):
         if ranges is None or is_all_ports(ranges):
-            report(f"{resource.label}: {where} allows every port from {source}. Fix: list only the serving ports in `ports`.")
+            report(
+                f"{resource.label}: {where} allows every port from {describe_source(source)}. Fix: list only the serving ports in `ports`."
+            )
 
 
 @resource_policy(
@@ -90,13 +92,6 @@ def gcs_uniform_bucket_level_access(resource: ResourceContext, report: Report) -
         resource.unknown("uniformBucketLevelAccess")
     elif flag(value) is not True:
         report(f"{resource.label}: uniformBucketLevelAccess is {value!r}. Fix: set uniformBucketLevelAccess: true.")
-
-
-def _set(props: dict[str, Any], key: str, value: Any) -> bool:
-    if props.get(key) == value:
-        return False
-    props[key] = value
-    return True
 
 
 @resource_policy(
@@ -135,7 +130,7 @@ def _settings(resource: ResourceContext) -> Any:
 
 @resource_policy(
     name="cloudsql-no-public-authorized-networks",
-    description="Cloud SQL instances do not authorize 0.0.0.0/0.",
+    description="Cloud SQL instances do not authorize the internet (0.0.0.0/0 or another public range wider than /8 or /16).",
     types=("gcp:sql/databaseInstance:DatabaseInstance",),
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
@@ -146,7 +141,7 @@ def cloudsql_no_public_authorized_networks(resource: ResourceContext, report: Re
     for index, network in enumerate(items(networks)):
         if is_public_source(get(network, "value")):
             report(
-                f"{resource.label}: settings.ipConfiguration.authorizedNetworks[{index}] is {get(network, 'value')}. Fix: use private IP or the Cloud SQL Auth Proxy."
+                f"{resource.label}: settings.ipConfiguration.authorizedNetworks[{index}] is {describe_source(str(get(network, 'value')))}. Fix: use private IP or the Cloud SQL Auth Proxy."
             )
 
 
@@ -260,7 +255,9 @@ def gce_no_default_service_account_full_scope(resource: ResourceContext, report:
     severity=Severity.HIGH,
     remediation_steps="Set minTlsVersion to TLS_1_2 (profile MODERN or RESTRICTED).",
     fix=lambda props, resource: (
-        _set(props, "minTlsVersion", "TLS_1_2") if get(resource.props, "minTlsVersion") not in ("TLS_1_2", "TLS_1_3") else False
+        set_value(props, "minTlsVersion", "TLS_1_2")
+        if get(resource.props, "minTlsVersion") not in ("TLS_1_2", "TLS_1_3")
+        else False
     ),
 )
 def gcp_ssl_policy_tls12(resource: ResourceContext, report: Report) -> None:

@@ -116,3 +116,23 @@ def test_budget_estimate_of_shipped_stack_is_real_and_within_budget(stack: str, 
     priced = {line.label.split(" ")[0] for line in lines}
     assert {"aws:ecs/service:Service", "kubernetes:apps/v1:Deployment"} <= priced
     assert 0 < total <= budget
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_shipped_stack_keeps_its_test_listeners_off_the_internet(stack: str, as_stack: Callable[[str], None]) -> None:
+    # Advisory by default, so the mandatory sweep above would not notice; the shipped stacks must still be clean.
+    as_stack(stack)
+    analyzed = resources(stack)
+    view = [Res(r.type, r.name, r.outputs or r.properties, r.dependencies, r.property_dependencies) for r in analyzed]
+    assert check_stack("lb-test-ports-not-public", view, prepared=decoded_outputs(stack)).violations == []
+    # Not vacuous: the same stack with one of its test-port rules widened to the internet is reported.
+    test_ports = {(r.outputs or r.properties).get("port") for r in analyzed if r.type == "aws:lb/listener:Listener"} - {80, 443}
+    rule = next(
+        r
+        for r in view
+        if r.type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" and r.props.get("fromPort") in test_ports
+    )
+    widened = Res(
+        rule.type, f"{rule.name}-widened", {**rule.props, "cidrIpv4": "0.0.0.0/0"}, rule.dependencies, rule.property_dependencies
+    )
+    assert check_stack("lb-test-ports-not-public", [*view, widened]).violations
