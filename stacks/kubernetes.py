@@ -1,5 +1,6 @@
 """Kubernetes builder: one Environment (the namespace), then per service its blue/green slots, canary route
-and autoscaling. Config in (already validated), components out."""
+and autoscaling. Config in, components out: the config loader has already run KubernetesSettings' checks
+(`problems`, `service_problems`) before anything is registered, so `build` does not repeat them."""
 
 from __future__ import annotations
 
@@ -21,9 +22,8 @@ from components.kubernetes import (
     GatewayParent,
     WorkloadFootprint,
 )
-from stacks.config import ConfigError, Service, StackConfig
+from stacks.config import Service, StackConfig
 from stacks.config.kubernetes import KubernetesSettings
-from stacks.config.loader import stack_file_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
 PREFIX = "rollway:kubernetes"
@@ -36,20 +36,7 @@ def settings_of(config: StackConfig) -> KubernetesSettings:
     return settings
 
 
-def check(config: StackConfig, settings: KubernetesSettings) -> None:
-    """Kubernetes checks that relate settings to services (public hostnames); raises before anything Kubernetes
-    is registered, so two routes never claim one hostname.
-
-    The config loader reports them first (before any cloud registers anything); repeating them here keeps a
-    builder called on its own (tests, tools) from registering routes that clash.
-    """
-    problems = settings.service_problems(PREFIX, config.services)
-    if problems:
-        error = ConfigError(stack_file_name(), problems)
-        raise pulumi.RunError(f"invalid stack config:\n{error.render()}")
-
-
-def footprint(name: str, service: Service) -> WorkloadFootprint:
+def footprint(name: str, service: Service, metrics_port: int | None) -> WorkloadFootprint:
     scaling = service.autoscaling
     return WorkloadFootprint(
         app=resource_name(name),
@@ -59,13 +46,13 @@ def footprint(name: str, service: Service) -> WorkloadFootprint:
         # The config keeps every scheduled window within autoscaling.max; the quota still sizes for the highest
         # bound anywhere, so a window can never be refused pods by the quota.
         max_pods=max([scaling.max, *(window.max for window in scaling.schedules)]),
+        metrics_port=metrics_port,
     )
 
 
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the Kubernetes side of the stack; returns its outputs (namespace, per service names)."""
     settings = settings_of(config)
-    check(config, settings)
     namespace = settings.namespace_for(config.environment)
     labels = config.labels
     opts: pulumi.ResourceOptions | None = None
@@ -75,15 +62,17 @@ def build(config: StackConfig) -> dict[str, Any]:
         provider = k8s.Provider("kubernetes", context=settings.context, namespace=namespace)
         opts = pulumi.ResourceOptions(providers=[provider])
 
-    # Ingress traffic reaches the pods from wherever the router's data plane runs.
-    ingress_namespace = settings.gateway.namespace if settings.traffic_router == "gatewayApi" else settings.ingress_namespace
     environment = Environment(
         namespace,
         EnvironmentTargetsArgs(
             environment=EnvironmentArgs(environment=config.environment, tags=labels),
             namespace=namespace,
-            ingress_namespace=ingress_namespace,
-            workloads=tuple(footprint(name, service) for name, service in config.services.items()),
+            # Ingress traffic reaches the pods from wherever the router's data plane runs.
+            ingress_namespace=settings.data_plane_namespace(),
+            ingress_from_cidrs=tuple(settings.ingress_from_cidrs),
+            cilium_ingress=settings.traffic_router == "gatewayApi" and settings.gateway.cilium_ingress,
+            monitoring_namespace=settings.monitoring_namespace,
+            workloads=tuple(footprint(name, service, settings.metrics_port) for name, service in config.services.items()),
         ),
         opts=opts,
     )
@@ -118,6 +107,7 @@ def build(config: StackConfig) -> dict[str, Any]:
                 gateway=GatewayParent(name=settings.gateway.name, namespace=settings.gateway.namespace),
                 hostnames=hostnames,
                 test_hostnames=test_hostnames,
+                test_access_cidrs=tuple(settings.test_access_cidrs) if settings.traffic_router == "ingressNginx" else (),
                 ingress_class_name=settings.ingress_class_name,
                 tls_secret_name=settings.tls_secret_name,
                 labels=labels,
@@ -131,6 +121,7 @@ def build(config: StackConfig) -> dict[str, Any]:
                 namespace=namespace_name,
                 app=app,
                 deployments=slots.deployment_names(),
+                api_server_cidrs=settings.api_server_destinations(),
                 labels=labels,
                 run_as_user=settings.run_as_user,
             ),

@@ -3,13 +3,25 @@ capacity windows as CronJobs that patch those HPAs' bounds.
 
 Requests per target is a `Pods` metric: the HPA reads it from the custom metrics API
 (custom.metrics.k8s.io), which a metrics adapter such as prometheus-adapter must serve; without one the
-HPA reports the metric as unavailable and keeps scaling on CPU alone.
+HPA reports the metric as unavailable and keeps scaling on CPU alone. The adapter serves what Prometheus
+scraped from the pods, and the namespace's default-deny NetworkPolicy refuses that scrape unless the
+Environment admits the monitoring namespace (`monitoringNamespace` in the stack config): without it the
+metric never exists.
 
 Why CronJobs for schedules: Kubernetes has no scheduled scaling of its own. The alternatives are an extra
 controller (KEDA's cron scaler, which takes over the HPA) or CronJobs. A CronJob running `kubectl patch`
 needs nothing installed in the cluster, is visible with plain kubectl, and its ServiceAccount may only get
 and patch this service's HPAs (a Role limited by resourceNames). Like scheduled actions on the clouds, each
 window sets the bounds when it starts and they hold until the next window starts.
+
+The schedule pods may connect only to the API server (`api_server_cidrs`, on 443 and 6443). A Service's
+ClusterIP is not enough to name it: most network plugins (Calico, Cilium, kube-proxy based ones) check
+NetworkPolicy after the `kubernetes` Service's address was translated to the API server's own endpoint
+addresses, so those endpoints must be listed (`kubectl get endpointslices -n default -l
+kubernetes.io/service-name=kubernetes`). The builder adds the ClusterIP too, for plugins that check before.
+On Cilium, an API server running on the cluster's own nodes is identified as `kube-apiserver`, not by its
+address, so an ipBlock may not match it there; such clusters need a CiliumNetworkPolicy (`toEntities:
+[kube-apiserver]`) for these pods, which this component does not create.
 """
 
 from __future__ import annotations
@@ -58,9 +70,9 @@ class AutoscalingTargetsArgs:
     RequestCountPerTarget), e.g. a prometheus-adapter rule over `rate(http_requests_total[2m]) * 60`."""
     kubectl_image: str = KUBECTL_IMAGE
     """Image with kubectl at /bin/kubectl that the schedule jobs run."""
-    api_server_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-    """Where the schedule jobs may connect on 443/6443 (the API server); narrow it to the control plane's
-    addresses when they are known. Only the schedule pods get this egress."""
+    api_server_cidrs: tuple[str, ...] = ()
+    """Where the schedule jobs may connect on 443/6443: the API server's endpoint addresses (and its ClusterIP).
+    Required with scheduled windows; only the schedule pods get this egress."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels for every child."""
     run_as_user: int | None = None
@@ -87,12 +99,7 @@ class Autoscaling(pulumi.ComponentResource):
         super().__init__("rollway:kubernetes:Autoscaling", name, None, opts)
         self._labels = with_labels(args.labels, app_selector(args.app))
         has_windows = bool(args.scaling.schedules)
-        window_names = [dns_label(window.name) for window in args.scaling.schedules]
-        clashes = sorted({label for label in window_names if window_names.count(label) > 1})
-        if clashes:
-            raise ValueError(
-                f"Autoscaling {name}: scheduled windows need distinct names, got {', '.join(clashes)} more than once"
-            )
+        self._check_windows(name, args)
         colors = [color for color in COLORS if color in args.deployments]
         self.hpas = {color: self._hpa(name, args, color, patched_by_schedule=has_windows) for color in colors}
 
@@ -110,6 +117,23 @@ class Autoscaling(pulumi.ComponentResource):
                 "scheduleNames": [job.metadata.name for job in self.schedules],
             }
         )
+
+    @staticmethod
+    def _check_windows(name: str, args: AutoscalingTargetsArgs) -> None:
+        """Every window must give distinct Kubernetes names (CronJob per color, and logical name)."""
+        owners: dict[tuple[str, str], list[str]] = {}
+        for window in args.scaling.schedules:
+            for color in COLORS:
+                owners.setdefault(("cronjob", cronjob_name(args.app, color, window.name)), []).append(window.name)
+                owners.setdefault(("resource", f"{color}-{dns_label(window.name)}"), []).append(window.name)
+        clashes = sorted({" and ".join(sorted(set(names))) for names in owners.values() if len(names) > 1})
+        if clashes:
+            raise ValueError(
+                f"Autoscaling {name}: scheduled windows need names that stay distinct as Kubernetes names "
+                f"(lowercase letters, digits and '-'); these collide: {'; '.join(clashes)}"
+            )
+        if args.scaling.schedules and not args.api_server_cidrs:
+            raise ValueError(f"Autoscaling {name}: scheduled windows need api_server_cidrs (where the API server is)")
 
     def _hpa(
         self, name: str, args: AutoscalingTargetsArgs, color: Color, patched_by_schedule: bool
@@ -261,7 +285,7 @@ class Autoscaling(pulumi.ComponentResource):
         return k8s.batch.v1.CronJob(
             f"{name}-{color}-{dns_label(window.name)}",
             metadata={
-                "name": dns_label(args.app, color, window.name, limit=CRONJOB_NAME_LIMIT),
+                "name": cronjob_name(args.app, color, window.name),
                 "namespace": args.namespace,
                 "labels": self._labels,
             },
@@ -277,3 +301,8 @@ class Autoscaling(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def cronjob_name(app: str, color: Color, window: str) -> str:
+    """Kubernetes name of a window's CronJob for one color; distinct for distinct (cleaned) window names."""
+    return dns_label(app, color, window, limit=CRONJOB_NAME_LIMIT)

@@ -10,6 +10,13 @@ of those hosts' traffic to the idle color, so it can be smoke-tested from outsid
 It is an object of its own: Gateway API hostnames belong to a whole HTTPRoute, not to a rule, and
 ingress-nginx would apply the canary Ingress's weights to every host the primary Ingress serves.
 
+The idle color is unreleased code, so who may reach its public route matters. ingress-nginx limits the test
+Ingress to `test_access_cidrs` (its `whitelist-source-range` annotation; the controller must see client
+addresses, e.g. `externalTrafficPolicy: Local` or PROXY protocol, else it refuses every request). Gateway
+API has no standard source filter for a route, so a gatewayApi test route takes no ranges: the caller decides
+whether it may be public at all (the stack config keeps it off unless `publicTestRoute: true`). The
+in-cluster `<app>-test` Service (BlueGreenTargets) always reaches the idle color either way.
+
 Every weight lives in exactly one object (the HTTPRoute, or the canary Ingress), so a canary step updates one
 resource; the test route carries no weight and changes only when the live color does. Backends are listed
 blue then green whatever is live, so a switch changes weights, not structure.
@@ -71,6 +78,8 @@ class CanaryRouteArgs:
     (without a hostname it would claim every host, like the production route)."""
     ingress_class_name: str = "nginx"
     """IngressClass of the `ingressNginx` router."""
+    test_access_cidrs: tuple[str, ...] = ()
+    """Client ranges allowed on the test route (`ingressNginx` only); empty: no source restriction."""
     tls_secret_name: str | None = None
     """TLS secret for the Ingress hosts, test hosts included (`ingressNginx`); Gateway API terminates TLS on the
     Gateway listener."""
@@ -105,6 +114,12 @@ class CanaryRoute(pulumi.ComponentResource):
         if shared:
             # One host cannot be both routes: the smoke tests would hit production, or production the idle color.
             raise ValueError(f"CanaryRoute {name}: {', '.join(shared)} cannot be both a production and a test hostname")
+        if args.router == "gatewayApi" and args.test_access_cidrs:
+            # Accepting ranges that nothing enforces would leave the idle color public while looking restricted.
+            raise ValueError(
+                f"CanaryRoute {name}: the gatewayApi router cannot restrict the test route to test_access_cidrs "
+                "(Gateway API has no standard source filter)"
+            )
         self._labels = with_labels(args.labels, app_selector(args.app))
         self.http_route = self.test_http_route = None
         self.primary_ingress = self.canary_ingress = self.test_ingress = None
@@ -137,8 +152,11 @@ class CanaryRoute(pulumi.ComponentResource):
             if args.test_hostnames:
                 # Not a canary Ingress: its hosts are its own, so it is the plain (only) route for them. One
                 # backend, so no stickiness; the idle color may have no pods, so nothing to wait for.
+                test_annotations = {SKIP_AWAIT: "true"}
+                if args.test_access_cidrs:
+                    test_annotations[f"{NGINX}/whitelist-source-range"] = ",".join(args.test_access_cidrs)
                 self.test_ingress = self._ingress(
-                    f"{name}-test", args, f"{args.app}-test", idle, args.test_hostnames, {SKIP_AWAIT: "true"}
+                    f"{name}-test", args, f"{args.app}-test", idle, args.test_hostnames, test_annotations
                 )
                 test_route_name = self.test_ingress.metadata.name
         self.route_name = route_name

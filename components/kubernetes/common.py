@@ -6,6 +6,7 @@ Selector label keys carry a DNS prefix (`app.kubernetes.io/`, `rollway.io/`). Co
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 
@@ -73,12 +74,22 @@ def container_security_context() -> k8s.core.v1.SecurityContextArgsDict:
     }
 
 
-def dns_label(*parts: str, limit: int = 63) -> str:
-    """Join parts into a DNS label (lowercase alphanumerics and '-'), cut to `limit` characters.
+NAME_HASH_CHARS = 8
+"""Hex digits of the hash a shortened name ends with."""
 
-    The first part (the service name, already a DNS label) is kept whole where possible; later parts are
-    shortened first, so names stay recognisable and deterministic.
+
+def dns_label(*parts: str, limit: int = 63) -> str:
+    """Join parts into a DNS label (lowercase alphanumerics and '-') of at most `limit` characters.
+
+    A name that fits is returned whole. A longer one is cut and ends with `-<hash>` of the whole name: cutting
+    alone would give two names that differ only past the cut the same label (two windows
+    `weekday-business-hours-start` and `...-stop` of a long service name would be one CronJob). The first part
+    (the service name) comes first, so shortened names stay recognisable; the hash keeps them distinct and
+    deterministic.
     """
     cleaned = [re.sub(r"[^a-z0-9-]+", "-", part.lower()).strip("-") for part in parts]
-    text = "-".join(part for part in cleaned if part)
-    return text[:limit].rstrip("-") or "x"
+    text = "-".join(part for part in cleaned if part) or "x"
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:NAME_HASH_CHARS]
+    return f"{text[: limit - NAME_HASH_CHARS - 1].rstrip('-')}-{digest}"

@@ -4,10 +4,28 @@
 - ResourceQuota sized from the services (both colors at their maximum plus a rolling update's surge, and
   headroom), which also forbids LoadBalancer and NodePort Services: only the ingress path is public;
 - LimitRange with defaults for containers that set no resources, and a per-container maximum;
-- NetworkPolicies: deny all ingress and all egress except DNS, then admit the ingress controller's /
-  Gateway's namespace to each service's pods on the service port. Anything else a service needs (a
-  database outside the cluster, calls to another service in this namespace) takes its own NetworkPolicy:
-  the default is closed on purpose.
+- NetworkPolicies: deny all ingress and all egress except DNS, then admit the router's data plane to each
+  service's pods on the service port, and the monitoring namespace (when given) on the metrics port. Anything
+  else a service needs (a database outside the cluster, calls to another service in this namespace) takes
+  its own NetworkPolicy: the default is closed on purpose.
+
+Where the data plane's traffic comes from depends on the implementation, so the peers are settings
+(`rollway:kubernetes`):
+
+- ingress-nginx: the controller's pods, `ingressNamespace` (default `ingress-nginx`). A controller on the host
+  network reaches pods from node addresses instead: list the node ranges in `ingressFromCidrs`.
+- Gateway API, proxies in the Gateway's namespace (Istio, Contour's provisioner, NGINX Gateway Fabric 2.x,
+  kgateway): the default, `gateway.namespace`.
+- Envoy Gateway: its proxies run in the controller's namespace, not the Gateway's:
+  `gateway.dataPlaneNamespace: envoy-gateway-system` (unless its GatewayNamespace mode is on). Likewise
+  controllers that run their own proxy (Traefik, Kong, NGINX Gateway Fabric 1.x): their namespace.
+- GKE Gateway: no proxy pods; requests come from Google's load balancer proxies straight to the pods
+  (container-native load balancing). Global external classes: `ingressFromCidrs: [35.191.0.0/16,
+  130.211.0.0/22]` (Google front ends and health checks); regional and internal classes: the region's
+  proxy-only subnet, plus those two ranges for health checks.
+- Cilium (Gateway API or Ingress): its Envoy reaches pods as Cilium's reserved `ingress` identity, which a
+  Kubernetes NetworkPolicy cannot name: `gateway.ciliumIngress: true` adds a CiliumNetworkPolicy per service
+  admitting that identity on the service port.
 
 Logs go to the cluster's own pipeline (stdout); their retention is set there, not per namespace, so
 `log_retention_days` has no Kubernetes object to land on.
@@ -50,6 +68,8 @@ class WorkloadFootprint:
     """MiB per pod (requests = limits)."""
     max_pods: int
     """Most pods one color runs (autoscaling max, or a scheduled window's max if higher)."""
+    metrics_port: int | None = None
+    """Port the monitoring namespace scrapes; None: the service port."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,12 @@ class EnvironmentTargetsArgs:
     """Namespace to create for the workloads."""
     ingress_namespace: str
     """Namespace ingress traffic comes from: the ingress controller's, or the Gateway's data plane."""
+    ingress_from_cidrs: tuple[str, ...] = ()
+    """Address ranges ingress traffic also comes from (load balancer proxies, host-network controllers)."""
+    cilium_ingress: bool = False
+    """Also admit Cilium's reserved `ingress` identity (its Envoy) with a CiliumNetworkPolicy per service."""
+    monitoring_namespace: str | None = None
+    """Namespace whose pods may scrape every service on its metrics port; None: nobody may."""
     workloads: Sequence[WorkloadFootprint] = ()
     """The services that will run here; sizes the quota and opens their ports to the ingress."""
     quota_headroom_percent: int = 20
@@ -106,7 +132,9 @@ class Environment(pulumi.ComponentResource):
     default_deny: k8s.networking.v1.NetworkPolicy
     """Denies all ingress and all egress but DNS to every pod in the namespace."""
     allow_ingress: dict[str, k8s.networking.v1.NetworkPolicy]
-    """Per service: admits the ingress namespace to its pods on its port."""
+    """Per service: admits the data plane to its pods on its port (and the monitoring namespace, if any)."""
+    allow_cilium_ingress: dict[str, k8s.apiextensions.CustomResource]
+    """Per service: admits Cilium's `ingress` identity (only with `cilium_ingress`)."""
 
     def __init__(self, name: str, args: EnvironmentTargetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("rollway:kubernetes:Environment", name, None, opts)
@@ -195,26 +223,34 @@ class Environment(pulumi.ComponentResource):
         )
 
         self.allow_ingress = {}
+        self.allow_cilium_ingress = {}
+        data_plane: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [
+            {"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: args.ingress_namespace}}}
+        ]
+        data_plane += [{"ip_block": {"cidr": cidr}} for cidr in args.ingress_from_cidrs]
         for workload in args.workloads:
+            rules: list[k8s.networking.v1.NetworkPolicyIngressRuleArgsDict] = [
+                {"from_": data_plane, "ports": [{"protocol": "TCP", "port": workload.port}]}
+            ]
+            if args.monitoring_namespace:
+                rules.append(
+                    {
+                        "from_": [{"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: args.monitoring_namespace}}}],
+                        "ports": [{"protocol": "TCP", "port": workload.metrics_port or workload.port}],
+                    }
+                )
             self.allow_ingress[workload.app] = k8s.networking.v1.NetworkPolicy(
                 f"{name}-allow-{workload.app}",
                 metadata={"name": f"allow-ingress-{workload.app}", "namespace": namespace, "labels": labels},
                 spec={
-                    # The service's workload pods (they carry a color); not its other pods such as schedule jobs.
-                    "pod_selector": {
-                        "match_labels": {APP_LABEL: workload.app},
-                        "match_expressions": [{"key": COLOR_LABEL, "operator": "Exists"}],
-                    },
+                    "pod_selector": _workload_selector(workload),
                     "policy_types": ["Ingress"],
-                    "ingress": [
-                        {
-                            "from_": [{"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: args.ingress_namespace}}}],
-                            "ports": [{"protocol": "TCP", "port": workload.port}],
-                        }
-                    ],
+                    "ingress": rules,
                 },
                 opts=child,
             )
+            if args.cilium_ingress:
+                self.allow_cilium_ingress[workload.app] = self._cilium_ingress(name, workload, namespace, labels)
 
         self.register_outputs(
             {
@@ -226,3 +262,35 @@ class Environment(pulumi.ComponentResource):
                 },
             }
         )
+
+    def _cilium_ingress(
+        self, name: str, workload: WorkloadFootprint, namespace: pulumi.Input[str], labels: dict[str, str]
+    ) -> k8s.apiextensions.CustomResource:
+        # CustomResource inputs reach the engine untranslated: the CRD's own camelCase keys.
+        return k8s.apiextensions.CustomResource(
+            f"{name}-allow-{workload.app}-cilium-ingress",
+            api_version="cilium.io/v2",
+            kind="CiliumNetworkPolicy",
+            metadata={"name": f"allow-cilium-ingress-{workload.app}", "namespace": namespace, "labels": labels},
+            spec={
+                "endpointSelector": {
+                    "matchLabels": {APP_LABEL: workload.app},
+                    "matchExpressions": [{"key": COLOR_LABEL, "operator": "Exists"}],
+                },
+                "ingress": [
+                    {
+                        "fromEntities": ["ingress"],
+                        "toPorts": [{"ports": [{"port": str(workload.port), "protocol": "TCP"}]}],
+                    }
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _workload_selector(workload: WorkloadFootprint) -> k8s.meta.v1.LabelSelectorArgsDict:
+    """The service's workload pods (they carry a color); not its other pods such as schedule jobs."""
+    return {
+        "match_labels": {APP_LABEL: workload.app},
+        "match_expressions": [{"key": COLOR_LABEL, "operator": "Exists"}],
+    }

@@ -35,6 +35,7 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 CRONJOB = "kubernetes:batch/v1:CronJob"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+API_SERVER = "172.16.0.32/28"
 
 
 def pod_spec(stack: SynthesizedStack, type_: str, name: str) -> dict[str, Any]:
@@ -90,6 +91,7 @@ def canary(
     hostnames: tuple[str, ...] = ("web.dev.example.com",),
     stickiness_seconds: int | None = None,
     test_hostnames: tuple[str, ...] = ("test-web.dev.example.com",),
+    test_access_cidrs: tuple[str, ...] = (),
 ) -> SynthesizedStack:
     def program() -> None:
         CanaryRoute(
@@ -110,6 +112,7 @@ def canary(
                 gateway=GatewayParent(name="public", namespace="gateway-system"),
                 hostnames=hostnames,
                 test_hostnames=test_hostnames,
+                test_access_cidrs=test_access_cidrs,
                 tls_secret_name="web-tls",
                 labels=LABELS,
             ),
@@ -130,6 +133,7 @@ def autoscaling(
     requests_per_target: int | None = 500,
     colors: tuple[Color, ...] = ("blue", "green"),
     run_as_user: int | None = None,
+    app: str = "web",
 ) -> SynthesizedStack:
     def program() -> None:
         Autoscaling(
@@ -145,8 +149,9 @@ def autoscaling(
                     schedules=schedules,
                 ),
                 namespace=NAMESPACE,
-                app="web",
-                deployments={color: f"web-{color}" for color in colors},
+                app=app,
+                deployments={color: f"{app}-{color}" for color in colors},
+                api_server_cidrs=(API_SERVER,),
                 labels=LABELS,
                 run_as_user=run_as_user,
             ),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
 import pytest
-from k8s_fixtures import BUSINESS_HOURS, CRONJOB, HPA, LABELS, NAMESPACE, NETWORK_POLICY, NIGHT, autoscaling, pod_spec
+from k8s_fixtures import API_SERVER, BUSINESS_HOURS, CRONJOB, HPA, LABELS, NAMESPACE, NETWORK_POLICY, NIGHT, autoscaling, pod_spec
 
 from components.autoscaling import AutoscalingArgs, ScheduledCapacity
 from components.kubernetes import Autoscaling, AutoscalingTargetsArgs
+from components.kubernetes.common import dns_label
 from components.testing import Match, synth
 
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
@@ -191,6 +193,27 @@ def test_only_schedule_pods_may_reach_the_api_server() -> None:
     )
 
 
+def test_schedule_pods_may_connect_only_to_the_api_server_addresses() -> None:
+    [policy] = autoscaling().of_type(NETWORK_POLICY)
+    assert [rule["to"] for rule in policy.inputs["spec"]["egress"]] == [[{"ipBlock": {"cidr": API_SERVER}}]]
+
+
+def test_windows_without_api_server_addresses_are_refused() -> None:
+    def program() -> None:
+        Autoscaling(
+            "web",
+            AutoscalingTargetsArgs(
+                scaling=AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=(BUSINESS_HOURS,)),
+                namespace=NAMESPACE,
+                app="web",
+                deployments={"blue": "web-blue"},
+            ),
+        )
+
+    with pytest.raises(ValueError, match="scheduled windows need api_server_cidrs"):
+        synth(program)
+
+
 def test_scheduled_hpas_let_pulumi_win_bound_conflicts() -> None:
     autoscaling().has_resource_properties(HPA, {"metadata": {"annotations": {"pulumi.com/patchForce": "true"}}}, name="web-blue")
 
@@ -223,7 +246,7 @@ def test_window_names_must_be_distinct() -> None:
             ),
         )
 
-    with pytest.raises(ValueError, match="distinct names, got peak"):
+    with pytest.raises(ValueError, match="these collide: Peak and peak"):
         synth(program)
 
 
@@ -235,3 +258,28 @@ def test_long_window_names_still_give_valid_cronjob_names() -> None:
     name = job.inputs["metadata"]["name"]
     assert len(name) <= 52
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), name
+
+
+START = ScheduledCapacity(name="weekday-business-hours-start", schedule="0 7 * * 1-5", min_capacity=4, max_capacity=8)
+STOP = ScheduledCapacity(name="weekday-business-hours-stop", schedule="0 19 * * 1-5", min_capacity=2, max_capacity=8)
+
+
+def test_long_names_that_differ_only_past_the_cut_give_distinct_cronjobs() -> None:
+    # Cut to 52 characters both would be `payments-gateway-backend-eu-green-weekday-business-h`.
+    stack = autoscaling(schedules=(START, STOP), app="payments-gateway-backend-eu")
+    names = [job.inputs["metadata"]["name"] for job in stack.of_type(CRONJOB)]
+    assert len(names) == 4 and len(set(names)) == 4, names
+    for name in names:
+        assert len(name) <= 52 and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), name
+
+
+def test_a_cut_name_ends_with_a_hash_of_the_whole_name() -> None:
+    whole = "payments-gateway-backend-eu-green-weekday-business-hours-start"
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:8]
+    assert dns_label("payments-gateway-backend-eu", "green", "weekday-business-hours-start", limit=52) == (
+        f"{whole[:43]}-{digest}"
+    )
+
+
+def test_a_name_that_fits_is_kept_whole() -> None:
+    assert dns_label("web", "blue", "Business Hours", limit=52) == "web-blue-business-hours"

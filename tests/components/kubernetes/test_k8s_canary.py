@@ -12,6 +12,8 @@ from components.testing import Match, synth
 
 NGINX = "nginx.ingress.kubernetes.io"
 TEST_HOST = "test-web.dev.example.com"
+VPN = "10.8.0.0/16"
+OFFICE = "198.51.100.0/24"
 LIVE_IDLE = [("blue", "green"), ("green", "blue")]
 SPLITS = [  # live, canary weight -> (blue weight, green weight)
     ("blue", 0, (100, 0)),
@@ -173,6 +175,11 @@ def test_a_host_cannot_be_both_a_production_and_a_test_hostname() -> None:
         synth(program)
 
 
+def test_a_gateway_test_route_refuses_source_ranges_it_cannot_enforce() -> None:
+    with pytest.raises(ValueError, match="gatewayApi router cannot restrict the test route to test_access_cidrs"):
+        canary(test_access_cidrs=(VPN,))
+
+
 def test_a_gateway_route_needs_a_gateway() -> None:
     def program() -> None:
         CanaryRoute(
@@ -303,6 +310,27 @@ def test_test_ingress_is_a_plain_ingress_that_does_not_wait_for_pods() -> None:
     canary(router="ingressNginx", stickiness_seconds=60).has_resource_properties(
         INGRESS, {"metadata": {"annotations": Match.object_equals({"pulumi.com/skipAwait": "true"})}}, name="web-test"
     )
+
+
+def test_test_ingress_admits_only_the_test_access_ranges() -> None:
+    canary(router="ingressNginx", test_access_cidrs=(VPN, OFFICE)).has_resource_properties(
+        INGRESS,
+        {
+            "metadata": {
+                "annotations": Match.object_equals(
+                    {"pulumi.com/skipAwait": "true", f"{NGINX}/whitelist-source-range": f"{VPN},{OFFICE}"}
+                )
+            }
+        },
+        name="web-test",
+    )
+
+
+def test_test_access_ranges_leave_the_production_ingresses_alone() -> None:
+    stack = canary(router="ingressNginx", test_access_cidrs=(VPN,))
+    for name in ("web-primary", "web-canary"):
+        annotations = stack.get(INGRESS, name).inputs["metadata"].get("annotations", {})
+        assert f"{NGINX}/whitelist-source-range" not in annotations, name
 
 
 def test_test_ingress_serves_its_host_with_tls() -> None:

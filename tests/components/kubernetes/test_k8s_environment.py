@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from k8s_fixtures import LABELS, NETWORK_POLICY
 
@@ -17,19 +18,36 @@ WEB = WorkloadFootprint(app="web", port=8080, cpu=0.5, memory=1024, max_pods=4)
 API = WorkloadFootprint(app="api", port=9000, cpu=0.25, memory=512, max_pods=2)
 
 
+CILIUM_POLICY = "kubernetes:cilium.io/v2:CiliumNetworkPolicy"
+GFE_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+
+
 @cache
-def environment() -> SynthesizedStack:
+def environment(
+    ingress_namespace: str = "gateway-system",
+    ingress_from_cidrs: tuple[str, ...] = (),
+    cilium_ingress: bool = False,
+    monitoring_namespace: str | None = None,
+    workloads: tuple[WorkloadFootprint, ...] = (WEB, API),
+) -> SynthesizedStack:
     return synth(
         lambda: Environment(
             "env",
             EnvironmentTargetsArgs(
                 environment=EnvironmentArgs(environment="dev", tags=LABELS),
                 namespace="rollway-dev",
-                ingress_namespace="gateway-system",
-                workloads=(WEB, API),
+                ingress_namespace=ingress_namespace,
+                ingress_from_cidrs=ingress_from_cidrs,
+                cilium_ingress=cilium_ingress,
+                monitoring_namespace=monitoring_namespace,
+                workloads=workloads,
             ),
         )
     )
+
+
+def ingress_rules(stack: SynthesizedStack, app: str) -> list[dict[str, Any]]:
+    return list(stack.get(NETWORK_POLICY, f"env-allow-{app}").inputs["spec"]["ingress"])
 
 
 def test_namespace_is_named_labelled_and_enforces_restricted_pods() -> None:
@@ -145,3 +163,63 @@ def test_ingress_namespace_reaches_each_service_on_its_port_only() -> None:
 
 def test_every_child_carries_the_labels() -> None:
     environment().all_resources_have("kubernetes:", {"metadata": {"labels": LABELS}})
+
+
+def test_the_data_plane_namespace_is_the_one_admitted() -> None:
+    [rule] = ingress_rules(environment(ingress_namespace="envoy-gateway-system"), "web")
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}}]
+
+
+def test_ingress_source_ranges_are_admitted_on_the_service_port() -> None:
+    [rule] = ingress_rules(environment(ingress_from_cidrs=GFE_RANGES), "web")
+    assert rule["from"][1:] == [{"ipBlock": {"cidr": "35.191.0.0/16"}}, {"ipBlock": {"cidr": "130.211.0.0/22"}}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+
+
+def test_without_cilium_ingress_there_is_no_cilium_policy() -> None:
+    environment().resource_count_is(CILIUM_POLICY, 0)
+
+
+def test_cilium_ingress_admits_ciliums_ingress_identity_to_each_service_port() -> None:
+    stack = environment(cilium_ingress=True)
+    for workload in (WEB, API):
+        stack.has_resource_properties(
+            CILIUM_POLICY,
+            {
+                "metadata": {"namespace": "rollway-dev", "labels": LABELS},
+                "spec": {
+                    "endpointSelector": {
+                        "matchLabels": Match.object_equals({"app.kubernetes.io/name": workload.app}),
+                        "matchExpressions": [{"key": "rollway.io/color", "operator": "Exists"}],
+                    },
+                    "ingress": [
+                        Match.object_equals(
+                            {
+                                "fromEntities": ["ingress"],
+                                "toPorts": [{"ports": [{"port": str(workload.port), "protocol": "TCP"}]}],
+                            }
+                        )
+                    ],
+                },
+            },
+            name=f"env-allow-{workload.app}-cilium-ingress",
+        )
+
+
+def test_without_a_monitoring_namespace_nothing_else_is_admitted() -> None:
+    assert len(ingress_rules(environment(), "web")) == 1
+
+
+def test_the_monitoring_namespace_may_scrape_the_service_port_by_default() -> None:
+    _, scrape = ingress_rules(environment(monitoring_namespace="monitoring"), "web")
+    assert scrape == {
+        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+        "ports": [{"protocol": "TCP", "port": 8080}],
+    }
+
+
+def test_the_monitoring_namespace_may_scrape_a_separate_metrics_port() -> None:
+    web = WorkloadFootprint(app="web", port=8080, cpu=0.5, memory=1024, max_pods=4, metrics_port=9090)
+    data_plane, scrape = ingress_rules(environment(monitoring_namespace="monitoring", workloads=(web,)), "web")
+    assert data_plane["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert scrape["ports"] == [{"protocol": "TCP", "port": 9090}]
