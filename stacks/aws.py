@@ -1,5 +1,10 @@
 """AWS builder: one Environment (VPC, ECS cluster, log group), then per service its blue/green targets, the
-weighted production route and autoscaling. Config in (already validated), components out."""
+weighted production route and autoscaling. Config in (already validated), components out.
+
+What AWS cannot run (Fargate task sizes, schedules, test access) is reported by `AwsSettings` with the rest of
+the config, before anything is registered; the one thing only the cloud knows, how many zones the region has,
+is checked here before any resource but the provider.
+"""
 
 from __future__ import annotations
 
@@ -19,34 +24,30 @@ from components.aws import (
     Environment,
     ScalableService,
 )
-from stacks.config import Service, StackConfig
+from components.aws.environment import available_zone_names
+from stacks import fail_on
+from stacks.config import ConfigProblem, Service, StackConfig
 from stacks.config.aws import AwsSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+
+KEY = "rollway:aws"
 
 
 def settings_of(config: StackConfig) -> AwsSettings:
     settings = config.settings("aws")
     if not isinstance(settings, AwsSettings):  # the model guarantees it; this tells the type checker
-        raise TypeError(f"rollway:aws settings have the wrong type {type(settings).__name__}")
+        raise TypeError(f"{KEY} settings have the wrong type {type(settings).__name__}")
     return settings
 
 
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the AWS side of the stack; returns its outputs (VPC, cluster, per service URLs and target groups)."""
     settings = settings_of(config)
-    try:
-        return _build(config, settings)
-    except ValueError as error:
-        # Components re-check what the config model cannot see (e.g. the region's zones); report it as a
-        # message, not a traceback.
-        raise pulumi.RunError(f"rollway:aws: {error}") from None
-
-
-def _build(config: StackConfig, settings: AwsSettings) -> dict[str, Any]:
     tags = config.effective_tags
     # An explicit provider pins the region from the stack's config, whatever the shell's AWS_REGION says.
     provider = aws.Provider("aws", region=settings.region)
     opts = pulumi.ResourceOptions(providers=[provider])
+    zones = _zone_names(settings, provider)
 
     environment = Environment(
         f"rollway-{config.environment}",
@@ -58,6 +59,7 @@ def _build(config: StackConfig, settings: AwsSettings) -> dict[str, Any]:
             availability_zones=settings.availability_zones,
             nat_gateway_count=settings.nat_gateway_count(config.environment),
             region=settings.region,
+            zone_names=zones,
         ),
         opts=opts,
     )
@@ -70,6 +72,25 @@ def _build(config: StackConfig, settings: AwsSettings) -> dict[str, Any]:
         "logGroupName": environment.log_group.name,
         "services": services,
     }
+
+
+def _zone_names(settings: AwsSettings, provider: aws.Provider) -> tuple[str, ...]:
+    """The zones the VPC spans; stops the program (nothing but the provider registered) when the region has
+    fewer than `availabilityZones`."""
+    names = available_zone_names(pulumi.InvokeOptions(provider=provider))
+    wanted = settings.availability_zones
+    if len(names) < wanted:
+        fail_on(
+            [
+                ConfigProblem(
+                    f"{KEY}.availabilityZones",
+                    f"must be at most {len(names)}: region {settings.region} has {len(names)} available zone(s) "
+                    f"that need no opt-in ({', '.join(names) or 'none'})",
+                    wanted,
+                )
+            ]
+        )
+    return tuple(names[:wanted])
 
 
 def _service(
@@ -89,6 +110,7 @@ def _service(
             placement=environment.placement,
             test_listener_port=settings.test_listener_port,
             allowed_ingress_cidrs=tuple(settings.allowed_ingress_cidrs),
+            test_access_cidrs=tuple(settings.test_access_cidrs),
             certificate_arn=settings.certificate_arn,
             ssl_policy=settings.ssl_policy,
             desired_count=service.autoscaling.min,

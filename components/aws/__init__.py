@@ -1,11 +1,34 @@
 """AWS implementations of the four component families: a VPC with an ECS Fargate cluster (`Environment`),
 per-service ALB target groups and ECS services per color (`BlueGreenTargets`), the weighted production
-listener (`CanaryRoute`) and Application Auto Scaling per color (`Autoscaling`)."""
+listener (`CanaryRoute`) and Application Auto Scaling per color (`Autoscaling`).
 
-from components.aws.autoscaling import Autoscaling, AwsAutoscalingArgs, ScalableService
-from components.aws.blue_green import AwsBlueGreenArgs, BlueGreenTargets
-from components.aws.canary import AwsCanaryArgs, CanaryRoute
-from components.aws.environment import AwsEnvironmentArgs, Environment, Placement
+`schedules` and `fargate` are pure helpers the config model shares. The component classes are imported on
+first use, so config validation (which imports those helpers) does not load the AWS SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from components.aws.autoscaling import Autoscaling, AwsAutoscalingArgs, ScalableService
+    from components.aws.blue_green import AwsBlueGreenArgs, BlueGreenTargets
+    from components.aws.canary import AwsCanaryArgs, CanaryRoute
+    from components.aws.environment import AwsEnvironmentArgs, Environment, Placement
+
+_MODULE_OF = {
+    "Autoscaling": "autoscaling",
+    "AwsAutoscalingArgs": "autoscaling",
+    "ScalableService": "autoscaling",
+    "AwsBlueGreenArgs": "blue_green",
+    "BlueGreenTargets": "blue_green",
+    "AwsCanaryArgs": "canary",
+    "CanaryRoute": "canary",
+    "AwsEnvironmentArgs": "environment",
+    "Environment": "environment",
+    "Placement": "environment",
+}
 
 __all__ = [
     "Autoscaling",
@@ -19,3 +42,10 @@ __all__ = [
     "Placement",
     "ScalableService",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

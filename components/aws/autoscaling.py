@@ -6,7 +6,6 @@ None of these depend on the live color or the canary weight: each color scales o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,12 +13,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.autoscaling import AutoscalingArgs
+from components.aws.schedules import aws_cron, window_slug
 from components.blue_green import COLORS, Color
 
 _ECS_NAMESPACE = "ecs"
 _ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
-# Unix cron numbers days 0..7 from Sunday (7 is Sunday again); AWS numbers them 1..7, so use names instead.
-_DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 @dataclass(frozen=True)
@@ -48,54 +46,6 @@ class AwsAutoscalingArgs:
     """Tags for every taggable child."""
 
 
-def aws_cron(schedule: str) -> str:
-    """A 5-field Unix cron expression as an Application Auto Scaling `cron(...)` (6 fields, with `?` and year).
-
-    A 6-field expression is taken to be AWS syntax already. ValueError explains what cannot be expressed.
-    """
-    fields = schedule.split()
-    if len(fields) == 6:
-        return f"cron({' '.join(fields)})"
-    if len(fields) != 5:
-        raise ValueError(f"schedule {schedule!r} must be a cron expression with 5 fields")
-    minute, hour, day_of_month, month, day_of_week = fields
-    if day_of_week in ("*", "?"):
-        return f"cron({minute} {hour} {day_of_month} {month} ? *)"
-    if day_of_month not in ("*", "?"):
-        raise ValueError(f"schedule {schedule!r} sets both day-of-month and day-of-week; AWS cron accepts only one of them")
-    return f"cron({minute} {hour} ? {month} {_aws_days(day_of_week, schedule)} *)"
-
-
-def _aws_days(field_text: str, schedule: str) -> str:
-    parts: list[str] = []
-    for token in field_text.split(","):
-        if "/" in token:
-            raise ValueError(f"schedule {schedule!r}: steps (/) in day-of-week are not supported by AWS cron")
-        if "-" in token:
-            start, end = (_day(part, schedule) for part in token.split("-", 1))
-            if end == 7 and start != 0:
-                # 5-7 is Friday..Sunday; AWS ranges do not wrap past Saturday.
-                parts.append(f"{_DAY_NAMES[start]}-SAT,SUN")
-            else:
-                parts.append(f"{_DAY_NAMES[start]}-{_DAY_NAMES[end]}")
-        else:
-            parts.append(_DAY_NAMES[_day(token, schedule)])
-    return ",".join(parts)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "window"
-
-
-def _day(token: str, schedule: str) -> int:
-    upper = token.upper()
-    if upper.isdigit() and 0 <= int(upper) <= 7:
-        return int(upper)
-    if upper in _DAY_NAMES:
-        return _DAY_NAMES.index(upper)
-    raise ValueError(f"schedule {schedule!r}: {token!r} is not a day of the week (0-7 or SUN-SAT)")
-
-
 class Autoscaling(pulumi.ComponentResource):
     """Application Auto Scaling target, CPU and request-count target tracking, and schedules per color."""
 
@@ -111,7 +61,7 @@ class Autoscaling(pulumi.ComponentResource):
         if scaling.requests_per_target is not None and args.load_balancer_arn_suffix is None:
             raise ValueError("requests_per_target needs load_balancer_arn_suffix (the ALB's ARN suffix)")
         crons = {window.name: aws_cron(window.schedule) for window in scaling.schedules}
-        slugs = {window.name: _slug(window.name) for window in scaling.schedules}
+        slugs = {window.name: window_slug(window.name) for window in scaling.schedules}
         if len(set(slugs.values())) != len(scaling.schedules):
             raise ValueError(f"scheduled window names must be unique: {[window.name for window in scaling.schedules]}")
         super().__init__("rollway:aws:Autoscaling", name, None, opts)

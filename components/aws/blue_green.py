@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.environment import Placement
+from components.aws.fargate import fargate_task_size
 from components.blue_green import COLORS, BlueGreenArgs, Color
 
 CONTAINER_NAME = "app"
@@ -48,7 +49,10 @@ class AwsBlueGreenArgs:
     test_listener_port: int = 9443
     """Port of the listener that always forwards to the idle color (smoke tests before a switch)."""
     allowed_ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
-    """IPv4 ranges that may reach the load balancer's listeners (production and test)."""
+    """IPv4 ranges that may reach the production listener ports (80, and 443 with a certificate)."""
+    test_access_cidrs: Sequence[str] = ()
+    """IPv4 ranges that may reach the test listener (the idle, unreleased color) besides callers inside the VPC
+    (`placement.internal_source_cidrs`), e.g. a VPN range. Never the whole internet."""
     certificate_arn: str | None = None
     """ACM certificate; when set the test listener speaks HTTPS and port 443 is opened."""
     ssl_policy: str = DEFAULT_SSL_POLICY
@@ -109,6 +113,12 @@ class BlueGreenTargets(pulumi.ComponentResource):
             )
         if not args.allowed_ingress_cidrs:
             raise ValueError("allowed_ingress_cidrs is empty: nobody could reach the load balancer")
+        if "0.0.0.0/0" in args.test_access_cidrs:
+            raise ValueError("test_access_cidrs must not contain 0.0.0.0/0: the test listener serves the unreleased color")
+        if not args.test_access_cidrs and not args.placement.internal_source_cidrs:
+            raise ValueError("nobody could reach the test listener: give test_access_cidrs or placement.internal_source_cidrs")
+        # Raises for a CPU/memory pair Fargate does not offer, before anything is registered.
+        task_size = fargate_task_size(args.blue_green.workload.cpu, args.blue_green.workload.memory)
         super().__init__("rollway:aws:BlueGreenTargets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         spec = args.blue_green
@@ -193,7 +203,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
             image = spec.images.get(color)
             if not image:
                 continue
-            self.task_definitions[color] = self._task_definition(name, color, image, spec, place, tags)
+            self.task_definitions[color] = self._task_definition(name, color, image, spec, place, task_size, tags)
             self.services[color] = aws.ecs.Service(
                 f"{name}-{color}",
                 cluster=place.cluster_arn,
@@ -222,8 +232,10 @@ class BlueGreenTargets(pulumi.ComponentResource):
                     # Application Auto Scaling owns the task count after creation; without this every
                     # `pulumi up` would reset a scaled-out service to its initial count.
                     ignore_changes=["desiredCount"],
-                    # Tasks need the execution policy to start, and ECS needs the target group attached to the ALB.
-                    depends_on=[self.test_listener, self.execution_policy],
+                    # Tasks need the execution policy to start, ECS needs the target group attached to the ALB, and
+                    # tasks in private subnets need their route to NAT to pull images and fetch secrets (else the
+                    # first deployment fails and the circuit breaker has nothing to roll back to).
+                    depends_on=[self.test_listener, self.execution_policy, *place.egress_ready],
                 ),
             )
 
@@ -255,20 +267,20 @@ class BlueGreenTargets(pulumi.ComponentResource):
             opts=child,
         )
         # 443 is opened only when there is an HTTPS listener behind it.
-        ports = [80, *([443] if args.certificate_arn else []), args.test_listener_port]
-        for listener_port in ports:
+        for listener_port in [80, *([443] if args.certificate_arn else [])]:
             for index, cidr in enumerate(args.allowed_ingress_cidrs):
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-in-{listener_port}-{index}",
-                    security_group_id=self.alb_security_group.id,
-                    description=f"listener port {listener_port}",
-                    ip_protocol="tcp",
-                    from_port=listener_port,
-                    to_port=listener_port,
-                    cidr_ipv4=cidr,
-                    tags=dict(tags),
-                    opts=child,
+                self._listener_ingress(
+                    f"{name}-alb-in-{listener_port}-{index}", listener_port, cidr, f"listener port {listener_port}", tags
                 )
+        # The test listener serves the idle color, which is not released yet: only callers inside the VPC and
+        # the explicitly listed test ranges reach it, whatever the production listeners admit.
+        test_port = args.test_listener_port
+        for index, source in enumerate(args.placement.internal_source_cidrs):
+            self._listener_ingress(
+                f"{name}-alb-test-from-vpc-{index}", test_port, source, "test listener from inside the VPC", tags
+            )
+        for index, cidr in enumerate(args.test_access_cidrs):
+            self._listener_ingress(f"{name}-alb-test-in-{index}", test_port, cidr, "test listener from a test range", tags)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-alb-to-tasks",
             security_group_id=self.alb_security_group.id,
@@ -300,6 +312,21 @@ class BlueGreenTargets(pulumi.ComponentResource):
             cidr_ipv4="0.0.0.0/0",
             tags=dict(tags),
             opts=child,
+        )
+
+    def _listener_ingress(
+        self, logical_name: str, port: int, cidr: pulumi.Input[str], description: str, tags: Mapping[str, str]
+    ) -> aws.vpc.SecurityGroupIngressRule:
+        return aws.vpc.SecurityGroupIngressRule(
+            logical_name,
+            security_group_id=self.alb_security_group.id,
+            description=description,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            cidr_ipv4=cidr,
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _secret(self, name: str, spec: BlueGreenArgs, tags: Mapping[str, str]) -> aws.secretsmanager.Secret | None:
@@ -376,7 +403,14 @@ class BlueGreenTargets(pulumi.ComponentResource):
         )
 
     def _task_definition(
-        self, name: str, color: Color, image: str, spec: BlueGreenArgs, place: Placement, tags: Mapping[str, str]
+        self,
+        name: str,
+        color: Color,
+        image: str,
+        spec: BlueGreenArgs,
+        place: Placement,
+        task_size: tuple[str, str],
+        tags: Mapping[str, str],
     ) -> aws.ecs.TaskDefinition:
         workload = spec.workload
         secret = self.secret
@@ -410,8 +444,8 @@ class BlueGreenTargets(pulumi.ComponentResource):
             family=_family(name, color),
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
-            cpu=str(round(workload.cpu * 1024)),
-            memory=str(workload.memory),
+            cpu=task_size[0],
+            memory=task_size[1],
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(

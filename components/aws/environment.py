@@ -31,6 +31,9 @@ class AwsEnvironmentArgs(EnvironmentArgs):
     """NAT gateways (each with an Elastic IP): 1 is cheap, one per AZ survives an AZ outage."""
     region: str | None = None
     """Region for the awslogs driver; when None it is read from the log group's ARN (the provider's region)."""
+    zone_names: tuple[str, ...] | None = None
+    """The availability zones to use, one per `availability_zones`, when the caller has looked them up already;
+    None: the provider region's first available zones that need no opt-in."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,13 @@ class Placement:
     """ARN of that log group (the execution role may write only there)."""
     region: pulumi.Input[str]
     """Region of the log group, for the awslogs driver."""
+    internal_source_cidrs: Sequence[pulumi.Input[str]] = ()
+    """Source ranges of callers inside the VPC as an internet-facing load balancer sees them: the VPC's range and
+    each NAT gateway's address (/32), since the load balancer's DNS name resolves to public addresses and
+    in-VPC callers reach those through NAT."""
+    egress_ready: Sequence[pulumi.Resource] = ()
+    """What must exist before tasks start: the private route tables (routes to NAT) and their subnet
+    associations, so a first deployment's tasks can pull images and fetch secrets."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,16 @@ def plan_subnets(vpc_cidr: str, availability_zones: int) -> SubnetPlan:
     )
 
 
+def available_zone_names(opts: pulumi.InvokeOptions | None = None) -> list[str]:
+    """The provider region's available availability zones that need no opt-in, sorted by name."""
+    found = aws.get_availability_zones(
+        state="available",
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        opts=opts,
+    )
+    return sorted(found.names or [])
+
+
 def _named(tags: Mapping[str, str], name: str) -> dict[str, str]:
     return {**tags, "Name": name}
 
@@ -103,6 +123,7 @@ class Environment(pulumi.ComponentResource):
     nat_gateways: list[aws.ec2.NatGateway]
     public_route_table: aws.ec2.RouteTable
     private_route_tables: list[aws.ec2.RouteTable]
+    private_route_table_associations: list[aws.ec2.RouteTableAssociation]
     cluster: aws.ecs.Cluster
     log_group: aws.cloudwatch.LogGroup
     placement: Placement
@@ -110,6 +131,10 @@ class Environment(pulumi.ComponentResource):
     def __init__(self, name: str, args: AwsEnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Validate before anything is registered, so bad input leaves nothing half-built.
         plan = plan_subnets(args.vpc_cidr, args.availability_zones)
+        if args.zone_names is not None and len(args.zone_names) != args.availability_zones:
+            raise ValueError(
+                f"zone_names must name availability_zones ({args.availability_zones}) zones, got {list(args.zone_names)}"
+            )
         if not 1 <= args.nat_gateway_count <= args.availability_zones:
             raise ValueError(
                 f"nat_gateway_count must be between 1 and availability_zones ({args.availability_zones}), "
@@ -119,7 +144,7 @@ class Environment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
-        zones = self._zone_names(args.availability_zones)
+        zones = list(args.zone_names) if args.zone_names is not None else self._zone_names(args.availability_zones)
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -201,6 +226,7 @@ class Environment(pulumi.ComponentResource):
         # One route table per AZ, so "one NAT per AZ" keeps each AZ's egress in that AZ; with fewer NATs the
         # AZs share them round-robin.
         self.private_route_tables = []
+        self.private_route_table_associations = []
         for index, subnet in enumerate(self.private_subnets):
             nat = self.nat_gateways[index % len(self.nat_gateways)]
             table = aws.ec2.RouteTable(
@@ -211,7 +237,9 @@ class Environment(pulumi.ComponentResource):
                 opts=child,
             )
             self.private_route_tables.append(table)
-            aws.ec2.RouteTableAssociation(f"{name}-private-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=child)
+            self.private_route_table_associations.append(
+                aws.ec2.RouteTableAssociation(f"{name}-private-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=child)
+            )
 
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
@@ -239,6 +267,11 @@ class Environment(pulumi.ComponentResource):
             log_group_name=self.log_group.name,
             log_group_arn=self.log_group.arn,
             region=region,
+            internal_source_cidrs=[
+                self.vpc.cidr_block,
+                *(pulumi.Output.concat(eip.public_ip, "/32") for eip in self.nat_ips),
+            ],
+            egress_ready=[*self.private_route_tables, *self.private_route_table_associations],
         )
         self.register_outputs(
             {
@@ -254,12 +287,7 @@ class Environment(pulumi.ComponentResource):
 
     def _zone_names(self, count: int) -> list[str]:
         """The first `count` available, non-opt-in zones of the provider's region."""
-        found = aws.get_availability_zones(
-            state="available",
-            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-            opts=pulumi.InvokeOptions(parent=self),
-        )
-        names = sorted(found.names or [])
+        names = available_zone_names(pulumi.InvokeOptions(parent=self))
         if len(names) < count:
             raise ValueError(
                 f"the region has {len(names)} available availability zone(s) ({', '.join(names) or 'none'}), "

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from components.aws.fargate import (
+    CPU_UNITS_PER_VCPU,
+    FARGATE_MEMORY_MIB,
+    fargate_cpu_units,
+    fargate_memory_choices,
+    fargate_vcpus,
+)
+from components.aws.schedules import aws_cron_problem, window_slug
 from stacks.config.base import Cidr, CloudSettings
 from stacks.config.problems import ConfigProblem
+
+if TYPE_CHECKING:
+    from stacks.config.model import Service
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 CLOUDWATCH_RETENTION_DAYS = (
@@ -52,8 +65,11 @@ class AwsSettings(CloudSettings):
     """Port of the test listener that always reaches the idle color (for smoke tests before a switch)."""
     log_retention_days: int = 30
     """CloudWatch Logs retention for service logs."""
-    allowed_ingress_cidrs: list[Cidr] = Field(default_factory=lambda: ["0.0.0.0/0"])
-    """Who may reach the load balancer's listeners (production and test)."""
+    allowed_ingress_cidrs: Annotated[list[Cidr], Field(min_length=1)] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    """Who may reach the load balancer's production listeners (HTTP, and HTTPS with a certificate)."""
+    test_access_cidrs: list[Cidr] = Field(default_factory=list)
+    """Who may reach the test listener (the idle, unreleased color) besides callers inside the VPC, e.g. a VPN
+    or office range. Default: none, so only the VPC (its range and its NAT gateways' addresses) reaches it."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     """TLS policy of HTTPS listeners."""
 
@@ -100,4 +116,75 @@ class AwsSettings(CloudSettings):
                     self.vpc_cidr,
                 )
             )
+        for index, cidr in enumerate(self.test_access_cidrs):
+            if ipaddress.ip_network(cidr).prefixlen == 0:
+                problems.append(
+                    ConfigProblem(
+                        f"{key_prefix}.testAccessCidrs[{index}]",
+                        "must not admit the whole internet: the test listener serves the idle, unreleased color "
+                        "(use a VPN or office range, or leave testAccessCidrs out to allow only the VPC)",
+                        cidr,
+                    )
+                )
         return problems
+
+    def service_problems(self, key_prefix: str, services: Mapping[str, Service]) -> list[ConfigProblem]:
+        """What Fargate and Application Auto Scaling cannot run: task sizes, schedules, window names."""
+        namespace = key_prefix.partition(":")[0]
+        problems: list[ConfigProblem] = []
+        for name, service in services.items():
+            prefix = f"{namespace}:services.{name}"
+            problems += _task_size_problems(prefix, service)
+            problems += _schedule_problems(prefix, service)
+        return problems
+
+
+def _task_size_problems(prefix: str, service: Service) -> list[ConfigProblem]:
+    units = fargate_cpu_units(service.cpu)
+    if units is None:
+        return [
+            ConfigProblem(
+                f"{prefix}.cpu",
+                f"must be a Fargate task size on AWS: {fargate_vcpus()} vCPUs",
+                service.cpu,
+            )
+        ]
+    if service.memory not in FARGATE_MEMORY_MIB[units]:
+        fitting = [f"{cpu / CPU_UNITS_PER_VCPU:g}" for cpu, memories in FARGATE_MEMORY_MIB.items() if service.memory in memories]
+        alternative = f" (or set {prefix}.cpu to {_one_of(fitting)})" if fitting else ""
+        return [
+            ConfigProblem(
+                f"{prefix}.memory",
+                f"must be {fargate_memory_choices(units)} MiB on AWS Fargate for {prefix}.cpu = {service.cpu:g}{alternative}",
+                service.memory,
+            )
+        ]
+    return []
+
+
+def _one_of(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def _schedule_problems(prefix: str, service: Service) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    slugs: dict[str, int] = {}
+    for index, window in enumerate(service.autoscaling.schedules):
+        key = f"{prefix}.autoscaling.schedules[{index}]"
+        # The model has checked the cron syntax every cloud shares; this is what AWS cron cannot express.
+        problem = aws_cron_problem(window.schedule)
+        if problem is not None:
+            problems.append(ConfigProblem(f"{key}.schedule", f"cannot run on AWS: {problem}", window.schedule))
+        slug = window_slug(window.name)
+        first = slugs.setdefault(slug, index)
+        # Exact duplicates are the loader's to report; names differing only in case or punctuation clash here.
+        if first != index and service.autoscaling.schedules[first].name != window.name:
+            problems.append(
+                ConfigProblem(
+                    f"{key}.name",
+                    f"gives the same AWS resource name (`{slug}`) as schedules[{first}].name; "
+                    "make the names differ in more than case or punctuation",
+                    window.name,
+                )
+            )
+    return problems

@@ -44,6 +44,8 @@ BLUE_TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-b
 GREEN_TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/fedcba9876543210"
 ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-alb/0a1b2c3d4e5f6a7b"
 LOG_GROUP_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:/rollway/dev/app"
+VPC_CIDR = "10.10.0.0/16"
+NAT_SOURCE = "203.0.113.10/32"
 
 PLACEMENT = Placement(
     vpc_id="vpc-0a1b2c3d4e5f60000",
@@ -54,6 +56,7 @@ PLACEMENT = Placement(
     log_group_name="/rollway/dev/app",
     log_group_arn=LOG_GROUP_ARN,
     region=REGION,
+    internal_source_cidrs=(VPC_CIDR, NAT_SOURCE),
 )
 
 LISTENER = "aws:lb/listener:Listener"
@@ -83,7 +86,7 @@ def environment(environment_kind: str = "dev", zones: int = 2, nat_gateways: int
         environment=environment_kind,
         tags=TAGS,
         log_retention_days=14,
-        vpc_cidr="10.10.0.0/16",
+        vpc_cidr=VPC_CIDR,
         availability_zones=zones,
         nat_gateway_count=nat_gateways,
         region=REGION,
@@ -99,6 +102,7 @@ def blue_green(
     with_secret: bool = False,
     name: str = "web",
     cidrs: tuple[str, ...] = ("0.0.0.0/0",),
+    test_cidrs: tuple[str, ...] = (),
 ) -> SynthesizedStack:
     def program() -> None:
         secrets = {"DB_PASSWORD": pulumi.Output.secret(PASSWORD)} if with_secret else {}
@@ -112,6 +116,7 @@ def blue_green(
                 placement=PLACEMENT,
                 test_listener_port=9443,
                 allowed_ingress_cidrs=cidrs,
+                test_access_cidrs=test_cidrs,
                 certificate_arn=certificate,
                 desired_count=2,
             ),

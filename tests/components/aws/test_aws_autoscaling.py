@@ -14,7 +14,7 @@ from aws_fixtures import (
 )
 
 from components.autoscaling import ScheduledCapacity
-from components.aws.autoscaling import aws_cron
+from components.aws.schedules import aws_cron
 
 BUSINESS_HOURS = ScheduledCapacity(
     name="business-hours", schedule="0 7 * * 1-5", min_capacity=6, max_capacity=20, timezone="Europe/Berlin"
@@ -116,6 +116,8 @@ def test_every_taggable_resource_carries_the_required_tags() -> None:
         ("0 9 * * 0,6", "cron(0 9 ? * SUN,SAT *)"),
         ("0 9 * * 5-7", "cron(0 9 ? * FRI-SAT,SUN *)"),
         ("0 9 * * sat", "cron(0 9 ? * SAT *)"),
+        ("0 9 * * 0-7", "cron(0 9 ? * SUN-SAT *)"),
+        ("*/15 */2 */3 */2 *", "cron(0/15 0/2 1/3 1/2 ? *)"),
         ("0 9 ? * MON-FRI *", "cron(0 9 ? * MON-FRI *)"),
     ],
 )
@@ -130,6 +132,7 @@ def test_unix_cron_converts_to_aws_cron(unix: str, aws: str) -> None:
         ("0 9 * * */2", r"steps \(/\) in day-of-week"),
         ("0 9 * * 8", "'8' is not a day of the week"),
         ("0 9 * *", "must be a cron expression with 5 fields"),
+        ("0 9 * * MON *", "day-of-month or day-of-week must be `\\?`"),
     ],
 )
 def test_cron_that_aws_cannot_express_is_a_clear_error(schedule: str, message: str) -> None:

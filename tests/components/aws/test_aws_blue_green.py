@@ -3,9 +3,11 @@ services per color with an image, the test listener to the idle color, and secre
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 from aws_fixtures import (
     BOTH_IMAGES,
@@ -17,6 +19,7 @@ from aws_fixtures import (
     LISTENER,
     LOAD_BALANCER,
     LOG_GROUP_ARN,
+    NAT_SOURCE,
     PASSWORD,
     PLACEMENT,
     ROLE,
@@ -27,8 +30,10 @@ from aws_fixtures import (
     TAGS,
     TARGET_GROUP,
     TASK_DEFINITION,
+    VPC_CIDR,
     blue_green,
     orphans,
+    registered_before_failing,
     untagged,
 )
 
@@ -87,23 +92,51 @@ def test_load_balancer_is_internet_facing_in_public_subnets_and_drops_invalid_he
     )
 
 
-def test_load_balancer_ingress_is_http_and_test_port_without_a_certificate() -> None:
+def listener_sources(stack: SynthesizedStack) -> list[tuple[int, str]]:
+    """(port, source range) of every CIDR ingress rule on the load balancer's security group, sorted."""
+    return sorted((r.inputs["fromPort"], r.inputs["cidrIpv4"]) for r in stack.find(INGRESS_RULE, {"cidrIpv4": Match.any_value()}))
+
+
+def test_load_balancer_ingress_is_http_from_allowed_ranges_without_a_certificate() -> None:
     stack = blue_green(cidrs=("203.0.113.0/24",))
-    ports = sorted(r.inputs["fromPort"] for r in stack.find(INGRESS_RULE, {"cidrIpv4": Match.any_value()}))
-    assert ports == [80, 9443]
+    assert [source for source in listener_sources(stack) if source[0] != 9443] == [(80, "203.0.113.0/24")]
 
 
 def test_load_balancer_ingress_adds_https_with_a_certificate_from_allowed_ranges_only() -> None:
     stack = blue_green(certificate=CERTIFICATE, cidrs=("203.0.113.0/24", "198.51.100.0/24"))
-    cidr_rules = stack.find(INGRESS_RULE, {"cidrIpv4": Match.any_value()})
-    assert sorted((r.inputs["fromPort"], r.inputs["cidrIpv4"]) for r in cidr_rules) == [
+    assert [source for source in listener_sources(stack) if source[0] != 9443] == [
         (80, "198.51.100.0/24"),
         (80, "203.0.113.0/24"),
         (443, "198.51.100.0/24"),
         (443, "203.0.113.0/24"),
-        (9443, "198.51.100.0/24"),
-        (9443, "203.0.113.0/24"),
     ]
+
+
+def test_test_listener_is_reachable_only_from_inside_the_vpc_by_default() -> None:
+    stack = blue_green(cidrs=("0.0.0.0/0",))
+    assert [source for source in listener_sources(stack) if source[0] == 9443] == sorted([(9443, NAT_SOURCE), (9443, VPC_CIDR)])
+
+
+def test_test_access_ranges_open_only_the_test_port() -> None:
+    stack = blue_green(cidrs=("0.0.0.0/0",), test_cidrs=("198.51.100.0/24",))
+    from_test_range = [port for port, cidr in listener_sources(stack) if cidr == "198.51.100.0/24"]
+    assert from_test_range == [9443]
+    assert (9443, VPC_CIDR) in listener_sources(stack)
+
+
+def test_the_whole_internet_is_refused_as_a_test_range() -> None:
+    def program() -> None:
+        BlueGreenTargets(
+            "web",
+            AwsBlueGreenArgs(
+                blue_green=BlueGreenArgs(images=dict(BOTH_IMAGES), live_color="blue", workload=Workload(port=8080), tags=TAGS),
+                placement=PLACEMENT,
+                test_access_cidrs=("0.0.0.0/0",),
+            ),
+        )
+
+    registered = registered_before_failing(program, ValueError, r"test_access_cidrs must not contain 0\.0\.0\.0/0")
+    assert registered == []
 
 
 def test_tasks_are_reachable_only_from_the_load_balancer_security_group_on_the_service_port() -> None:
@@ -282,6 +315,45 @@ def test_ecr_images_get_pull_rights_on_their_repository_only() -> None:
 
 def test_every_taggable_resource_carries_the_required_tags() -> None:
     assert untagged(blue_green(with_secret=True, certificate=CERTIFICATE)) == []
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "message"),
+    [
+        (0.3, 1024, r"cpu 0\.3 is not a Fargate task size; use 0\.25, 0\.5, 1, 2, 4, 8 or 16 vCPUs"),
+        (0.25, 4096, r"memory 4096 MiB does not fit a 0\.25 vCPU Fargate task; use 512, 1024 or 2048 MiB"),
+        (4, 1024, r"memory 1024 MiB does not fit a 4 vCPU Fargate task; use 8192 to 30720 in steps of 1024 MiB"),
+    ],
+)
+def test_a_cpu_memory_pair_fargate_lacks_is_rejected_before_anything_is_registered(cpu: float, memory: int, message: str) -> None:
+    def program() -> None:
+        workload = Workload(port=8080, cpu=cpu, memory=memory)
+        args = AwsBlueGreenArgs(
+            blue_green=BlueGreenArgs(images=dict(BOTH_IMAGES), live_color="blue", workload=workload, tags=TAGS),
+            placement=PLACEMENT,
+        )
+        BlueGreenTargets("web", args)
+
+    assert registered_before_failing(program, ValueError, message) == []
+
+
+def test_services_wait_for_the_private_routes_to_nat() -> None:
+    def program() -> None:
+        table = aws.ec2.RouteTable("private-0", vpc_id=PLACEMENT.vpc_id)
+        association = aws.ec2.RouteTableAssociation("private-0", subnet_id="subnet-private-a", route_table_id=table.id)
+        BlueGreenTargets(
+            "web",
+            AwsBlueGreenArgs(
+                blue_green=BlueGreenArgs(images=dict(BOTH_IMAGES), live_color="blue", workload=Workload(port=8080), tags=TAGS),
+                placement=dataclasses.replace(PLACEMENT, egress_ready=(table, association)),
+            ),
+        )
+
+    stack = synth(program, config=CONFIG)
+    association = stack.get("aws:ec2/routeTableAssociation:RouteTableAssociation", "private-0")
+    table = stack.get("aws:ec2/routeTable:RouteTable", "private-0")
+    for service in stack.of_type(ECS_SERVICE):
+        assert {association.urn, table.urn} <= set(service.dependencies), service.name
 
 
 def test_a_test_port_clashing_with_production_is_rejected() -> None:

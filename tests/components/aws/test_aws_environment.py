@@ -125,3 +125,32 @@ def test_subnet_plan_keeps_public_and_private_ranges_apart() -> None:
 def test_subnet_plan_rejects_a_vpc_too_small_to_split() -> None:
     with pytest.raises(ValueError, match=r"vpc_cidr 10.0.0.0/26 is too small: subnets would be /30"):
         plan_subnets("10.0.0.0/26", 2)
+
+
+def test_tasks_are_placed_behind_every_private_route_table_and_its_association() -> None:
+    built: dict[str, Environment] = {}
+
+    def program() -> None:
+        built["env"] = Environment("rollway-dev", AwsEnvironmentArgs(environment="dev", tags=TAGS, availability_zones=3))
+
+    synth(program, config=CONFIG)
+    env = built["env"]
+    assert len(env.private_route_table_associations) == 3
+    assert list(env.placement.egress_ready) == [*env.private_route_tables, *env.private_route_table_associations]
+
+
+def test_zone_names_looked_up_by_the_caller_are_used_as_given() -> None:
+    args = AwsEnvironmentArgs(environment="dev", tags=TAGS, zone_names=("us-east-1d", "us-east-1f"))
+    stack = synth(lambda: Environment("env", args), config=CONFIG)
+    assert sorted(r.inputs["availabilityZone"] for r in stack.find(SUBNET, {"tags": {"tier": "private"}})) == [
+        "us-east-1d",
+        "us-east-1f",
+    ]
+
+
+def test_zone_names_not_matching_the_zone_count_are_rejected_before_anything_is_registered() -> None:
+    args = AwsEnvironmentArgs(environment="dev", tags=TAGS, availability_zones=3, zone_names=("us-east-1a", "us-east-1b"))
+    registered = registered_before_failing(
+        lambda: Environment("env", args), ValueError, r"zone_names must name availability_zones \(3\) zones"
+    )
+    assert registered == []
