@@ -15,6 +15,7 @@ from stacks.config.model import (
     label_safe,
 )
 from stacks.config.problems import ConfigError, ConfigProblem
+from stacks.config.schedules import CronError, CronSchedule, parse_cron, time_zone
 
 __all__ = [
     "CLOUDS",
@@ -26,10 +27,14 @@ __all__ = [
     "ColorImages",
     "ConfigError",
     "ConfigProblem",
+    "CronError",
+    "CronSchedule",
     "ScheduledWindow",
     "Service",
     "StackConfig",
     "label_safe",
     "load_stack_config",
+    "parse_cron",
     "semantic_problems",
+    "time_zone",
 ]

@@ -1,8 +1,9 @@
 """Reads `rollway:*` keys from Pulumi config and validates them into a StackConfig.
 
-Structure and types are checked by the pydantic models; relations between values (ranges, min <= max,
-images for colors that receive traffic, overlapping networks, secrets) are checked here, so every
-problem is reported with the stack file, the key path, the value and what is allowed.
+Structure, types and single values (cron syntax and time zones in stacks/config/schedules.py, canary
+headers, CIDRs) are checked by the pydantic models; relations between values (ranges, min <= max, images
+for colors that receive traffic, at least two scheduled windows, overlapping networks, secrets) are checked
+here, so every problem is reported with the stack file, the key path, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pulumi.runtime.config as runtime_config
 from pydantic import BaseModel, ValidationError
 
 from stacks.config.base import ConfigModel, overlapping_ranges
-from stacks.config.model import CLOUDS, ENV_VAR_NAME, SERVICE_NAME, StackConfig
+from stacks.config.model import CLOUDS, ENV_VAR_NAME, MIN_SCHEDULED_WINDOWS, SERVICE_NAME, StackConfig
 from stacks.config.problems import ConfigError, ConfigProblem
 
 NAMESPACE = "rollway"
@@ -302,6 +303,15 @@ def _service_problems(config: StackConfig) -> list[ConfigProblem]:
             problems.append(
                 ConfigProblem(f"{prefix}.autoscaling.min", f"must not exceed autoscaling.max ({scaling.max})", scaling.min)
             )
+        if 0 < len(scaling.schedules) < MIN_SCHEDULED_WINDOWS:
+            problems.append(
+                ConfigProblem(
+                    f"{prefix}.autoscaling.schedules",
+                    f"needs at least {MIN_SCHEDULED_WINDOWS} windows: a window lasts until the next one fires, so a lone "
+                    "window would never end; add one that restores the usual bounds (e.g. `evening` at 20:00)",
+                    [window.name for window in scaling.schedules],
+                )
+            )
         window_names: set[str] = set()
         for index, window in enumerate(scaling.schedules):
             window_key = f"{prefix}.autoscaling.schedules[{index}]"
@@ -326,14 +336,6 @@ def _service_problems(config: StackConfig) -> list[ConfigProblem]:
                         f"{prefix}.autoscaling.schedules[{index}].min",
                         f"must not exceed that window's max ({window.max})",
                         window.min,
-                    )
-                )
-            if len(window.schedule.split()) not in (5, 6):
-                problems.append(
-                    ConfigProblem(
-                        f"{prefix}.autoscaling.schedules[{index}].schedule",
-                        "must be a cron expression with 5 fields (minute hour day-of-month month day-of-week)",
-                        window.schedule,
                     )
                 )
         for var in list(service.environment) + list(service.secrets):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from stacks.config.aws import AwsSettings
 from stacks.config.azure import AzureSettings
 from stacks.config.base import CloudSettings, ConfigModel
 from stacks.config.gcp import GcpSettings
 from stacks.config.kubernetes import KubernetesSettings
+from stacks.config.schedules import CronExpression, CronSchedule, TimeZoneName, parse_cron, time_zone
 
 Cloud = Literal["aws", "gcp", "azure", "kubernetes"]
 CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure", "kubernetes")
@@ -21,6 +23,43 @@ Color = Literal["blue", "green"]
 REQUIRED_TAGS = ("cost-center", "owner", "environment")
 SERVICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,30}[A-Za-z0-9]$")
 ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+MIN_SCHEDULED_WINDOWS = 2
+"""Windows a service needs when it has any: only a later window ends a window."""
+
+# RFC 7230 `token` (tchar); 40 characters is the ALB's header-name limit, the strictest of the clouds.
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}")
+HEADER_NAME_MESSAGE = (
+    "must be an HTTP header name of 1-40 characters (letters, digits and !#$%&'*+-.^_`|~), e.g. x-rollway-canary"
+)
+MAX_HEADER_VALUE_CHARS = 128
+"""The ALB's limit on a header condition value."""
+
+
+def _header_name(value: str) -> str:
+    if not HEADER_NAME.fullmatch(value):
+        raise ValueError(HEADER_NAME_MESSAGE)
+    if value.lower() == "host":
+        # The ALB refuses Host in header conditions, and routing on it belongs to the host name settings.
+        raise ValueError("must not be Host: route on the host name with the cloud's hostname settings instead")
+    return value
+
+
+def _header_value(value: str) -> str:
+    if not 1 <= len(value) <= MAX_HEADER_VALUE_CHARS:
+        raise ValueError(f"must be 1-{MAX_HEADER_VALUE_CHARS} characters (the ALB's limit)")
+    if any(not " " <= ch <= "~" for ch in value):
+        raise ValueError("must be printable ASCII (no control or non-ASCII characters)")
+    if "*" in value or "?" in value:
+        raise ValueError(
+            "must not contain `*` or `?`: the ALB reads them as wildcards while the other clouds match them literally"
+        )
+    if value != value.strip(" "):
+        raise ValueError("must not start or end with a space: HTTP drops it, so no request would match")
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_header_value)]
 
 
 class ColorImages(ConfigModel):
@@ -34,20 +73,36 @@ class ColorImages(ConfigModel):
 
 
 class ScheduledWindow(ConfigModel):
-    """A scheduled capacity change: from each time `schedule` fires, the bounds become `min`/`max` until
-    the next window fires (as scheduled actions work on every cloud). Pair a window with one that ends it,
-    e.g. `business-hours` at 07:00 and `evening` at 20:00."""
+    """A scheduled capacity change, the same on every cloud.
+
+    A window takes effect when `schedule` fires and its `min`/`max` apply until the next window of the
+    service fires (scheduled actions work this way on every cloud); nothing ends a window but another
+    window. A lone window would therefore stay in effect for good, so a service with windows needs at least
+    two, e.g. `business-hours` at 07:00 on weekdays and `evening` at 20:00 that restores the usual bounds.
+    The service's `autoscaling.min`/`max` apply from a deploy until the first window fires.
+    """
 
     name: str
-    """Name of the window, e.g. `business-hours`."""
-    schedule: str
-    """Cron expression (5 fields, UTC unless `timezone` is set) when the window starts."""
+    """Name of the window, e.g. `business-hours`; unique within the service."""
+    schedule: CronExpression
+    """When the window starts: a 5-field cron expression (minute hour day-of-month month day-of-week) in
+    `timezone`, e.g. `0 7 * * MON-FRI`; see stacks/config/schedules.py for the accepted syntax."""
     min: Annotated[int, Field(ge=0)]
     """Minimum capacity during the window."""
     max: Annotated[int, Field(ge=1)]
-    """Maximum capacity during the window."""
-    timezone: str = "UTC"
-    """IANA time zone of `schedule`."""
+    """Maximum capacity during the window; at most `autoscaling.max`."""
+    timezone: TimeZoneName = "UTC"
+    """IANA time zone `schedule` is read in, e.g. `Europe/Berlin` (daylight saving time followed)."""
+
+    @property
+    def cron(self) -> CronSchedule:
+        """The parsed `schedule` (already validated, so this cannot fail)."""
+        return parse_cron(self.schedule)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The loaded `timezone`."""
+        return time_zone(self.timezone)
 
 
 class Autoscaling(ConfigModel):
@@ -64,14 +119,19 @@ class Autoscaling(ConfigModel):
     scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
     """Wait after a scale-out before another (fast out: absorb spikes)."""
     schedules: list[ScheduledWindow] = Field(default_factory=list)
-    """Scheduled capacity windows (e.g. scale up for business hours)."""
+    """Scheduled capacity windows (e.g. scale up for business hours): none, or at least two (see
+    ScheduledWindow: each window lasts until the next one fires)."""
 
 
 class CanaryHeader(ConfigModel):
-    name: str = "x-rollway-canary"
-    """Request header that pins a request to the canary (idle) color."""
-    value: str = "always"
-    """Header value that pins the request."""
+    """A request header that pins requests to the canary (idle) color, matched exactly on every cloud."""
+
+    name: HeaderName = "x-rollway-canary"
+    """Header name: an HTTP token (letters, digits and !#$%&'*+-.^_`|~) of at most 40 characters (the ALB's
+    limit), not `Host`; matched case-insensitively."""
+    value: HeaderValue = "always"
+    """Header value that pins the request: 1-128 printable ASCII characters, no `*` or `?` (the ALB would read
+    them as wildcards while the other clouds match them literally), no leading or trailing space."""
 
 
 class Service(ConfigModel):

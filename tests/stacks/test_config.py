@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pulumi
 import pytest
 
 from components.testing import PlausibleMocks, RecordingMonitor, run_program, set_path, stack_config, synth
 from stacks import build_stack
-from stacks.config import ConfigError, load_stack_config
+from stacks.config import ConfigError, load_stack_config, parse_cron
+from stacks.config.problems import render_value
 
 SOURCE = "Pulumi.dev.yaml"
 
@@ -103,9 +106,26 @@ def test_min_greater_than_max() -> None:
     assert problems(config) == ["Pulumi.dev.yaml: rollway:services.web.autoscaling.min = 5: must not exceed autoscaling.max (2)"]
 
 
+EVENING = {"name": "evening", "schedule": "0 20 * * *", "min": 1, "max": 4}
+
+
+def with_windows(*windows: dict[str, Any], scaling_max: int = 4) -> dict[str, Any]:
+    """base() with web's autoscaling 1..scaling_max and these scheduled windows."""
+    scaling = {"min": 1, "max": scaling_max, "schedules": list(windows)}
+    # Kubernetes runs windows as jobs that may only reach the API server, so it must know where that is.
+    config = {**base(), "rollway:kubernetes": {"apiServerCidrs": ["10.96.0.1/32"]}}
+    return set_path(config, "rollway:services.web.autoscaling", scaling)
+
+
+def peak(**changes: Any) -> dict[str, Any]:
+    return {"name": "peak", "schedule": "0 7 * * 1-5", "min": 2, "max": 4, **changes}
+
+
+WINDOW_KEY = "Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[0]"
+
+
 def test_scheduled_window_min_greater_than_max() -> None:
-    window = {"name": "peak", "schedule": "0 7 * * 1-5", "min": 4, "max": 3}
-    config = set_path(base(), "rollway:services.web.autoscaling", {"min": 1, "max": 4, "schedules": [window]})
+    config = with_windows(peak(min=4, max=3), EVENING)
     assert problems(config) == [
         "Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[0].min = 4: must not exceed that window's max (3)"
     ]
@@ -235,8 +255,7 @@ def test_shipped_stack_files_are_valid(stack: str) -> None:
 
 
 def test_scheduled_window_above_the_capacity_ceiling() -> None:
-    window = {"name": "peak", "schedule": "0 7 * * 1-5", "min": 2, "max": 9}
-    config = set_path(base(), "rollway:services.web.autoscaling", {"min": 1, "max": 4, "schedules": [window]})
+    config = with_windows(peak(max=9), EVENING)
     assert problems(config) == [
         "Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[0].max = 9: must not exceed autoscaling.max (4), "
         "the service's capacity (and cost) ceiling"
@@ -244,8 +263,7 @@ def test_scheduled_window_above_the_capacity_ceiling() -> None:
 
 
 def test_scheduled_window_names_are_unique() -> None:
-    window = {"name": "peak", "schedule": "0 7 * * 1-5", "min": 1, "max": 2}
-    config = set_path(base(), "rollway:services.web.autoscaling", {"min": 1, "max": 4, "schedules": [window, window]})
+    config = with_windows(peak(), peak(schedule="0 20 * * *"))
     assert problems(config) == [
         'Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules[1].name = "peak": is used by another window of this service; '
         "names must be unique"
@@ -263,3 +281,126 @@ def test_booleans_are_not_silently_taken_for_numbers() -> None:
     assert problems(set_path(base(), "rollway:services.web.canaryWeight", True)) == [
         "Pulumi.dev.yaml: rollway:services.web.canaryWeight = true: must be a whole number"
     ]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "allowed"),
+    [
+        ("*/61 7 * * *", "minute field `*/61`: step 61 must be between 1 and 59"),
+        ("*/0 7 * * *", "minute field `*/0`: step 0 must be between 1 and 59"),
+        ("0 25 * * *", "hour field `25`: 25 is outside 0-23"),
+        ("0 7 ? * MON", "day-of-month field `?`: `?` is AWS-only syntax; use `*`"),
+        ("0 7 L * *", "day-of-month field `L`: `L` is not a number (1-31)"),
+        ("0 7 * JANUARY *", "month field `JANUARY`: `JANUARY` is not a number (1-12) or a name (JAN-DEC)"),
+        ("0 7 * * 7", "day-of-week field `7`: 7 is outside 0-6"),
+        ("0 7 * * MON-", "day-of-week field `MON-`: an empty value is not a number (0-6) or a name (SUN-SAT)"),
+        ("0 7 * * FRI-MON", "day-of-week field `FRI-MON`: range `FRI-MON` must run from low to high (ranges do not wrap around)"),
+        ("0 7 * * 1#2", "day-of-week field `1#2`: `1#2` is not a number (0-6) or a name (SUN-SAT)"),
+        ("0 7 ? * MON-FRI *", "must be a cron expression with 5 fields (minute hour day-of-month month day-of-week), found 6"),
+        ("@daily", "must be a cron expression with 5 fields (minute hour day-of-month month day-of-week), found 1"),
+        (
+            "0 7 1 * MON",
+            "restricts both day-of-month (`1`) and day-of-week (`MON`); restrict one and leave the other `*` "
+            "(clouds disagree on how the two combine)",
+        ),
+        ("0 7 31 2,4 *", "never fires: no month in `2,4` has day `31`; pick days that exist in those months"),
+    ],
+)
+def test_scheduled_window_cron_is_checked_field_by_field(schedule: str, allowed: str) -> None:
+    assert problems(with_windows(peak(schedule=schedule), EVENING)) == [
+        f"{WINDOW_KEY}.schedule = {render_value(schedule)}: {allowed}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "schedule", ["*/15 * * * *", "0 7 * * MON-FRI", "30 6 * * sun", "0 8-18/2 * * 1-5", "0 7 1,15 JAN-MAR *", "5/20 * 29 2 *"]
+)
+def test_scheduled_window_cron_accepts_lists_ranges_steps_and_names(schedule: str) -> None:
+    assert valid(with_windows(peak(schedule=schedule), EVENING)).services["web"].autoscaling.schedules[0].schedule == schedule
+
+
+def test_scheduled_window_exposes_its_parsed_schedule() -> None:
+    window = valid(with_windows(peak(schedule="*/15 7-8 * * MON-FRI"), EVENING)).services["web"].autoscaling.schedules[0]
+    assert (window.cron.minutes, window.cron.hours) == ({0, 15, 30, 45}, {7, 8})
+    assert (window.cron.days_of_week, window.cron.restricts_day_of_week, window.cron.restricts_day_of_month) == (
+        {1, 2, 3, 4, 5},
+        True,
+        False,
+    )
+
+
+def test_parsed_schedule_tells_which_days_it_fires_on() -> None:
+    cron = parse_cron("0 7 * * MON-FRI")
+    assert [cron.fires_on(date(2026, 1, day)) for day in (9, 10, 11, 12)] == [True, False, False, True]  # Fri..Mon
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "europe/berlin", "CEST", "localtime", "/etc/localtime", ""])
+def test_scheduled_window_time_zone_must_be_iana(zone: str) -> None:
+    assert problems(with_windows(peak(timezone=zone), EVENING)) == [
+        f"{WINDOW_KEY}.timezone = {render_value(zone)}: must be an IANA time zone such as Europe/Berlin"
+    ]
+
+
+def test_scheduled_window_time_zone_is_loaded() -> None:
+    window = valid(with_windows(peak(timezone="America/New_York"), EVENING)).services["web"].autoscaling.schedules[0]
+    assert window.zone == ZoneInfo("America/New_York")
+
+
+def test_a_lone_scheduled_window_is_refused() -> None:
+    assert problems(with_windows(peak())) == [
+        'Pulumi.dev.yaml: rollway:services.web.autoscaling.schedules = ["peak"]: needs at least 2 windows: a window lasts '
+        "until the next one fires, so a lone window would never end; add one that restores the usual bounds "
+        "(e.g. `evening` at 20:00)"
+    ]
+
+
+def test_a_bad_schedule_stops_the_program_before_any_cloud_is_built() -> None:
+    monitor = RecordingMonitor(PlausibleMocks())
+    config = set_path(stack_config("prod"), "rollway:services.web.autoscaling.schedules[0].schedule", "*/61 7 * * 1-5")
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(build_stack, config=config, stack="prod", monitor=monitor)
+    assert (
+        'Pulumi.prod.yaml: rollway:services.web.autoscaling.schedules[0].schedule = "*/61 7 * * 1-5": minute field `*/61`: '
+        "step 61 must be between 1 and 59"
+    ) in str(failure.value)
+    assert monitor.recorded_resources() == []
+
+
+HEADER_KEY = "Pulumi.dev.yaml: rollway:services.web.canaryHeader"
+HEADER_NAME_RULE = "must be an HTTP header name of 1-40 characters (letters, digits and !#$%&'*+-.^_`|~), e.g. x-rollway-canary"
+
+
+def with_header(name: str = "x-rollway-canary", value: str = "always") -> dict[str, Any]:
+    return set_path(base(), "rollway:services.web.canaryHeader", {"name": name, "value": value})
+
+
+@pytest.mark.parametrize("name", ["x rollway", "x-canary:", "", "x" * 41, "x-caf\u00e9", "x-(canary)"])
+def test_canary_header_name_must_be_an_http_token_within_the_alb_limit(name: str) -> None:
+    assert problems(with_header(name=name)) == [f"{HEADER_KEY}.name = {render_value(name)}: {HEADER_NAME_RULE}"]
+
+
+def test_canary_header_name_cannot_be_host() -> None:
+    assert problems(with_header(name="Host")) == [
+        f'{HEADER_KEY}.name = "Host": must not be Host: route on the host name with the cloud\'s hostname settings instead'
+    ]
+
+
+def test_canary_header_accepts_the_longest_name_and_value() -> None:
+    header = valid(with_header(name="X-" + "a" * 38, value="v" * 128)).services["web"].canary_header
+    assert (len(header.name), len(header.value)) == (40, 128)
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        ("", "must be 1-128 characters (the ALB's limit)"),
+        ("v" * 129, "must be 1-128 characters (the ALB's limit)"),
+        ("beta*", "must not contain `*` or `?`: the ALB reads them as wildcards while the other clouds match them literally"),
+        ("on?", "must not contain `*` or `?`: the ALB reads them as wildcards while the other clouds match them literally"),
+        ("caf\u00e9", "must be printable ASCII (no control or non-ASCII characters)"),
+        ("a\tb", "must be printable ASCII (no control or non-ASCII characters)"),
+        (" always", "must not start or end with a space: HTTP drops it, so no request would match"),
+    ],
+)
+def test_canary_header_value_is_matched_the_same_on_every_cloud(value: str, allowed: str) -> None:
+    assert problems(with_header(value=value)) == [f"{HEADER_KEY}.value = {render_value(value)}: {allowed}"]
