@@ -40,6 +40,8 @@ class StackSettings:
     """Where the stack config came from, for messages."""
     environments: list[str] = field(default_factory=list)
     """ESC environments the stack file imports (not resolvable offline; reported as a warning)."""
+    notes: list[str] = field(default_factory=list)
+    """How the config was assembled when that is not the obvious way (reported as warnings)."""
 
     def engine_config(self) -> dict[str, str]:
         """Config as the engine hands it to a program or a policy pack: every value a string, structures as JSON."""
@@ -80,13 +82,20 @@ def load_stack_settings(
             settings.secret_keys.add(declaration.key)
 
     file = config_file or project.stack_file(stack)
-    if not file.exists():
-        if config_file is not None:
-            raise UsageError(f"--config-file {file}: no such file")
-        known = ", ".join(project.known_stacks()) or "none"
-        raise UsageError(f"unknown stack `{stack}`: no {file.name} in {file.parent} (stacks with a file here: {known})")
     settings.source = str(file)
-    _merge_stack_file(project, settings, file)
+    if file.exists():
+        _merge_stack_file(project, settings, file)
+    elif config_file is not None:
+        raise UsageError(f"--config-file {file}: no such file")
+    elif project.known_stacks():
+        known = ", ".join(project.known_stacks())
+        raise UsageError(f"unknown stack `{stack}`: no {file.name} in {file.parent} (stacks with a file here: {known})")
+    else:
+        # A freshly cloned project ships no stack files: like a stack just made with `pulumi stack init`, its
+        # config is the project defaults plus `-c`. With other stack files present, a missing one is a typo.
+        settings.notes.append(
+            f"no {file.name} in {file.parent}: stack `{stack}` evaluated as a new stack (project defaults and -c values only)"
+        )
 
     for item in overrides:
         _apply_override(project, settings, item, path_keys)

@@ -8,6 +8,7 @@ is restored afterwards, so one process can evaluate several programs (tests, `ro
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import os
 import runpy
@@ -26,6 +27,7 @@ from components.testing import CloudContext, PlausibleMocks, Recording, run_prog
 from preflight.config import StackSettings
 from preflight.errors import ProgramError
 from preflight.project import Project
+from preflight.venv import in_own_virtualenv, incompatible_sdk_pin, requirements_file, unsatisfied_requirements
 
 
 @dataclass
@@ -89,9 +91,11 @@ def evaluate(project: Project, settings: StackSettings, resolve_outputs: bool = 
                 mocks=mocks,
             )
         except ModuleNotFoundError as error:
+            description = _describe_failure(error, project, mocks.unanswered_invokes)
             if error.name and not _is_local_module(project.program_directory, error.name):
-                raise MissingModule(error.name, _describe_failure(error, project, mocks.unanswered_invokes)) from None
-            raise ProgramError(_describe_failure(error, project, mocks.unanswered_invokes)) from None
+                _raise_if_sdk_pinned_elsewhere(project, description)
+                raise MissingModule(error.name, description) from None
+            raise ProgramError(description) from None
         except SystemExit as error:
             if error.code in (None, 0):
                 raise ProgramError(
@@ -99,8 +103,47 @@ def evaluate(project: Project, settings: StackSettings, resolve_outputs: bool = 
                 ) from None
             raise ProgramError(f"program exited with status {error.code} (sys.exit)") from None
         except Exception as error:
-            raise ProgramError(_describe_failure(error, project, mocks.unanswered_invokes)) from None
-    return Evaluation(recording, logs)
+            description = _describe_failure(error, project, mocks.unanswered_invokes)
+            _raise_if_versions_differ(error, project, description)
+            raise ProgramError(description) from None
+    return Evaluation(recording, logs, notes=list(settings.notes))
+
+
+# Errors a program raises when its SDKs are not the versions it was written for (a renamed module, class or
+# argument); its own failures (pulumi.RunError, KeyError over its config, ...) are not retried.
+_API_DRIFT = (ImportError, AttributeError, TypeError)
+
+
+def _raise_if_versions_differ(error: Exception, project: Project, description: str) -> None:
+    """Raise MissingModule (so the caller retries in the program's virtualenv) when the program failed with an
+    API-drift error and the distributions installed here do not satisfy its declared requirements."""
+    if isinstance(error, pulumi.RunError) or not isinstance(error, _API_DRIFT):
+        return
+    problems = _unsatisfied(project)
+    if problems:
+        _raise_if_sdk_pinned_elsewhere(project, description)
+        raise MissingModule(", ".join(problems), description)
+
+
+def _unsatisfied(project: Project) -> list[str]:
+    requirements = requirements_file(project)
+    if requirements is None or in_own_virtualenv(project):
+        return []
+    return unsatisfied_requirements(requirements)
+
+
+def _raise_if_sdk_pinned_elsewhere(project: Project, description: str) -> None:
+    """The recording mocks need the Pulumi SDK rollway runs with: a program pinned to another one (SDK 2)
+    cannot be hosted in its own virtualenv, so its error here is final, with the pin named."""
+    requirements = requirements_file(project)
+    if requirements is None or in_own_virtualenv(project):
+        return
+    pin = incompatible_sdk_pin(requirements)
+    if pin:
+        raise ProgramError(
+            f"{description}\nnote: {requirements.name} asks for {pin}; rollway evaluates programs with the "
+            f"Pulumi SDK it runs with ({importlib.metadata.version('pulumi')})"
+        ) from None
 
 
 def _is_local_module(directory: Path, name: str) -> bool:

@@ -12,6 +12,7 @@ Values are derived from a hash of the resource's type and name, so two runs of t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -21,6 +22,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import rpc
 
 ACCOUNT_ID = "123456789012"
 AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -265,6 +267,8 @@ def _azure_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext)
         outputs["configuration"] = configuration
     if module == "app" and kind == "ManagedEnvironment":
         outputs.update(defaultDomain=f"{salt[:8]}.{location}.azurecontainerapps.io", staticIp="10.50.0.100")
+    if module == "cdn" and kind == "Profile":
+        outputs["frontDoorId"] = f"{salt}-{salt[:4]}-4{salt[1:4]}-8{salt[2:5]}-{salt}{salt[:4]}"
     if module == "cdn" and kind == "AFDEndpoint":
         outputs["hostName"] = f"{physical}-{salt[:12]}.z01.azurefd.net"
     if module == "operationalinsights" and kind == "Workspace":
@@ -391,6 +395,192 @@ def _k8s_yaml_decode(args: dict[str, Any], context: CloudContext) -> dict[str, A
     return {"result": [doc for doc in yaml.safe_load_all(str(args.get("text", ""))) if doc]}
 
 
+def _route53_zone(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    # Route 53 returns the zone name with its trailing dot; programs often build record names from it.
+    name = str(args.get("name") or "example.com").rstrip(".") + "."
+    zone_id = str(args.get("zoneId") or "Z" + digest("route53", name, length=13).upper())
+    return {
+        "id": zone_id,
+        "zoneId": zone_id,
+        "name": name,
+        "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+        "nameServers": [f"ns-{index}.awsdns-{index:02d}.net" for index in (101, 202, 303, 404)],
+        "primaryNameServer": "ns-101.awsdns-101.net",
+        "privateZone": bool(args.get("privateZone", False)),
+        "callerReference": digest("caller", name),
+        "comment": "",
+        "resourceRecordSetCount": 2,
+        "tags": {},
+    }
+
+
+def _acm_certificate(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    domain = str(args.get("domain") or "example.com")
+    arn = f"arn:aws:acm:{context.aws_region}:{ACCOUNT_ID}:certificate/{_uuid(digest('acm', domain, length=32))}"
+    return {"id": arn, "arn": arn, "domain": domain, "status": "ISSUED", "tags": {}}
+
+
+def _ec2_subnet(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    subnet_id = str(args.get("id") or "subnet-0default00000000a")
+    return {
+        "id": subnet_id,
+        "arn": f"arn:aws:ec2:{context.aws_region}:{ACCOUNT_ID}:subnet/{subnet_id}",
+        "vpcId": str(args.get("vpcId") or "vpc-0default000000000"),
+        "cidrBlock": "172.31.0.0/20",
+        "availabilityZone": str(args.get("availabilityZone") or f"{context.aws_region}a"),
+        "availabilityZoneId": "use1-az1",
+        "availableIpAddressCount": 4091,
+        "defaultForAz": True,
+        "mapPublicIpOnLaunch": True,
+        "ownerId": ACCOUNT_ID,
+        "state": "available",
+        "tags": {},
+    }
+
+
+def _ec2_security_group(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    group_id = str(args.get("id") or "sg-0default000000000")
+    return {
+        "id": group_id,
+        "arn": f"arn:aws:ec2:{context.aws_region}:{ACCOUNT_ID}:security-group/{group_id}",
+        "name": str(args.get("name") or "default"),
+        "description": "default VPC security group",
+        "vpcId": str(args.get("vpcId") or "vpc-0default000000000"),
+        "tags": {},
+    }
+
+
+def _iam_role(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    name = str(args.get("name") or "role")
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+        "path": "/",
+        "uniqueId": "AROA" + digest("role", name, length=17).upper(),
+        "assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": []}),
+        "createDate": "2026-01-01T00:00:00Z",
+        "maxSessionDuration": 3600,
+        "description": "",
+        "tags": {},
+    }
+
+
+def _iam_policy(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    arn = str(args.get("arn") or f"arn:aws:iam::{ACCOUNT_ID}:policy/{args.get('name') or 'policy'}")
+    name = arn.rsplit("/", 1)[-1]
+    return {
+        "id": arn,
+        "arn": arn,
+        "name": name,
+        "path": "/",
+        "policyId": "ANPA" + digest("policy", arn, length=17).upper(),
+        "policy": json.dumps({"Version": "2012-10-17", "Statement": []}),
+        "description": "",
+        "attachmentCount": 0,
+        "tags": {},
+    }
+
+
+def _gcp_network(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    project = str(args.get("project") or context.gcp_project)
+    name = str(args.get("name") or "default")
+    link = f"https://www.googleapis.com/compute/v1/projects/{project}/global/networks/{name}"
+    return {
+        "id": f"projects/{project}/global/networks/{name}",
+        "name": name,
+        "project": project,
+        "selfLink": link,
+        "networkId": int(digest("network", name), 16),
+        "numericId": str(int(digest("network", name), 16)),
+        "description": "",
+        "subnetworksSelfLinks": [],
+    }
+
+
+def _gcp_subnetwork(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    project = str(args.get("project") or context.gcp_project)
+    region = str(args.get("region") or context.gcp_region)
+    name = str(args.get("name") or "default")
+    path = f"projects/{project}/regions/{region}/subnetworks/{name}"
+    return {
+        "id": path,
+        "name": name,
+        "project": project,
+        "region": region,
+        "selfLink": f"https://www.googleapis.com/compute/v1/{path}",
+        "network": f"https://www.googleapis.com/compute/v1/projects/{project}/global/networks/default",
+        "ipCidrRange": "10.128.0.0/20",
+        "gatewayAddress": "10.128.0.1",
+        "privateIpGoogleAccess": True,
+        "secondaryIpRanges": [],
+        "stackType": "IPV4_ONLY",
+        "subnetworkId": int(digest("subnetwork", path), 16),
+        "description": "",
+    }
+
+
+def _azure_resource_group(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    name = str(args.get("resourceGroupName") or "resource-group")
+    return {
+        "id": f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/{name}",
+        "name": name,
+        "location": context.azure_location,
+        "type": "Microsoft.Resources/resourceGroups",
+        "properties": {"provisioningState": "Succeeded"},
+        "tags": {},
+        "azureApiVersion": "2024-03-01",
+    }
+
+
+def _tls_certificate(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+    # A site's chain, root first, as the provider returns it; fingerprints are stable per URL.
+    source = str(args.get("url") or args.get("content") or "certificate")
+    chain = []
+    for depth, subject in enumerate(("CN=Mock Root CA", "CN=Mock Intermediate CA", f"CN={source}")):
+        chain.append(
+            {
+                "certPem": "-----BEGIN CERTIFICATE-----\nTU9DSw==\n-----END CERTIFICATE-----\n",
+                "isCa": depth < 2,
+                "issuer": "CN=Mock Root CA" if depth < 2 else "CN=Mock Intermediate CA",
+                "subject": subject,
+                "notBefore": "2026-01-01T00:00:00Z",
+                "notAfter": "2027-01-01T00:00:00Z",
+                "publicKeyAlgorithm": "RSA",
+                "signatureAlgorithm": "SHA256-RSA",
+                "serialNumber": str(int(digest("serial", source, str(depth), length=16), 16)),
+                "sha1Fingerprint": digest("sha1", source, str(depth), length=40),
+                "version": 3,
+            }
+        )
+    return {"id": digest("chain", source, length=40), "certificates": chain, "url": args.get("url")}
+
+
+def _aks_credentials(kind: str) -> InvokeHandler:
+    def answer(args: dict[str, Any], context: CloudContext) -> dict[str, Any]:
+        # The service returns each kubeconfig base64-encoded; programs decode it for a Kubernetes provider.
+        cluster = str(args.get("resourceName") or "aks")
+        server = f"https://{cluster}-{digest(cluster)}.hcp.{context.azure_location}.azmk8s.io:443"
+        kubeconfig = yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": cluster, "cluster": {"server": server, "certificate-authority-data": "TU9DSw=="}}],
+                "users": [{"name": f"{kind}_{cluster}", "user": {"token": "mock-token"}}],
+                "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"{kind}_{cluster}"}}],
+                "current-context": cluster,
+            }
+        )
+        value = base64.b64encode(kubeconfig.encode()).decode()
+        return {"kubeconfigs": [{"name": kind, "value": value}]}
+
+    return answer
+
+
+def _uuid(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-4{hex32[13:16]}-8{hex32[17:20]}-{hex32[20:32]}"
+
+
 DEFAULT_INVOKES: dict[str, InvokeHandler] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _azs,
     "aws:index/getRegion:getRegion": lambda a, c: {
@@ -470,6 +660,18 @@ DEFAULT_INVOKES: dict[str, InvokeHandler] = {
     },
     "azure-native:authorization:getClientToken": lambda a, c: {"token": "mock-token"},
     "kubernetes:yaml:decode": _k8s_yaml_decode,
+    "aws:route53/getZone:getZone": _route53_zone,
+    "aws:acm/getCertificate:getCertificate": _acm_certificate,
+    "aws:ec2/getSubnet:getSubnet": _ec2_subnet,
+    "aws:ec2/getSecurityGroup:getSecurityGroup": _ec2_security_group,
+    "aws:iam/getRole:getRole": _iam_role,
+    "aws:iam/getPolicy:getPolicy": _iam_policy,
+    "gcp:compute/getNetwork:getNetwork": _gcp_network,
+    "gcp:compute/getSubnetwork:getSubnetwork": _gcp_subnetwork,
+    "azure-native:resources:getResourceGroup": _azure_resource_group,
+    "tls:index/getCertificate:getCertificate": _tls_certificate,
+    "azure-native:containerservice:listManagedClusterUserCredentials": _aks_credentials("clusterUser"),
+    "azure-native:containerservice:listManagedClusterAdminCredentials": _aks_credentials("clusterAdmin"),
 }
 
 
@@ -489,7 +691,12 @@ class PlausibleMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference":
             state: dict[str, Any] = dict(args.inputs)
-            if args.typ == "pulumi:pulumi:StackReference":
+            if args.typ == "pulumi:pulumi:StackReference" and pulumi.runtime.is_dry_run():
+                # No backend offline: another stack's outputs are unknown, as a preview shows a value that
+                # is only known later; `require_output(...)` then stays unknown instead of raising KeyError.
+                state["outputs"] = rpc.UNKNOWN
+                state["secretOutputNames"] = rpc.UNKNOWN
+            elif args.typ == "pulumi:pulumi:StackReference":
                 state.setdefault("outputs", {})
                 state.setdefault("secretOutputNames", [])
             return f"{args.name}-{digest(args.typ, args.name)}", state

@@ -106,10 +106,10 @@ def write_program(folder: Path, source: str, stack_config: str = "config: {}\n")
 
 
 def test_unanswered_invoke_is_reported_by_name(rollway, tmp_path: Path) -> None:
-    source = "import pulumi_aws as aws\n\naws.route53.get_zone(name='example.com')\naws.s3.BucketV2('b')\n"
+    source = "import pulumi_aws as aws\n\naws.ec2.get_vpc_endpoint_service(service='s3')\naws.s3.BucketV2('b')\n"
     run = rollway("preview", "--cwd", write_program(tmp_path, source), "--stack", "dev")
     assert run.code == 0
-    assert "invoke aws:route53/getZone:getZone has no offline answer" in run.out
+    assert "invoke aws:ec2/getVpcEndpointService:getVpcEndpointService has no offline answer" in run.out
 
 
 def test_error_logged_by_the_program_fails_the_preview(rollway, tmp_path: Path) -> None:
