@@ -8,7 +8,8 @@ process each, median of --repeat):
 - rollway preview: `rollway preview` of the same program with both Rollway policy packs and their dev config;
 - CDK + cdk-nag: ../shared/bench/peers/cdk_bluegreen.py N in its own virtualenv (created under /tmp on first use);
 - the policy gate alone: Analyze/AnalyzeStack throughput of both packs over a large instance of the program.
-Prints a Markdown table (copy it into bench/README.md with the machine it ran on).
+Prints a Markdown table (copy it into bench/README.md with the machine it ran on). Child processes run with
+PYTHONDONTWRITEBYTECODE unset, as `make` runs them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,14 +32,25 @@ PACKS = ("security", "cost")
 SERVICES = {"dev": 1, "ten": 10}
 
 
-def timed(command: list[str], cwd: Path = ROOT) -> float:
+def child_env() -> dict[str, str]:
+    """The environment `make` gives its commands: bytecode caching on (the Makefile unexports
+    PYTHONDONTWRITEBYTECODE, which this machine sets), so imports read .pyc files as they normally would."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the process and every child it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, env=child_env(), capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):  # 1: findings, still a complete run
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def ensure_cdk() -> Path | None:
@@ -78,7 +91,7 @@ def rollway_command(stack: str) -> list[str]:
     return command
 
 
-def gate_throughput(services: int) -> tuple[int, float]:
+def gate_throughput(services: int, repeat: int) -> tuple[int, list[float]]:
     """Resources and seconds for Analyze (every custom resource) + AnalyzeStack with both packs, packs already up."""
     sys.path.insert(0, str(ROOT))
     from preflight.analyzer import PackSpec, PolicyGate, StackInfo
@@ -92,11 +105,14 @@ def gate_throughput(services: int) -> tuple[int, float]:
     recording = evaluate_program(project, settings, resolve_outputs=False).recording
     resources = analyzed_resources(recording.resources, project.name, settings.stack, settings.values)
     specs = [PackSpec(ROOT / "policies" / pack, ROOT / "policies" / "config" / "dev" / f"{pack}.json") for pack in PACKS]
+    seconds = []
     with PolicyGate(specs, StackInfo(project.name, settings.stack, settings.engine_config())) as gate:
         gate.connect()
-        started = time.perf_counter()
-        gate.analyze(resources)
-        return len(resources), time.perf_counter() - started
+        for _ in range(repeat):
+            started = time.perf_counter()
+            gate.analyze(resources)
+            seconds.append(time.perf_counter() - started)
+    return len(resources), seconds
 
 
 def main() -> int:
@@ -105,36 +121,55 @@ def main() -> int:
     parser.add_argument("--stacks", nargs="+", default=["dev", "ten"], choices=sorted(SERVICES))
     parser.add_argument("--no-cdk", action="store_true")
     parser.add_argument("--gate-services", type=int, default=60, help="services in the program the gate is timed on")
+    parser.add_argument("--gate-repeat", type=int, default=3, help="gate timings (median) on one set of running packs")
     args = parser.parse_args()
+    # This process runs the gate measurement itself: cache bytecode as `make` does.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
     cdk = None if args.no_cdk else ensure_cdk()
+    loads = [os.getloadavg()[0]]
     rows = []
     for stack in args.stacks:
-        times: dict[str, list[float]] = {"raw": [], "rollway": [], "cdk": []}
+        times: dict[str, list[tuple[float, float]]] = {"raw": [], "rollway": [], "cdk": []}
         for _ in range(args.repeat):
             times["raw"].append(timed([sys.executable, str(ROOT / "bench" / "raw_mocks.py"), str(RAW), stack]))
             times["rollway"].append(timed(rollway_command(stack)))
             if cdk is not None:
                 times["cdk"].append(timed([str(cdk), str(PEERS / "cdk_bluegreen.py"), str(SERVICES[stack])], cwd=PEERS))
-        medians = {name: statistics.median(values) for name, values in times.items() if values}
+            loads.append(os.getloadavg()[0])
+        medians = {
+            name: (statistics.median(wall for wall, _ in values), statistics.median(cpu for _, cpu in values))
+            for name, values in times.items()
+            if values
+        }
         rows.append((stack, medians))
+    count, gate_times = gate_throughput(args.gate_services, args.gate_repeat)
+    loads.append(os.getloadavg()[0])
 
     print(
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"1-min load average {min(loads):.1f}-{max(loads):.1f} during the run, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
-    print(f"median of {args.repeat} runs, wall seconds per fresh process\n")
+    print(
+        f"median of {args.repeat} runs per contender, fresh process each; wall seconds (CPU seconds: user + system, children included)\n"
+    )
     print("| stack | raw Pulumi mocks | rollway preview (2 packs) | CDK + cdk-nag | rollway / raw | rollway / CDK |")
     print("|---|---|---|---|---|---|")
     for stack, medians in rows:
-        cdk_time = medians.get("cdk")
-        ratio_cdk = f"{medians['rollway'] / cdk_time:.2f}" if cdk_time else "n/a"
-        cdk_cell = f"{cdk_time:.2f}" if cdk_time else "n/a"
+        raw, rollway, cdk_time = medians["raw"], medians["rollway"], medians.get("cdk")
+        cdk_cell = f"{cdk_time[0]:.2f} s ({cdk_time[1]:.2f})" if cdk_time else "n/a"
+        ratio_cdk = f"{rollway[0] / cdk_time[0]:.2f} ({rollway[1] / cdk_time[1]:.2f})" if cdk_time else "n/a"
         print(
-            f"| {stack} ({SERVICES[stack]} svc) | {medians['raw']:.2f} | {medians['rollway']:.2f} | {cdk_cell} "
-            f"| {medians['rollway'] / medians['raw']:.2f} | {ratio_cdk} |"
+            f"| {stack} ({SERVICES[stack]} svc) | {raw[0]:.2f} s ({raw[1]:.2f}) | {rollway[0]:.2f} s ({rollway[1]:.2f}) | {cdk_cell} "
+            f"| {rollway[0] / raw[0]:.2f} ({rollway[1] / raw[1]:.2f}) | {ratio_cdk} |"
         )
-    count, seconds = gate_throughput(args.gate_services)
-    print(f"\npolicy gate: {count} resources through both packs in {seconds:.2f} s = {count / seconds:.0f} resources/s")
+    seconds = statistics.median(gate_times)
+    spread = ", ".join(f"{value:.2f}" for value in gate_times)
+    print(
+        f"\npolicy gate: {count} resources through both packs in {seconds:.2f} s (median of {spread}) "
+        f"= {count / seconds:.0f} resources/s (best {count / min(gate_times):.0f}/s)"
+    )
     return 0
 
 

@@ -5,7 +5,10 @@
         report = gate.analyze(resources)     # list[AnalyzedResource] -> PolicyReport
 
 Each pack directory is started as a subprocess with Python (the engine's `policy-python` analyzer plugin
-does the same), and the gRPC port it prints on its first stdout line is dialled. Then, as the engine:
+does the same) through `preflight/pack_boot.py`, which makes pulumi-policy's servicer cheaper without
+changing its answers, and forks the pack from this process instead of exec'ing a new interpreter when both
+run the same interpreter and virtualenv (saving the pack most of its start-up imports); the gRPC port it
+prints on its first stdout line is dialled. Then, as the engine:
 Handshake and ConfigureStack (when the pack's SDK implements them), GetAnalyzerInfo, Configure with the
 pack's paired policy-pack-config merged over the pack's initial config, Analyze for every custom
 resource, and AnalyzeStack once with parents and dependencies. Packs start at once and are analyzed
@@ -34,8 +37,8 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from preflight import pack_boot
 from preflight.errors import PolicyPackError, UsageError
-from preflight.pack_boot import BOOT
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a pack may take to start, and to answer one call, before it counts as hung."""
@@ -221,7 +224,7 @@ class PolicyPack:
         self.name = self.directory.name
         self.version = ""
         self._declared_version = ""
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | pack_boot.ForkedProcess | None = None
         self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
@@ -234,7 +237,12 @@ class PolicyPack:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Spawn the pack process; returns at once (the port is read in the background)."""
+        """Spawn the pack process and read its port in the background; returns at once."""
+        self.spawn()
+        self.watch()
+
+    def spawn(self) -> None:
+        """Start the pack process (forked when it runs with this interpreter, see preflight.pack_boot)."""
         if not (self.directory / "__main__.py").exists():
             raise UsageError(f"--policy-pack {self.spec.directory}: no __main__.py (not a Python policy pack directory)")
         policy_file = self._policy_file()
@@ -254,16 +262,25 @@ class PolicyPack:
         )
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close(), which every exit path reaches
         self._started_at = time.monotonic()
-        self._process = subprocess.Popen(
-            [self._python(policy_file), "-u", "-c", BOOT, str(self.directory)],
-            cwd=self.directory,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-        )
-        self._reader = threading.Thread(target=self._read_stdout, name=f"policy-pack-{self.name}", daemon=True)
-        self._reader.start()
+        python = self._python(policy_file)
+        if pack_boot.can_fork(python):
+            # Same interpreter and virtualenv: fork, sharing the imports this process already paid for.
+            self._process = pack_boot.fork_pack(str(self.directory), env, self._stderr.fileno())
+        else:
+            self._process = subprocess.Popen(
+                [python, "-u", pack_boot.SCRIPT, str(self.directory)],
+                cwd=self.directory,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+            )
+
+    def watch(self) -> None:
+        """Read the pack's port in the background (started after every pack is spawned: forking wants one thread)."""
+        if self._reader is None and self._process is not None:
+            self._reader = threading.Thread(target=self._read_stdout, name=f"policy-pack-{self.name}", daemon=True)
+            self._reader.start()
 
     def _policy_file(self) -> dict[str, Any]:
         policy_file = self.directory / "PulumiPolicy.yaml"
@@ -308,6 +325,7 @@ class PolicyPack:
             raise self._failure(f"printed no port within {self.start_timeout:g}s (hung while starting?)")
         if not self._port or not self._port.isdigit():
             raise self._failure("exited before serving" if not self._port else f"printed {self._port!r} instead of a port")
+        pack_boot.note_grpc_used()
         self._channel = grpc.insecure_channel(
             f"127.0.0.1:{self._port}",
             options=[("grpc.max_receive_message_length", 400 * 1024 * 1024), ("grpc.max_send_message_length", 400 * 1024 * 1024)],
@@ -630,7 +648,9 @@ class PolicyGate:
     def __enter__(self) -> PolicyGate:
         try:
             for pack in self.packs:
-                pack.start()
+                pack.spawn()
+            for pack in self.packs:
+                pack.watch()
         except BaseException:
             self.close()
             raise

@@ -212,6 +212,29 @@ def _schema(properties: Mapping[str, PropertySchema], limits: EnvironmentLimits 
     return PolicyConfigSchema(properties=merged) if merged else None
 
 
+_PLAIN_COPIES: dict[int, tuple[Any, Any]] = {}
+"""Recent `plain()` copies by the identity of the tree they copy (the tree is kept, so ids are not reused)."""
+_PLAIN_COPIES_MAX = 4096
+
+
+def shared_plain(tree: Any) -> Any:
+    """`plain(tree)`, computed once per tree object.
+
+    A host that hands every policy of one call the same proxied inputs (preflight/pack_boot.py does, see
+    `rollway_reads_args_only`) gets one copy for all of them instead of one per policy; with the SDK's own
+    host each policy gets a fresh tree, so nothing is shared. Checks only read their context's trees.
+    """
+    key = id(tree)
+    hit = _PLAIN_COPIES.get(key)
+    if hit is not None and hit[0] is tree:
+        return hit[1]
+    copy_ = plain(tree)
+    if len(_PLAIN_COPIES) >= _PLAIN_COPIES_MAX:
+        _PLAIN_COPIES.clear()
+    _PLAIN_COPIES[key] = (tree, copy_)
+    return copy_
+
+
 class RollwayResourcePolicy(ResourceValidationPolicy):
     """A resource policy built from a check function; keeps what tests and docs need to introspect."""
 
@@ -260,9 +283,9 @@ class RollwayResourcePolicy(ResourceValidationPolicy):
             type=args.resource_type,
             name=args.name,
             urn=args.urn,
-            props=plain(args.props),
+            props=shared_plain(args.props),
             config=apply_defaults(mapping(plain(args.get_config())), self.config_properties, self.limits_spec),
-            provider_props=plain(provider.props) if provider is not None else None,
+            provider_props=shared_plain(provider.props) if provider is not None else None,
             limits_spec=self.limits_spec,
         )
 
@@ -331,13 +354,13 @@ class RollwayStackPolicy(StackValidationPolicy):
                 type=resource.resource_type,
                 name=resource.name,
                 urn=resource.urn,
-                props=plain(resource.props),
+                props=shared_plain(resource.props),
                 parent=resource.parent.urn if resource.parent is not None else None,
                 dependencies=[dependency.urn for dependency in resource.dependencies],
                 property_dependencies={
                     key: [dependency.urn for dependency in deps] for key, deps in resource.property_dependencies.items()
                 },
-                provider_props=plain(resource.provider.props) if resource.provider is not None else None,
+                provider_props=shared_plain(resource.provider.props) if resource.provider is not None else None,
             )
             for resource in args.resources
         ]

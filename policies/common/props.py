@@ -21,6 +21,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    _DictProxy,
+    _ListProxy,
 )
 
 UNKNOWN_SENTINELS = frozenset(
@@ -34,6 +36,8 @@ UNKNOWN_SENTINELS = frozenset(
         UNKNOWN_OBJECT_VALUE,
     }
 )
+
+_SDK_PROXIES = (_DictProxy, _ListProxy)
 
 _MAX_DEPTH = 64
 """Deeper trees are cut off (a real resource never nests this deep; a hostile one must not recurse forever)."""
@@ -65,6 +69,10 @@ def plain(value: Any, _depth: int = 0) -> Any:
     """Deep copy of a (possibly proxied) property tree into dicts/lists, unknowns replaced by `Unknown`."""
     if _depth > _MAX_DEPTH:
         return None
+    if type(value) in _SDK_PROXIES:
+        # Reading through the SDK's unknown-checking proxy raises (and we catch) an exception per unknown value;
+        # its target holds the same values, unknowns as sentinel strings, which become the same `Unknown` below.
+        value = value["__target"]
     if isinstance(value, str):
         return Unknown(value) if value in UNKNOWN_SENTINELS else value
     if isinstance(value, Mapping):
