@@ -19,29 +19,65 @@ from preflight.venv import ensure_virtualenv, missing_imports, requirements_file
 WORKER_TIMEOUT = 900
 
 
+class VirtualenvUnavailable(ProgramError):
+    """The program's own virtualenv could not be made, or its worker could not start: the program never ran there,
+    so this is not the program's error."""
+
+
 def evaluate_program(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
-    """Evaluate in-process when possible; otherwise install the program's requirements and evaluate there."""
+    """Evaluate in-process when possible; otherwise install the program's requirements and evaluate there.
+
+    Args:
+        project: The loaded project (program location, runtime options, requirements).
+        settings: The stack's config bag; its notes are reported whichever way the program runs.
+        resolve_outputs: Fill provider-computed outputs with plausible values instead of leaving them unknown.
+    """
     entry_file(project)
     missing = missing_imports(project.program_directory)
+    retried: MissingModule | None = None
     if not missing:
         try:
             return evaluate(project, settings, resolve_outputs)
         except MissingModule as error:
-            # An import the static scan could not see (dynamic, or under a guard): same remedy.
+            # An import the static scan could not see (dynamic, or under a guard), or an SDK whose installed
+            # version the program's pins exclude: same remedy.
             if requirements_file(project) is None:
                 raise ProgramError(
                     f"{error}\nhint: module `{error.module}` is not installed and the project lists no requirements"
                 ) from None
             missing = [error.module]
-    evaluation = evaluate_in_virtualenv(project, settings, resolve_outputs)
+            retried = error
+    try:
+        evaluation = evaluate_in_virtualenv(project, settings, resolve_outputs)
+    except VirtualenvUnavailable as unavailable:
+        if retried is None:
+            raise
+        # The program did run here and failed; that error is what the user must see first, the failed retry second.
+        raise ProgramError(
+            f"{retried}\nnote: the program was retried in its own virtualenv (for {retried.module}), "
+            f"but the retry could not run: {unavailable}"
+        ) from None
     evaluation.notes.append(f"evaluated in the program's own virtualenv ({', '.join(missing)} not installed where rollway runs)")
     return evaluation
 
 
 def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
-    from preflight.worker import evaluation_from_json
+    """Install the program's requirements into its own virtualenv and evaluate it there (`python -m preflight.worker`).
 
-    python = ensure_virtualenv(project)
+    Raises VirtualenvUnavailable when the virtualenv cannot be made or the worker dies before reporting, and
+    ProgramError with the program's own error when it fails there.
+
+    Args:
+        project: The loaded project.
+        settings: The stack's config bag, passed whole to the worker (notes included).
+        resolve_outputs: Fill provider-computed outputs with plausible values instead of leaving them unknown.
+    """
+    from preflight.worker import evaluation_from_json, settings_to_json
+
+    try:
+        python = ensure_virtualenv(project)
+    except ProgramError as error:
+        raise VirtualenvUnavailable(str(error)) from None
     source_root = Path(preflight.__file__).resolve().parents[1]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source_root), env.get("PYTHONPATH", "")]))
@@ -51,10 +87,7 @@ def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_ou
             json.dumps(
                 {
                     "directory": str(project.directory),
-                    "stack": settings.stack,
-                    "values": settings.values,
-                    "secret_keys": sorted(settings.secret_keys),
-                    "source": settings.source,
+                    "settings": settings_to_json(settings),
                     "resolve_outputs": resolve_outputs,
                 }
             ),
@@ -75,7 +108,7 @@ def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_ou
         # The program's own prints go to our stderr, keeping stdout for --json -.
         sys.stderr.write(done.stdout)
         if not result_file.exists():
-            raise ProgramError(
+            raise VirtualenvUnavailable(
                 f"evaluating the program with {python} failed before it could report:\n{done.stderr.strip()[-3000:]}"
             )
         result = json.loads(result_file.read_text(encoding="utf-8"))

@@ -1,7 +1,7 @@
 """Evaluates a program inside its own virtualenv: `<venv python> -m preflight.worker REQUEST RESULT`.
 
-The parent (`preflight.runner`) writes REQUEST (JSON: project directory, stack, config, secret keys,
-mode) and reads RESULT (JSON: the recording in wire form, logs, or the program's error). Only this
+The parent (`preflight.runner`) writes REQUEST (JSON: project directory, the stack settings with their notes,
+mode) and reads RESULT (JSON: the recording in wire form, logs and notes, or the program's error). Only this
 module and what it imports (the test kit, pulumi, PyYAML) need to be importable in that virtualenv;
 the parent puts Rollway's source root on PYTHONPATH.
 """
@@ -54,24 +54,53 @@ def recording_from_json(data: dict[str, Any]) -> Recording:
 
 
 def evaluation_from_json(data: dict[str, Any]) -> Evaluation:
-    return Evaluation(recording_from_json(data["recording"]), [(str(a), str(b)) for a, b in data["logs"]])
+    return Evaluation(
+        recording_from_json(data["recording"]),
+        [(str(a), str(b)) for a, b in data["logs"]],
+        notes=[str(note) for note in data["notes"]],
+    )
+
+
+def settings_to_json(settings: StackSettings) -> dict[str, Any]:
+    """Every field of the stack settings, so the worker's evaluation sees (and reports) what the parent's would."""
+    return {
+        "project": settings.project,
+        "stack": settings.stack,
+        "values": settings.values,
+        "secret_keys": sorted(settings.secret_keys),
+        "source": settings.source,
+        "environments": list(settings.environments),
+        "notes": list(settings.notes),
+    }
+
+
+def settings_from_json(data: dict[str, Any]) -> StackSettings:
+    """The stack settings `settings_to_json` wrote (in the parent's process)."""
+    return StackSettings(
+        project=data["project"],
+        stack=data["stack"],
+        values=data["values"],
+        secret_keys=set(data["secret_keys"]),
+        source=data["source"],
+        environments=list(data["environments"]),
+        notes=list(data["notes"]),
+    )
 
 
 def main(argv: list[str]) -> int:
     request_file, result_file = Path(argv[0]), Path(argv[1])
     request = json.loads(request_file.read_text(encoding="utf-8"))
     project = load_project(Path(request["directory"]))
-    settings = StackSettings(
-        project=project.name,
-        stack=request["stack"],
-        values=request["values"],
-        secret_keys=set(request["secret_keys"]),
-        source=request["source"],
-    )
+    settings = settings_from_json(request["settings"])
     result: dict[str, Any]
     try:
         evaluation = evaluate(project, settings, resolve_outputs=request["resolve_outputs"])
-        result = {"ok": True, "recording": recording_to_json(evaluation.recording), "logs": evaluation.logs}
+        result = {
+            "ok": True,
+            "recording": recording_to_json(evaluation.recording),
+            "logs": evaluation.logs,
+            "notes": evaluation.notes,
+        }
     except MissingModule as error:
         result = {"ok": False, "error": str(error), "missing_module": error.module}
     except ProgramError as error:
