@@ -33,16 +33,9 @@ from stacks.contracts import autoscaling_args, blue_green_args, canary_args, res
 KEY = "rollway:aws"
 
 
-def settings_of(config: StackConfig) -> AwsSettings:
-    settings = config.settings("aws")
-    if not isinstance(settings, AwsSettings):  # the model guarantees it; this tells the type checker
-        raise TypeError(f"{KEY} settings have the wrong type {type(settings).__name__}")
-    return settings
-
-
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the AWS side of the stack; returns its outputs (VPC, cluster, per service URLs and target groups)."""
-    settings = settings_of(config)
+    settings = config.settings("aws")
     tags = config.effective_tags
     # An explicit provider pins the region from the stack's config, whatever the shell's AWS_REGION says.
     provider = aws.Provider("aws", region=settings.region)

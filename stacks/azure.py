@@ -17,22 +17,15 @@ from components.azure.environment import AzureEnvironmentArgs, Environment
 from components.blue_green import COLORS, Color
 from stacks import fail_on
 from stacks.config import ConfigProblem, StackConfig
-from stacks.config.azure import AzureSettings, container_app_name
+from stacks.config.azure import container_app_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
 PREFIX = "rollway:azure"
 
 
-def settings_of(config: StackConfig) -> AzureSettings:
-    settings = config.settings("azure")
-    if not isinstance(settings, AzureSettings):  # the model guarantees it; this tells the type checker
-        raise TypeError(f"rollway:azure settings have the wrong type {type(settings).__name__}")
-    return settings
-
-
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the Azure side of the stack; returns its outputs (resource group, per service URLs)."""
-    settings = settings_of(config)
+    settings = config.settings("azure")
     # The loader has checked these settings and their relation to the services (`problems`, `service_problems`)
     # before any cloud is built; only the type checker still needs to hear that the location is set.
     location = settings.location

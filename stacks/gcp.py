@@ -27,13 +27,6 @@ from stacks.contracts import autoscaling_args, blue_green_args, canary_args, res
 KEY = "rollway:gcp"
 
 
-def settings_of(config: StackConfig) -> GcpSettings:
-    settings = config.settings("gcp")
-    if not isinstance(settings, GcpSettings):  # the model guarantees it; this tells the type checker
-        raise TypeError(f"{KEY} settings have the wrong type {type(settings).__name__}")
-    return settings
-
-
 def _location(settings: GcpSettings) -> tuple[str, str]:
     # The loader requires both when gcp is targeted (filling them from gcp:project / gcp:region); this tells
     # the type checker.
@@ -47,7 +40,7 @@ def config_problems(config: StackConfig) -> list[ConfigProblem]:
 
     Meant to run with the rest of the config validation, before any resource is registered.
     """
-    settings = settings_of(config)
+    settings = config.settings("gcp")
     problems: list[ConfigProblem] = []
     for name, service in config.services.items():
         prefix = f"rollway:services.{name}"
@@ -130,7 +123,7 @@ def build(config: StackConfig) -> dict[str, Any]:
     Expects a config that passed validation (`stacks.build_stack` runs the model's and `config_problems`'
     checks before any cloud registers a resource), so it does not check again.
     """
-    settings = settings_of(config)
+    settings = config.settings("gcp")
     project, region = _location(settings)
     # An explicit provider pins project and region from the stack's config, whatever gcloud's defaults are;
     # its default labels catch anything labelable a component does not label itself.

@@ -23,17 +23,9 @@ from components.kubernetes import (
     WorkloadFootprint,
 )
 from stacks.config import Service, StackConfig
-from stacks.config.kubernetes import KubernetesSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
 PREFIX = "rollway:kubernetes"
-
-
-def settings_of(config: StackConfig) -> KubernetesSettings:
-    settings = config.settings("kubernetes")
-    if not isinstance(settings, KubernetesSettings):  # the model guarantees it; this tells the type checker
-        raise TypeError(f"rollway:kubernetes settings have the wrong type {type(settings).__name__}")
-    return settings
 
 
 def footprint(name: str, service: Service, metrics_port: int | None) -> WorkloadFootprint:
@@ -52,7 +44,7 @@ def footprint(name: str, service: Service, metrics_port: int | None) -> Workload
 
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the Kubernetes side of the stack; returns its outputs (namespace, per service names)."""
-    settings = settings_of(config)
+    settings = config.settings("kubernetes")
     namespace = settings.namespace_for(config.environment)
     labels = config.labels
     opts: pulumi.ResourceOptions | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, overload
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
@@ -180,6 +180,17 @@ class StackConfig(ConfigModel):
     kubernetes: KubernetesSettings | None = None
     secrets: dict[str, str] | None = None
     """Secret values (set with `pulumi config set --secret --path rollway:secrets.<name>`); never read here in code paths that print."""
+
+    @overload
+    def settings(self, cloud: Literal["aws"]) -> AwsSettings: ...
+    @overload
+    def settings(self, cloud: Literal["gcp"]) -> GcpSettings: ...
+    @overload
+    def settings(self, cloud: Literal["azure"]) -> AzureSettings: ...
+    @overload
+    def settings(self, cloud: Literal["kubernetes"]) -> KubernetesSettings: ...
+    @overload
+    def settings(self, cloud: Cloud) -> CloudSettings: ...
 
     def settings(self, cloud: Cloud) -> CloudSettings:
         """Settings of a targeted cloud (defaults when the stack file has no `rollway:<cloud>` block)."""
