@@ -24,12 +24,12 @@ from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
 from pulumi_policy import EnforcementLevel  # noqa: E402
 from pulumi_policy import policy as sdk  # noqa: E402
 
-from preflight import pack_boot  # noqa: E402
-from preflight.analyzer import LEVEL_CODES, LEVELS, _merge_config_file, _struct_to_dict, build_requests  # noqa: E402
-from preflight.config import load_stack_settings  # noqa: E402
-from preflight.gate import analyzed_resources  # noqa: E402
-from preflight.project import load_project  # noqa: E402
-from preflight.runner import evaluate_program  # noqa: E402
+from rollway.preview import pack_boot  # noqa: E402
+from rollway.preview.analyzer import LEVEL_CODES, LEVELS, _merge_config_file, _struct_to_dict, build_requests  # noqa: E402
+from rollway.preview.config import load_stack_settings  # noqa: E402
+from rollway.preview.gate import analyzed_resources  # noqa: E402
+from rollway.preview.project import load_project  # noqa: E402
+from rollway.preview.runner import evaluate_program  # noqa: E402
 
 PACKS = ("security", "cost")
 

@@ -83,7 +83,7 @@ def ensure_cdk() -> Path | None:
 
 
 def rollway_command(stack: str) -> list[str]:
-    command = [sys.executable, "-m", "preflight.cli", "preview", "--cwd", str(RAW), "--stack", stack, "--json", os.devnull]
+    command = [sys.executable, "-m", "rollway.cli", "preview", "--cwd", str(RAW), "--stack", stack, "--json", os.devnull]
     command += [flag for pack in PACKS for flag in ("--policy-pack", str(ROOT / "policies" / pack))]
     command += [
         flag for pack in PACKS for flag in ("--policy-pack-config", str(ROOT / "policies" / "config" / "dev" / f"{pack}.json"))
@@ -94,11 +94,11 @@ def rollway_command(stack: str) -> list[str]:
 def gate_throughput(services: int, repeat: int) -> tuple[int, list[float]]:
     """Resources and seconds for Analyze (every custom resource) + AnalyzeStack with both packs, packs already up."""
     sys.path.insert(0, str(ROOT))
-    from preflight.analyzer import PackSpec, PolicyGate, StackInfo
-    from preflight.config import load_stack_settings
-    from preflight.gate import analyzed_resources
-    from preflight.project import load_project
-    from preflight.runner import evaluate_program
+    from rollway.preview.analyzer import PackSpec, PolicyGate, StackInfo
+    from rollway.preview.config import load_stack_settings
+    from rollway.preview.gate import analyzed_resources
+    from rollway.preview.project import load_project
+    from rollway.preview.runner import evaluate_program
 
     project = load_project(RAW)
     settings = load_stack_settings(project, "ten", overrides=[f"services={services}"])

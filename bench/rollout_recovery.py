@@ -29,8 +29,8 @@ if str(ROOT) not in sys.path:
 
 import yaml  # noqa: E402
 
-from rollout.cli import main as rollout_main  # noqa: E402
-from rollout.sandbox import LoadGenerator, Sandbox, missing_binaries  # noqa: E402
+from rollway.rollout.cli import main as rollout_main  # noqa: E402
+from rollway.rollout.sandbox import LoadGenerator, Sandbox, missing_binaries  # noqa: E402
 
 
 def trial(interval: float, rate: float, fail_after: int, workdir: Path) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Shared pytest setup. The test kit (components.testing.synth) creates its own event loop per run,
+"""Shared pytest setup. The test kit (rollway.testing.synth) creates its own event loop per run,
 so tests need no Pulumi-specific fixtures; this only makes the repo root importable and current."""
 
 from __future__ import annotations

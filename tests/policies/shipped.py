@@ -8,9 +8,9 @@ from typing import Any
 
 from policy_harness import engine_props
 
-from components.testing import stack_config, synth
-from preflight.analyzer import AnalyzedResource
-from preflight.gate import analyzed_resources
+from rollway.preview.analyzer import AnalyzedResource
+from rollway.preview.gate import analyzed_resources
+from rollway.testing import stack_config, synth
 from stacks import build_stack
 
 

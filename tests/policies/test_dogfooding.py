@@ -1,7 +1,7 @@
 """Rollway's own shipped stacks pass both packs with their environment's config: zero mandatory violations.
 
 The stacks are synthesized with the test kit, turned into exactly what the engine would send to a policy pack
-(preflight.gate.analyzed_resources: wire-form inputs for Analyze, outputs for AnalyzeStack), and every policy
+(rollway.preview.gate.analyzed_resources: wire-form inputs for Analyze, outputs for AnalyzeStack), and every policy
 runs over them in-process with the environment's policy-pack-config files applied.
 """
 

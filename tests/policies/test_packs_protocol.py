@@ -27,7 +27,7 @@ from shipped import engine_config, resources
 
 import policies.cost
 import policies.security
-from preflight.analyzer import AnalyzedResource, PackSpec, PolicyGate, StackInfo
+from rollway.preview.analyzer import AnalyzedResource, PackSpec, PolicyGate, StackInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKS = {"security": policies.security.POLICIES, "cost": policies.cost.POLICIES}

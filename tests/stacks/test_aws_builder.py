@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import pytest
 
 import stacks.aws
-from components.testing import (
+from rollway.testing import (
     UNKNOWN,
     CloudContext,
     PlausibleMocks,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.testing import set_path, stack_config
+from rollway.testing import set_path, stack_config
 from stacks.config import ConfigError, StackConfig, load_stack_config
 from stacks.config.azure import AzureSettings
 from stacks.config.problems import render_value

@@ -13,7 +13,7 @@ import pulumi
 import pytest
 
 import components.azure.canary
-from components.testing import Match, Secret, SynthesizedStack, set_path, stack_config, synth
+from rollway.testing import Match, Secret, SynthesizedStack, set_path, stack_config, synth
 from stacks import build_stack
 from stacks.config.azure import AzureSettings
 

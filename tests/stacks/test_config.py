@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pulumi
 import pytest
 
-from components.testing import PlausibleMocks, RecordingMonitor, run_program, set_path, stack_config, synth
+from rollway.testing import PlausibleMocks, RecordingMonitor, run_program, set_path, stack_config, synth
 from stacks import build_stack
 from stacks.config import ConfigError, load_stack_config, parse_cron
 from stacks.config.problems import render_value

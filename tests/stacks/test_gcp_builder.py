@@ -16,7 +16,7 @@ import pytest
 
 import stacks.gcp
 from components.gcp.schedule import cron_starts
-from components.testing import RecordedResource, SynthesizedStack, set_path, stack_config, synth
+from rollway.testing import RecordedResource, SynthesizedStack, set_path, stack_config, synth
 from stacks import build_stack
 from stacks.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_cron
 

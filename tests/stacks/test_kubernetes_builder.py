@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.testing import Match, SynthesizedStack, set_path, synth
+from rollway.testing import Match, SynthesizedStack, set_path, synth
 from stacks import build_stack
 from stacks import kubernetes as kubernetes_builder
 from stacks.config import ConfigError, load_stack_config

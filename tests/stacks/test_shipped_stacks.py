@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.testing import SynthesizedStack, set_path, stack_config, synth
+from rollway.testing import SynthesizedStack, set_path, stack_config, synth
 from stacks import build_stack
 
 STACKS = ("dev", "staging", "prod", "preview")

@@ -25,7 +25,7 @@ from components.aws import (
 )
 from components.blue_green import BlueGreenArgs, Color, Workload
 from components.canary import CanaryArgs
-from components.testing import (
+from rollway.testing import (
     CloudContext,
     PlausibleMocks,
     RecordedResource,

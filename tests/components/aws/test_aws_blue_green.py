@@ -40,7 +40,7 @@ from aws_fixtures import (
 from components.aws import AwsBlueGreenArgs, BlueGreenTargets
 from components.aws.blue_green import ecr_repository_arn
 from components.blue_green import BlueGreenArgs, Color, Workload
-from components.testing import Match, SynthesizedStack, synth
+from rollway.testing import Match, SynthesizedStack, synth
 
 BLUE_ONLY = (("blue", "ghcr.io/acme/web:1.0"), ("green", None))
 

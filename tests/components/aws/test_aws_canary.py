@@ -21,7 +21,7 @@ from aws_fixtures import (
 from components.aws import AwsCanaryArgs, CanaryRoute
 from components.blue_green import Color
 from components.canary import CanaryArgs
-from components.testing import Match
+from rollway.testing import Match
 
 ARNS = {"blue": BLUE_TG, "green": GREEN_TG}
 

@@ -8,7 +8,7 @@ from aws_fixtures import CONFIG, TAGS, environment, orphans, registered_before_f
 
 from components.aws import AwsEnvironmentArgs, Environment
 from components.aws.environment import plan_subnets
-from components.testing import Match, synth
+from rollway.testing import Match, synth
 from stacks.config.aws import AwsSettings
 
 SUBNET = "aws:ec2/subnet:Subnet"

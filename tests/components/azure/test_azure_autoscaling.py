@@ -18,7 +18,7 @@ from components.azure.autoscaling import (
     iso_minutes,
 )
 from components.azure.schedules import keda_cron_rules, weekly_minutes, weekly_recurrence, windows_time_zone
-from components.testing import Match, SynthesizedStack, synth
+from rollway.testing import Match, SynthesizedStack, synth
 
 SETTING = "azure-native:monitor:AutoscaleSetting"
 VMSS = "/subscriptions/0/resourceGroups/legacy/providers/Microsoft.Compute/virtualMachineScaleSets/worker-{}"

@@ -9,7 +9,7 @@ import pulumi
 
 from components.azure.blue_green import AzureBlueGreenArgs, BlueGreenTargets, secret_name
 from components.blue_green import BlueGreenArgs, Color, Workload
-from components.testing import Match, Secret, SynthesizedStack, synth
+from rollway.testing import Match, Secret, SynthesizedStack, synth
 
 APP = "azure-native:app:ContainerApp"
 DOMAIN = "happy-hill-1234.westeurope.azurecontainerapps.io"

@@ -10,7 +10,7 @@ import pytest
 from components.azure.canary import AzureCanaryArgs, CanaryRoute, OriginWeight, origin_weights, rule_set_name
 from components.blue_green import COLORS, Color
 from components.canary import CanaryArgs
-from components.testing import Match, SynthesizedStack, synth
+from rollway.testing import Match, SynthesizedStack, synth
 
 ORIGIN = "azure-native:cdn:AFDOrigin"
 HOSTS: dict[Color, str] = {"blue": "web-blue.apps.example.net", "green": "web-green.apps.example.net"}

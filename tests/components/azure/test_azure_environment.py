@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.azure.environment import DENY_ALL_PRIORITY, AzureEnvironmentArgs, Environment
-from components.testing import Match, SynthesizedStack, synth
+from rollway.testing import Match, SynthesizedStack, synth
 
 TAGS = {"cost-center": "platform-dev", "owner": "platform-team", "environment": "dev", "managed-by": "rollway"}
 SUBNET = "10.50.0.0/23"

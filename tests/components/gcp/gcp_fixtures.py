@@ -23,7 +23,7 @@ from components.gcp import (
     GcpEnvironmentArgs,
     Placement,
 )
-from components.testing import RecordedResource, SynthesizedStack, synth
+from rollway.testing import RecordedResource, SynthesizedStack, synth
 
 PROJECT = "rollway-test-4821"
 REGION = "europe-west1"

@@ -29,7 +29,7 @@ from gcp_fixtures import (
 
 from components.gcp import BlueGreenTargets
 from components.gcp.autoscaling import backend_max_rate_per_instance
-from components.testing import Match, Secret, SynthesizedStack
+from rollway.testing import Match, Secret, SynthesizedStack
 
 # ------------------------------------------------------------------ both runtimes
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.gcp.canary import route_rules, weighted_backends
-from components.testing import Match
+from rollway.testing import Match
 
 BLUE, GREEN = BACKENDS["blue"], BACKENDS["green"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from gcp_fixtures import FIREWALL, LABELS, PROJECT, RANDOM_ID, REGION, SECURITY_POLICY, SUBNETWORK, environment
 
 from components.gcp.environment import GOOGLE_LOAD_BALANCER_RANGES, service_account_id
-from components.testing import Match, SynthesizedStack
+from rollway.testing import Match, SynthesizedStack
 
 BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
 

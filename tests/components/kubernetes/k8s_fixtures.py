@@ -21,7 +21,7 @@ from components.kubernetes import (
     GatewayParent,
     TrafficRouter,
 )
-from components.testing import SynthesizedStack, synth
+from rollway.testing import SynthesizedStack, synth
 
 NAMESPACE = "rollway-test"
 LABELS = {"cost-center": "platform", "owner": "platform-team", "environment": "dev", "managed-by": "rollway"}

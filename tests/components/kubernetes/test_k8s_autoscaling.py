@@ -12,7 +12,7 @@ from k8s_fixtures import API_SERVER, BUSINESS_HOURS, CRONJOB, HPA, LABELS, NAMES
 from components.autoscaling import AutoscalingArgs, ScheduledCapacity
 from components.kubernetes import Autoscaling, AutoscalingTargetsArgs
 from components.kubernetes.common import dns_label
-from components.testing import Match, synth
+from rollway.testing import Match, synth
 
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"

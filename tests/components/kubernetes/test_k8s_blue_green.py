@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from k8s_fixtures import DEPLOYMENT, LABELS, NAMESPACE, PASSWORD, SECRET, SERVICE, blue_green, pod_spec
 
-from components.testing import Match
+from rollway.testing import Match
 
 COLOR_SELECTOR = "rollway.io/color"
 APP_SELECTOR = "app.kubernetes.io/name"

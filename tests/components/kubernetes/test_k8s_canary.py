@@ -8,7 +8,7 @@ from k8s_fixtures import HTTP_ROUTE, INGRESS, LABELS, NAMESPACE, canary
 
 from components.canary import CanaryArgs
 from components.kubernetes import CanaryRoute, CanaryRouteArgs, GatewayParent
-from components.testing import Match, synth
+from rollway.testing import Match, synth
 
 NGINX = "nginx.ingress.kubernetes.io"
 TEST_HOST = "test-web.dev.example.com"

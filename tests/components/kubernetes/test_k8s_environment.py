@@ -9,7 +9,7 @@ from k8s_fixtures import LABELS, NETWORK_POLICY
 
 from components.environment import EnvironmentArgs
 from components.kubernetes import Environment, EnvironmentTargetsArgs, WorkloadFootprint, quota_size
-from components.testing import Match, SynthesizedStack, synth
+from rollway.testing import Match, SynthesizedStack, synth
 
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 QUOTA = "kubernetes:core/v1:ResourceQuota"

@@ -1,0 +1,216 @@
+"""`rollway preview` and `rollway diff` as functions: flags in, a report out (the CLI only parses and prints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rollway.preview.analyzer import DEFAULT_TIMEOUT, PackSpec, PolicyGate, PolicyReport, StackInfo
+from rollway.preview.config import StackSettings, load_stack_settings
+from rollway.preview.errors import ProgramError, UsageError
+from rollway.preview.evaluate import Evaluation
+from rollway.preview.gate import analyzed_resources
+from rollway.preview.project import Project, load_project
+from rollway.preview.report import PreviewReport, secret_plaintexts
+from rollway.preview.runner import evaluate_program
+from rollway.testing import RecordedResource, ResourceChange, Secret, diff_resources
+
+
+@dataclass
+class StackSelection:
+    """Which project, stack and config to evaluate (the flags shared by preview and diff)."""
+
+    cwd: Path = Path(".")
+    """Project directory (holds Pulumi.yaml)."""
+    stack: str | None = None
+    """Stack name; optional when the project has exactly one stack file."""
+    config: list[str] = field(default_factory=list)
+    """`-c KEY=VALUE` items."""
+    path_keys: bool = False
+    """`--path`: `-c` keys are paths into structured values."""
+    config_file: Path | None = None
+    """`--config-file`: use this file instead of Pulumi.<stack>.yaml."""
+    resolve_outputs: bool = False
+    """Fill provider-computed outputs with plausible values."""
+
+
+@dataclass
+class PreviewOptions(StackSelection):
+    """Flags of `rollway preview`."""
+
+    policy_packs: list[Path] = field(default_factory=list)
+    """`--policy-pack` directories, in order."""
+    policy_pack_configs: list[Path] = field(default_factory=list)
+    """`--policy-pack-config` files, paired with the packs by position."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds a pack may take to start or to answer one call."""
+
+
+def select_stack(project: Project, stack: str | None) -> str:
+    if stack:
+        return stack
+    known = project.known_stacks()
+    if len(known) == 1:
+        return known[0]
+    listed = ", ".join(known) or "none"
+    raise UsageError(f"--stack is required: {project.directory} has stack files for: {listed}")
+
+
+def load_selection(selection: StackSelection) -> tuple[Project, StackSettings]:
+    project = load_project(selection.cwd)
+    stack = select_stack(project, selection.stack)
+    settings = load_stack_settings(project, stack, selection.config_file, selection.config, selection.path_keys)
+    return project, settings
+
+
+def pack_specs(packs: list[Path], configs: list[Path]) -> list[PackSpec]:
+    """Pair packs with their configs by position; checked before anything starts."""
+    if configs and len(configs) != len(packs):
+        raise UsageError(
+            f"--policy-pack-config is paired with --policy-pack by position: got {len(configs)} config file(s) for {len(packs)} pack(s)"
+        )
+    for pack in packs:
+        if not pack.is_dir():
+            raise UsageError(f"--policy-pack {pack}: not a directory")
+    for config in configs:
+        if not config.is_file():
+            raise UsageError(f"--policy-pack-config {config}: no such file")
+    return [PackSpec(pack, configs[index] if configs else None) for index, pack in enumerate(packs)]
+
+
+def run_preview(options: PreviewOptions) -> PreviewReport:
+    """Evaluate the program and run the policy packs over it; raises PreflightError subclasses on failure."""
+    project, settings = load_selection(options)
+    specs = pack_specs(options.policy_packs, options.policy_pack_configs)
+    stack_info = StackInfo(
+        project=project.name, stack=settings.stack, config=settings.engine_config(), secret_keys=sorted(settings.secret_keys)
+    )
+    # Packs boot (each a Python process) while the program evaluates here.
+    with PolicyGate(specs, stack_info, options.timeout) as gate:
+        evaluation = evaluate_scrubbed(project, settings, options.resolve_outputs)
+        recording = evaluation.recording
+        resources = tree_order(recording.resources)
+        policy = PolicyReport()
+        if specs:
+            policy = gate.analyze(analyzed_resources(resources, project.name, settings.stack, settings.values))
+    warnings = list(evaluation.notes)
+    if settings.environments:
+        warnings.append(
+            f"{Path(settings.source).name} imports ESC environment(s) {', '.join(settings.environments)}; "
+            "their values are not available offline"
+        )
+    secrets = secret_plaintexts([resource.inputs for resource in recording.resources])
+    secrets |= {str(settings.values[key]) for key in settings.secret_keys if key in settings.values}
+    return PreviewReport(
+        project=project.name,
+        stack=settings.stack,
+        resolve_outputs=options.resolve_outputs,
+        resources=resources,
+        stack_urn=recording.stack_urn,
+        outputs=dict(recording.exports),
+        packs=policy.packs,
+        unanswered_invokes=list(recording.unanswered_invokes),
+        logs=evaluation.logs,
+        warnings=warnings,
+        secret_texts={text for text in secrets if len(text) >= 4},
+    )
+
+
+def evaluate_scrubbed(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+    """evaluate_program, with secret config values masked in the program's error (it may quote them)."""
+    try:
+        return evaluate_program(project, settings, resolve_outputs)
+    except ProgramError as error:
+        text = str(error)
+        secrets = secret_plaintexts([Secret(settings.values[key]) for key in settings.secret_keys if key in settings.values])
+        for secret in sorted(secrets, key=len, reverse=True):
+            text = text.replace(secret, "[secret]")
+        raise ProgramError(text) from None
+
+
+def tree_order(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """Parents before children, siblings by (components first, type, name): stable across runs, unlike
+    registration order, which follows the program's asynchronous resolution."""
+    known = {resource.urn for resource in resources}
+    children: dict[str | None, list[RecordedResource]] = {}
+    for resource in resources:
+        children.setdefault(resource.parent if resource.parent in known else None, []).append(resource)
+    ordered: list[RecordedResource] = []
+
+    def visit(parent: str | None) -> None:
+        for child in sorted(children.get(parent, []), key=lambda item: (item.custom, item.type, item.name)):
+            ordered.append(child)
+            visit(child.urn)
+
+    visit(None)
+    return ordered
+
+
+@dataclass
+class DiffOptions(StackSelection):
+    """Flags of `rollway diff`: the base stack (`stack`) against another stack or config file."""
+
+    against: str | None = None
+    """Stack name or stack config file to compare with; defaults to the base stack (then `-c` makes the change)."""
+
+
+@dataclass
+class DiffReport:
+    """Resources added, removed and changed from the base configuration to the other."""
+
+    project: str
+    """Project name."""
+    base: str
+    """Base stack name."""
+    other: str
+    """The other stack name or config file."""
+    changes: list[ResourceChange]
+    """Changes keyed by resource, URNs written with the base stack's name."""
+
+    def counts(self) -> dict[str, int]:
+        return {kind: sum(1 for change in self.changes if change.kind == kind) for kind in ("added", "removed", "changed")}
+
+
+def _rebase(resources: list[RecordedResource], old: str, new: str) -> list[RecordedResource]:
+    """URNs embed the stack name; compare two stacks' resources under the base stack's name."""
+    if old == new:
+        return resources
+    before, after = f"urn:pulumi:{old}::", f"urn:pulumi:{new}::"
+
+    def fix(urn: str) -> str:
+        return after + urn[len(before) :] if urn.startswith(before) else urn
+
+    rebased = []
+    for resource in resources:
+        copy = RecordedResource(**{**resource.__dict__})
+        copy.urn = fix(resource.urn)
+        copy.parent = fix(resource.parent) if resource.parent else None
+        copy.dependencies = [fix(urn) for urn in resource.dependencies]
+        rebased.append(copy)
+    return rebased
+
+
+def run_diff(options: DiffOptions) -> DiffReport:
+    """Evaluate both configurations (plausible outputs, deterministic across runs) and compare inputs and options.
+
+    `-c`/`--path` apply to the other side only, so `rollway diff --stack dev --path -c KEY=VALUE`
+    shows the blast radius of one config change.
+    """
+    if options.config_file is not None:
+        raise UsageError("diff compares --stack with --against; give the config file as --against FILE")
+    project = load_project(options.cwd)
+    base_stack = select_stack(project, options.stack)
+    base_settings = load_stack_settings(project, base_stack)
+    against = options.against or base_stack
+    as_file = Path(options.cwd, against) if against.endswith((".yaml", ".yml")) else None
+    if as_file is not None:
+        other_settings = load_stack_settings(project, base_stack, as_file, options.config, options.path_keys)
+    else:
+        other_settings = load_stack_settings(project, against, None, options.config, options.path_keys)
+    if not options.config and as_file is None and against == base_stack:
+        raise UsageError("nothing to compare: give --against STACK|FILE, or -c KEY=VALUE changes to the base stack")
+    base = evaluate_scrubbed(project, base_settings, resolve_outputs=True).recording
+    other = evaluate_scrubbed(project, other_settings, resolve_outputs=True).recording
+    changes = diff_resources(base.resources, _rebase(other.resources, other_settings.stack, base_stack))
+    changes.sort(key=lambda change: (("added", "removed", "changed").index(change.kind), change.type, change.name))
+    return DiffReport(project.name, base_stack, against, changes)

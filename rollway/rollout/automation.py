@@ -1,0 +1,149 @@
+"""The real Deployer: a Pulumi stack driven through the Automation API (needs the `pulumi` CLI on PATH).
+
+Per decision it sets `rollway:services.<service>.*` with `path=True` (exactly what
+`pulumi config set --path` writes, integers stored as numbers) and runs `up`:
+- route(): `up(target=[routing URNs])` so only the routing resources change (the blast-radius contract);
+- deploy(): an untargeted `up`, because a new or removed image changes the color's workload.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from rollway.rollout.deployer import Color, ServiceState
+from rollway.rollout.errors import DeployError, UsageError
+from rollway.rollout.routing import Matcher, routing_urns
+from stacks.config import ConfigError, load_stack_config
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def service_key(service: str, field: str) -> str:
+    """Config path of a service field; names with '-' need the bracket form (`services["web-admin"]`)."""
+    part = f".{service}" if _IDENTIFIER.match(service) else f'["{service}"]'
+    return f"rollway:services{part}.{field}"
+
+
+class PulumiDeployer:
+    """Drives one stack of a Pulumi project directory.
+
+    Args:
+        stack_name: Stack to select (e.g. `dev`, or `org/project/dev`).
+        work_dir: Project directory (holds Pulumi.yaml).
+        matchers: Routing-resource rules (default: rollway.rollout.routing.ROUTING_TYPES).
+        on_output: Receives the engine's output lines (progress view / logs).
+        stack: An already selected stack (tests pass an autospec of `automation.Stack`).
+    """
+
+    def __init__(
+        self,
+        stack_name: str,
+        work_dir: Path,
+        matchers: Sequence[Matcher] | None = None,
+        on_output: Callable[[str], None] | None = None,
+        stack: Any = None,
+    ) -> None:
+        self.stack_name = stack_name
+        self.source = f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml"
+        self._matchers = matchers
+        self._on_output = on_output
+        self._services: list[str] = []
+        self._urns: dict[str, list[str]] = {}
+        if stack is None:
+            if shutil.which("pulumi") is None:
+                raise UsageError(
+                    "the Pulumi CLI is not on PATH; `rollway rollout` drives stacks through the Automation API, "
+                    "which runs the CLI (install it: https://www.pulumi.com/docs/iac/download-install/)"
+                )
+            if not (work_dir / "Pulumi.yaml").is_file():
+                raise UsageError(f"{work_dir}: no Pulumi.yaml here; pass --work-dir with the project directory")
+            try:
+                stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir))
+            except auto.errors.StackNotFoundError:
+                raise UsageError(f"stack `{stack_name}` does not exist in {work_dir} (see `pulumi stack ls`)") from None
+            except auto.errors.CommandError as exc:
+                raise UsageError(f"cannot select stack `{stack_name}`: {_first_line(exc)}") from None
+        self._stack = stack
+
+    def read(self, service: str) -> ServiceState:
+        try:
+            config_map = self._stack.get_all_config()
+        except auto.errors.CommandError as exc:
+            raise UsageError(f"cannot read the config of stack `{self.stack_name}`: {_first_line(exc)}") from None
+        values = {key: value.value for key, value in config_map.items()}
+        secret_keys = {key for key, value in config_map.items() if value.secret}
+        try:
+            config = load_stack_config(values, secret_keys, source=self.source)
+        except ConfigError as exc:
+            raise UsageError(exc.render()) from None
+        self._services = list(config.services)
+        found = config.services.get(service)
+        if found is None:
+            raise UsageError(
+                f"{self.source}: rollway:services has no service `{service}` (known: {', '.join(sorted(config.services))})"
+            )
+        # Resolve the targets now, so a stack without routing resources fails before anything changes.
+        self.routing_urns(service)
+        return ServiceState(found.live_color, found.canary_weight, {"blue": found.image.blue, "green": found.image.green})
+
+    def route(self, service: str, live_color: Color, canary_weight: int) -> None:
+        urns = self.routing_urns(service)
+        try:
+            self._stack.set_all_config(
+                {
+                    service_key(service, "liveColor"): auto.ConfigValue(live_color),
+                    service_key(service, "canaryWeight"): auto.ConfigValue(str(canary_weight)),
+                },
+                path=True,
+            )
+            self._stack.up(
+                target=urns, color="never", on_output=self._on_output, message=_message(service, live_color, canary_weight)
+            )
+        except auto.errors.CommandError as exc:
+            raise DeployError(f"targeted update of {len(urns)} routing resource(s) failed: {_first_line(exc)}") from None
+
+    def deploy(self, service: str, color: Color, image: str | None) -> None:
+        key = service_key(service, f"image.{color}")
+        try:
+            if image is None:
+                self._stack.remove_config(key, path=True)
+            else:
+                self._stack.set_config(key, auto.ConfigValue(image), path=True)
+            message = f"rollway rollout: {service} {color} image -> {image or '(removed)'}"
+            self._stack.up(color="never", on_output=self._on_output, message=message)
+        except auto.errors.CommandError as exc:
+            raise DeployError(f"update of {service}'s {color} workload failed: {_first_line(exc)}") from None
+
+    def routing_urns(self, service: str) -> list[str]:
+        """URNs to target for `service`, looked up once per run from the exported state."""
+        if service not in self._urns:
+            if not self._services:
+                self.read(service)
+            try:
+                exported = self._stack.export_stack()
+            except auto.errors.CommandError as exc:
+                raise UsageError(f"cannot export the state of stack `{self.stack_name}`: {_first_line(exc)}") from None
+            deployment = exported.deployment if exported is not None else None
+            self._urns[service] = routing_urns(deployment, service, self._services, self._matchers)
+        return self._urns[service]
+
+
+def _message(service: str, live_color: str, weight: int) -> str:
+    return f"rollway rollout: {service} live={live_color} canaryWeight={weight}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # CommandError's text embeds the whole stderr; its last non-empty line is usually the engine's error.
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("error:"):
+            return line
+    return json.dumps(lines[-1])[1:-1] if lines else type(exc).__name__

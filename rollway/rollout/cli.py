@@ -1,0 +1,225 @@
+"""`rollway rollout`: flags and spec file in, one rollout run, exit code out.
+
+Exit codes: 0 promoted, 1 rolled back (or the rollback failed), 2 usage/config error (nothing changed),
+130 interrupted (the journal keeps the rollout; re-run the same command to resume, or `--abort`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from rollway.rollout.analysis import build_checks
+from rollway.rollout.clock import Clock
+from rollway.rollout.controller import Controller
+from rollway.rollout.deployer import Deployer
+from rollway.rollout.errors import UsageError
+from rollway.rollout.events import EventSink, Fanout, JsonLinesSink, ProgressView
+from rollway.rollout.journal import Journal
+from rollway.rollout.lock import StackLock
+from rollway.rollout.plan import build_plan, fingerprint
+from rollway.rollout.routing import Matcher
+from rollway.rollout.spec import RolloutSpec, build_spec, load_spec_file
+
+EXIT_PROMOTED, EXIT_ROLLED_BACK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+DeployerFactory = Callable[[RolloutSpec, argparse.Namespace], Deployer]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rollway rollout",
+        description="Progressive delivery for one service of a stack: canary steps or a blue/green switch, "
+        "with analysis between steps and automatic rollback.",
+    )
+    p.add_argument("--stack", required=True, help="stack to release on (e.g. dev)")
+    p.add_argument("--service", help="service to release (key of rollway:services); or `service:` in --spec")
+    p.add_argument("--spec", type=Path, help="rollout spec file (YAML): steps, analysis checks, gate; flags override it")
+    p.add_argument("--strategy", choices=["canary", "blue-green", "blueGreen"], help="default: canary")
+    p.add_argument("--image", help="new image; deployed to the idle color before traffic moves")
+    p.add_argument(
+        "--steps",
+        help="canary weights (5,10,25,50,100) or a preset (canary-10%%-then-all, linear-10%%-every-2m)",
+    )
+    p.add_argument("--step-duration", help="bake time per canary step (e.g. 2m)")
+    p.add_argument("--smoke-duration", help="blue/green smoke test length")
+    p.add_argument("--drain", help="how long the old color keeps running after the switch")
+    p.add_argument("--deadline", help="roll back unless promoted within this")
+    p.add_argument("--interval", help="time between analysis measurements")
+    p.add_argument("--failure-limit", type=int, help="failed measurements tolerated before rollback")
+    p.add_argument("--smoke-url", help="add an HTTP check of this URL (2xx expected), e.g. the blue/green test route")
+    p.add_argument("--gate", action="store_true", help="wait for approval before the switch")
+    p.add_argument("--approval-file", help="approval file for the gate (implies --gate)")
+    p.add_argument("--approve", action="store_true", help="approve the gate up front")
+    p.add_argument("--no-scale-down", action="store_true", help="keep the old color's workload after the drain window")
+    p.add_argument("--abort", action="store_true", help="roll back the stack's unfinished rollout")
+    p.add_argument("--json", action="store_true", help="JSON-lines events on stdout instead of the progress view")
+    p.add_argument("--events", type=Path, help="also write JSON-lines events to this file")
+    p.add_argument("--work-dir", type=Path, default=Path("."), help="Pulumi project directory (default: .)")
+    p.add_argument("--state-dir", type=Path, default=Path(".rollway"), help="journal and lock directory (default: .rollway)")
+    return p
+
+
+def _merge_flags(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    merged = dict(raw)
+    simple = {
+        "service": args.service,
+        "image": args.image,
+        "stepDuration": args.step_duration,
+        "smokeDuration": args.smoke_duration,
+        "drain": args.drain,
+        "deadline": args.deadline,
+    }
+    merged.update({key: value for key, value in simple.items() if value is not None})
+    if args.strategy is not None:
+        merged["strategy"] = "blueGreen" if args.strategy in ("blue-green", "blueGreen") else "canary"
+    if args.steps is not None:
+        merged.pop("steps", None)
+        merged.pop("preset", None)
+        if re.fullmatch(r"[\d\s,%]+", args.steps):
+            try:
+                merged["steps"] = [int(part.strip().rstrip("%")) for part in args.steps.split(",") if part.strip()]
+            except ValueError:
+                raise UsageError(
+                    f"--steps {args.steps!r}: list whole percents separated by commas, e.g. 5,10,25,50,100"
+                ) from None
+        else:
+            merged["preset"] = args.steps
+    if args.no_scale_down:
+        merged["scaleDown"] = False
+    # A non-mapping `analysis`/`gate` in the file is left as is for validation to report.
+    analysis = merged.get("analysis") or {}
+    if isinstance(analysis, dict):
+        analysis = dict(analysis)
+        if args.interval is not None:
+            analysis["interval"] = args.interval
+        if args.failure_limit is not None:
+            analysis["failureLimit"] = args.failure_limit
+        if args.smoke_url is not None:
+            analysis["checks"] = [*list(analysis.get("checks") or []), {"name": "smoke-url", "http": {"url": args.smoke_url}}]
+        merged["analysis"] = analysis
+    if args.gate or args.approval_file or args.approve:
+        gate = merged.get("gate") or {}
+        if isinstance(gate, dict):
+            gate = dict(gate)
+            if args.approval_file:
+                gate["approvalFile"] = args.approval_file
+            merged["gate"] = gate
+    return merged
+
+
+def _default_deployer(spec: RolloutSpec, args: argparse.Namespace) -> Deployer:
+    from rollway.rollout.automation import PulumiDeployer
+
+    log_path = args.state_dir / _safe(args.stack) / "pulumi.log"
+    handles: list[TextIO] = []
+
+    def on_output(line: str) -> None:
+        # Opened on the first engine line, so a run that fails before any update leaves no log behind.
+        if not handles:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            handles.append(log_path.open("a", encoding="utf-8"))
+        handles[0].write(line.rstrip("\n") + "\n")
+        handles[0].flush()
+
+    matchers = [Matcher(rule.type, rule.name_suffix) for rule in spec.routing] if spec.routing is not None else None
+    return PulumiDeployer(args.stack, args.work_dir.resolve(), matchers=matchers, on_output=on_output)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def main(
+    argv: list[str],
+    *,
+    deployer_factory: DeployerFactory | None = None,
+    clock: Clock | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run `rollway rollout` with `argv` (arguments after `rollout`); returns the exit code.
+
+    Args:
+        argv: Command-line arguments.
+        deployer_factory: Builds the Deployer (default: the Automation API on --work-dir); tests pass a fake.
+        clock: Time source (default: the system clock).
+        stdout: Progress view / JSON events (default: sys.stdout).
+        stderr: Error messages (default: sys.stderr).
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code not in (0, None) else 0
+    try:
+        return _run(args, deployer_factory or _default_deployer, clock, out)
+    except UsageError as exc:
+        for line in str(exc).splitlines():
+            err.write(f"rollway rollout: error: {line}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.write(
+            "rollway rollout: interrupted; the journal keeps the rollout: re-run the same command to resume, or add --abort\n"
+        )
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clock | None, out: TextIO) -> int:
+    raw = load_spec_file(args.spec) if args.spec is not None else {}
+    source = str(args.spec) if args.spec is not None else "command line"
+    if args.spec is not None and args.service is None and "service" not in raw:
+        raise UsageError(f"{args.spec}: service: is required (or pass --service)")
+    if args.spec is None and args.service is None:
+        raise UsageError("--service is required (or a --spec file with `service:`)")
+    spec = build_spec(_merge_flags(raw, args), source)
+
+    state_dir = args.state_dir / _safe(args.stack)
+    journal = Journal(state_dir / "journal.jsonl")
+    sinks: list[EventSink] = [JsonLinesSink(out) if args.json else ProgressView(out)]
+    events_file = None
+    if args.events is not None:
+        try:
+            events_file = args.events.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--events {args.events}: cannot open: {exc.strerror or exc}") from None
+        sinks.append(JsonLinesSink(events_file))
+    try:
+        with StackLock(state_dir / "lock", {"service": spec.service, "command": "rollway rollout"}):
+            progress = journal.unfinished()
+            if args.abort:
+                if progress is None:
+                    raise UsageError(f"stack `{args.stack}` has no unfinished rollout to abort ({journal.path})")
+                deployer = deployer_factory(spec, args)
+                controller = Controller(deployer, progress.plan, journal, build_checks([]), Fanout(sinks), clock, progress)
+                controller.run(abort=True)
+                return EXIT_ROLLED_BACK
+            wanted = fingerprint(spec, args.stack)
+            if progress is not None and progress.plan.fingerprint != wanted:
+                done = progress.next_phase
+                raise UsageError(
+                    f"stack `{args.stack}` has an unfinished rollout of `{progress.plan.service}` "
+                    f"(phase {done + 1}/{len(progress.plan.phases)}) started with different settings; "
+                    f"re-run that command to resume it, or add --abort to roll it back"
+                )
+            deployer = deployer_factory(spec, args)
+            checks = build_checks(spec.analysis.checks)
+            if progress is not None:
+                controller = Controller(deployer, progress.plan, journal, checks, Fanout(sinks), clock, progress)
+            else:
+                state = deployer.read(spec.service)
+                approval = None
+                if spec.gate is not None:
+                    approval = spec.gate.approval_file or str(state_dir / f"{_safe(spec.service)}.approval")
+                plan = build_plan(spec, state, args.stack, approval, pre_approved=args.approve)
+                controller = Controller(deployer, plan, journal, checks, Fanout(sinks), clock)
+            outcome = controller.run()
+            return EXIT_PROMOTED if outcome.promoted else EXIT_ROLLED_BACK
+    finally:
+        if events_file is not None:
+            events_file.close()

@@ -1,0 +1,87 @@
+"""A private Prometheus on 127.0.0.1 scraping the sandbox apps every 500 ms, one target per color."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from rollway.rollout.sandbox.procs import free_port, http_get, stop_process, wait_until
+
+SCRAPE_INTERVAL = "500ms"
+
+_CONFIG = """\
+global:
+  scrape_interval: {interval}
+  scrape_timeout: 400ms
+  evaluation_interval: {interval}
+scrape_configs:
+  - job_name: rollway-demo
+    static_configs:
+{targets}
+"""
+
+
+class Prometheus:
+    """Prometheus with its own config and TSDB directory.
+
+    Args:
+        binary: Path of the prometheus executable.
+        directory: Working directory for config, data and log.
+        targets: Color -> app port; each target gets a `color` label.
+    """
+
+    def __init__(self, binary: str, directory: Path, targets: dict[str, int]) -> None:
+        self.binary = binary
+        self.directory = directory
+        self.targets = targets
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        targets = "\n".join(
+            f"      - targets: ['127.0.0.1:{port}']\n        labels: {{color: {color}}}" for color, port in self.targets.items()
+        )
+        config = self.directory / "prometheus.yml"
+        config.write_text(_CONFIG.format(interval=SCRAPE_INTERVAL, targets=targets), encoding="utf-8")
+        log = (self.directory / "prometheus.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.directory,
+        )
+
+        def ready() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"prometheus exited with {self.process.returncode}; see {self.directory / 'prometheus.log'}")
+            return http_get(f"{self.url}/-/ready", timeout=0.5)[0] == 200
+
+        def scraping() -> bool:
+            # Service discovery hands targets to the scrape loop in batches every ~5 s; wait for the first.
+            status, body = http_get(f"{self.url}/api/v1/targets", timeout=0.5)
+            return status == 200 and len(json.loads(body)["data"]["activeTargets"]) == len(self.targets)
+
+        try:
+            wait_until(ready, 20, "prometheus")
+            wait_until(scraping, 20, "prometheus targets", poll=0.2)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"prometheus did not become ready; see {self.directory / 'prometheus.log'}") from None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None

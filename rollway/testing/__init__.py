@@ -1,0 +1,163 @@
+"""Rollway's test kit: run Pulumi programs under recording mocks and assert on what they register.
+
+    from rollway.testing import Match, synth
+
+    stack = synth(lambda: BlueGreenTargets("web", args), config={"aws:region": "us-east-1"})
+    stack.resource_count_is("aws:lb/targetGroup:TargetGroup", 2)
+    stack.has_resource_properties(
+        "aws:lb/listener:Listener",
+        {"defaultActions": [{"forward": {"targetGroups": [{"weight": 90}, {"weight": 10}]}}]},
+    )
+
+Inputs are recorded as the engine sees them (camelCase), with secrets as `Secret(...)` and values known
+only after apply as `UNKNOWN`. Mock outputs are plausible and deterministic (see `mocks`).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rollway.engine.mocks import DEFAULT_INVOKES, CloudContext, InvokeHandler, OutputsHandler, PlausibleMocks
+from rollway.engine.run import RecordedResource, Recording, RecordingMonitor, run_program
+from rollway.engine.values import UNKNOWN, Secret, UnknownValue
+from rollway.testing.assertions import StackAssertionError, SynthesizedStack
+from rollway.testing.diff import PathChange, ResourceChange, diff_resources
+from rollway.testing.matchers import Match, Matcher, Mismatch, mismatches
+
+__all__ = [
+    "DEFAULT_INVOKES",
+    "UNKNOWN",
+    "CloudContext",
+    "InvokeHandler",
+    "Match",
+    "Matcher",
+    "Mismatch",
+    "OutputsHandler",
+    "PathChange",
+    "PlausibleMocks",
+    "RecordedResource",
+    "Recording",
+    "RecordingMonitor",
+    "ResourceChange",
+    "Secret",
+    "StackAssertionError",
+    "SynthesizedStack",
+    "UnknownValue",
+    "diff_resources",
+    "mismatches",
+    "run_program",
+    "set_path",
+    "stack_config",
+    "synth",
+]
+
+
+def synth(
+    program: Callable[[], Any],
+    *,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    stack: str = "test",
+    project: str = "rollway",
+    preview: bool = False,
+    invokes: Mapping[str, InvokeHandler] | None = None,
+    resource_outputs: Mapping[str, OutputsHandler] | None = None,
+) -> SynthesizedStack:
+    """Run `program` under recording mocks and return the stack it registered.
+
+    config: config keys (`rollway:services`, `aws:region`, ...) with plain Python values.
+    secrets: config keys whose values are secret (merged into config, marked secret as `--secret` would).
+    preview: like `pulumi preview` — provider-computed outputs stay unknown and `apply` over them does not run.
+    invokes / resource_outputs: extra mock answers by token / resource type.
+    The program's own exceptions (e.g. pulumi.RunError) propagate.
+    """
+    merged: dict[str, Any] = {**(config or {}), **(secrets or {})}
+    context = CloudContext.from_config({k: v for k, v in merged.items() if isinstance(v, str)})
+    mocks = PlausibleMocks(
+        resolve_outputs=not preview,
+        context=context,
+        invokes=dict(invokes or {}),
+        resource_outputs=dict(resource_outputs or {}),
+    )
+    recording = run_program(
+        program,
+        project=project,
+        stack=stack,
+        config=merged,
+        secret_keys=list(secrets or {}),
+        preview=preview,
+        mocks=mocks,
+    )
+    return SynthesizedStack(recording)
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` (default: the working directory) holding Pulumi.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+def stack_config(stack: str, root: Path | None = None) -> dict[str, Any]:
+    """The `config:` of Pulumi.<stack>.yaml as plain Python values (pass to `synth(config=...)`).
+
+    Secure values are not decryptable here; they are refused so a test never runs on a placeholder unawares.
+    """
+    path = (root or project_root()) / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    config = dict(document.get("config") or {})
+    secure = [key for key, value in config.items() if _has_secure(value)]
+    if secure:
+        raise ValueError(f"{path.name}: {', '.join(secure)} hold secure values; pass test values with synth(secrets=...)")
+    return config
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return ("secure" in value and len(value) == 1) or any(_has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(v) for v in value)
+    return False
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def set_path(config: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `config` with `key` set, `pulumi config set --path` style:
+    `set_path(cfg, "rollway:services.web.canaryWeight", 20)`."""
+    namespace, _, rest = key.partition(":")
+    parts: list[str | int] = []
+    for name, index in _PATH_PART.findall(rest):
+        parts.append(int(index) if index else name)
+    if not parts:
+        raise ValueError(f"not a config key: {key!r}")
+    result = copy.deepcopy(dict(config))
+    top = f"{namespace}:{parts[0]}"
+    if len(parts) == 1:
+        result[top] = value
+        return result
+    container = result.setdefault(top, {} if isinstance(parts[1], str) else [])
+    if isinstance(container, str):
+        container = result[top] = json.loads(container)
+    for part, following in itertools.pairwise(parts[1:]):
+        fresh: Any = {} if isinstance(following, str) else []
+        if isinstance(container, list) and isinstance(part, int) and part == len(container):
+            container.append(fresh)
+        container = container.setdefault(part, fresh) if isinstance(container, dict) else container[part]
+    last = parts[-1]
+    if isinstance(container, list) and isinstance(last, int) and last == len(container):
+        container.append(value)
+    else:
+        container[last] = value
+    return result

@@ -1,0 +1,209 @@
+"""Regressions found by previewing real-world public Pulumi programs offline (docs/preflight.md, "Real-world
+programs"). Each test runs one of our own small fixtures (tests/fixtures/corpus_*) shaped like the programs
+that failed, never third-party code.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from preflight_support import FIXTURES
+
+from rollway.preview import venv
+from rollway.preview.config import load_stack_settings
+from rollway.preview.errors import ProgramError
+from rollway.preview.evaluate import MissingModule, evaluate
+from rollway.preview.project import load_project
+
+KNOWN_AFTER_APPLY = "<known after apply>"
+
+
+def preview_json(rollway: Any, fixture: str, *args: str) -> tuple[int, dict[str, Any]]:
+    run = rollway("preview", "--cwd", FIXTURES / fixture, "--stack", "dev", "--json", "-", *args)
+    return run.code, json.loads(run.out) if run.out.strip() else {}
+
+
+def by_type(report: dict[str, Any], type_: str) -> list[dict[str, Any]]:
+    return [resource for resource in report["resources"] if resource["type"] == type_]
+
+
+# ---------------------------------------------------------------- a project as cloned: no stack file
+def test_project_without_stack_files_evaluates_as_a_new_stack_with_c_values(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_new_stack", "-c", "bucketPrefix=assets-")
+
+    assert code == 0
+    assert by_type(report, "aws:s3/bucket:Bucket")[0]["inputs"]["bucketPrefix"] == "assets-"
+    assert report["outputs"] == {"versioned": True}
+
+
+def test_new_stack_is_reported_as_evaluated_without_a_stack_file(rollway: Any) -> None:
+    run = rollway("preview", "--cwd", FIXTURES / "corpus_new_stack", "--stack", "dev", "-c", "bucketPrefix=assets-")
+
+    assert "no Pulumi.dev.yaml" in run.out and "evaluated as a new stack" in run.out
+
+
+def test_a_missing_stack_file_is_still_an_error_when_other_stacks_have_files(tmp_path: Path) -> None:
+    project_dir = tmp_path / "project"
+    shutil.copytree(FIXTURES / "corpus_new_stack", project_dir)
+    (project_dir / "Pulumi.prod.yaml").write_text("config: {}\n")
+
+    with pytest.raises(Exception, match=r"unknown stack `dev`.*stacks with a file here: prod"):
+        load_stack_settings(load_project(project_dir), "dev")
+
+
+# ---------------------------------------------------------------- lookups and stack references
+def test_hosted_zone_lookup_feeds_a_record_without_unanswered_invokes(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_zone_lookup")
+
+    assert code == 0
+    record = by_type(report, "aws:route53/record:Record")[0]
+    assert record["inputs"]["name"] == "www.example.org."
+    assert report["summary"]["unansweredInvokes"] == []
+
+
+def test_stack_reference_outputs_are_known_after_apply_offline(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_stack_reference")
+
+    assert code == 0
+    assert by_type(report, "aws:ec2/securityGroup:SecurityGroup")[0]["inputs"]["vpcId"] == KNOWN_AFTER_APPLY
+
+
+# ---------------------------------------------------------------- which imports are the program's
+def test_function_code_the_program_only_ships_needs_no_install(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_function_folder")
+
+    assert code == 0
+    assert len(by_type(report, "aws:lambda/function:Function")) == 1
+
+
+def test_program_files_follow_local_imports_and_skip_shipped_folders() -> None:
+    directory = FIXTURES / "corpus_function_folder"
+
+    files = {path.relative_to(directory).as_posix() for path in venv.program_files(directory)}
+
+    assert files == {"__main__.py", "naming.py"}
+
+
+def test_missing_imports_follow_relative_imports_inside_a_local_package(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "__main__.py").write_text("import infra\n")
+    (tmp_path / "infra" / "__init__.py").write_text("from .network import build\n")
+    (tmp_path / "infra" / "network.py").write_text("import rollway_absent_network_sdk\n\ndef build(): ...\n")
+
+    assert venv.missing_imports(tmp_path) == ["rollway_absent_network_sdk"]
+
+
+# ---------------------------------------------------------------- pinned SDK versions
+def _evaluate(directory: Path) -> None:
+    project = load_project(directory)
+    evaluate(project, load_stack_settings(project, "dev"))
+
+
+def test_api_drift_under_unsatisfied_pins_asks_for_the_program_virtualenv() -> None:
+    with pytest.raises(MissingModule) as raised:
+        _evaluate(FIXTURES / "corpus_pinned_sdk")
+
+    assert raised.value.module.startswith("pulumi-aws==5.42.0 (here: ")
+    assert "RollwayOnlyInPinnedVersionArgs" in str(raised.value)
+
+
+def test_api_drift_with_satisfied_requirements_is_the_program_error(tmp_path: Path) -> None:
+    project_dir = tmp_path / "project"
+    shutil.copytree(FIXTURES / "corpus_pinned_sdk", project_dir)
+    (project_dir / "requirements.txt").write_text("pulumi>=3.0.0\npulumi-aws>=6.0.0\n")
+
+    with pytest.raises(ProgramError) as raised:
+        _evaluate(project_dir)
+
+    assert not isinstance(raised.value, MissingModule)
+
+
+def test_program_pinned_to_pulumi_sdk_2_is_not_retried_and_says_why() -> None:
+    with pytest.raises(ProgramError) as raised:
+        _evaluate(FIXTURES / "corpus_old_pulumi")
+
+    assert not isinstance(raised.value, MissingModule)
+    assert "requirements.txt asks for pulumi>=2.0.0,<3.0.0" in str(raised.value)
+
+
+def test_program_pinned_to_another_sdk_3_release_still_gets_its_virtualenv(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: pinned-three\nruntime: python\n")
+    (tmp_path / "requirements.txt").write_text("pulumi==3.100.0\nrollway-absent-widget==1.0\n")
+    (tmp_path / "__main__.py").write_text("import rollway_absent_widget\n")
+
+    with pytest.raises(MissingModule) as raised:
+        _evaluate(tmp_path)
+
+    assert raised.value.module == "rollway_absent_widget"
+
+
+def test_declared_requirements_skip_options_urls_and_markers(tmp_path: Path) -> None:
+    file = tmp_path / "requirements.txt"
+    file.write_text(
+        "# pinned\n-r base.txt\n--index-url https://example.org/simple\npulumi>=3.0.0,<4.0.0\n"
+        "pulumi-aws[extra] == 6.1.0 ; python_version >= '3.8'  # note\n"
+        "git+https://example.org/lib.git\nlocal @ file:///tmp/lib\nboto3\n"
+    )
+
+    assert venv.declared_requirements(file) == [("pulumi", ">=3.0.0,<4.0.0"), ("pulumi-aws", "==6.1.0"), ("boto3", "")]
+
+
+def test_declared_requirements_read_pep_621_dependencies(tmp_path: Path) -> None:
+    file = tmp_path / "pyproject.toml"
+    file.write_text('[project]\nname = "infra"\ndependencies = ["pulumi>=3", "pulumi-gcp==7.11.2"]\n')
+
+    assert venv.declared_requirements(file) == [("pulumi", ">=3"), ("pulumi-gcp", "==7.11.2")]
+
+
+# ---------------------------------------------------------------- installing
+class FakeInstaller:
+    """Records install commands instead of running them (no network in tests); creates the venv folder."""
+
+    def __init__(self) -> None:
+        self.commands: list[list[str]] = []
+
+    def __call__(self, command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        self.commands.append(command)
+        if "venv" in command:
+            python = Path(command[-1]) / "bin" / "python"
+            python.parent.mkdir(parents=True)
+            python.touch()
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+
+@pytest.fixture
+def installer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeInstaller:
+    fake = FakeInstaller()
+    monkeypatch.setattr(venv.subprocess, "run", fake)
+    monkeypatch.setenv("ROLLWAY_CACHE_DIR", str(tmp_path / "cache"))
+    return fake
+
+
+def test_new_virtualenv_gets_setuptools_with_pkg_resources_before_the_requirements(installer: FakeInstaller) -> None:
+    venv.ensure_virtualenv(load_project(FIXTURES / "corpus_pinned_sdk"))
+
+    installs = [command for command in installer.commands if "install" in command]
+    assert installs[0][-1] == "setuptools<81"
+    assert installs[1][-2:] == ["-r", str(FIXTURES / "corpus_pinned_sdk" / "requirements.txt")]
+
+
+def test_unlisted_pulumi_import_installs_its_package_with_the_running_pulumi_sdk(installer: FakeInstaller) -> None:
+    venv.ensure_virtualenv(load_project(FIXTURES / "corpus_unlisted_provider"))
+
+    requirements = Path(installer.commands[-1][-1]).read_text().split()
+    assert requirements == [f"pulumi=={importlib.metadata.version('pulumi')}", "pulumi-rollwayabsentcloud"]
+
+
+def test_unlisted_non_pulumi_import_is_named_in_the_error(tmp_path: Path, installer: FakeInstaller) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: unlisted\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("import rollway_absent_helper_lib\n")
+
+    with pytest.raises(ProgramError, match=r"imports rollway_absent_helper_lib, which is not installed here"):
+        venv.ensure_virtualenv(load_project(tmp_path))
+    assert installer.commands == []

@@ -1,0 +1,211 @@
+"""A program evaluated in its own virtualenv (`python -m rollway.preview.worker`) reports what the in-process path
+reports, and a retry in that virtualenv that cannot install keeps the program's own error first.
+
+Everything runs offline: the "own virtualenv" of a program is a virtualenv made here without pip that reaches
+Rollway's site-packages plus one module Rollway's process cannot import, and failing installs point uv and pip
+at an index that does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import site
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rollway.preview import runner
+from rollway.preview.config import StackSettings, load_stack_settings
+from rollway.preview.errors import ProgramError
+from rollway.preview.preview import PreviewOptions, run_preview
+from rollway.preview.project import load_project
+from rollway.preview.worker import main as worker_main
+from rollway.preview.worker import settings_from_json, settings_to_json
+
+DEPENDENCY = "rollway_worker_fixture_dep"
+"""A module only the program's own virtualenv has, so the program needs the worker."""
+
+NEW_STACK = "stack `dev` evaluated as a new stack"
+ABSENT_PACKAGE = "rollway-fixture-package-that-cannot-exist==1.0"
+
+
+def write_project(directory: Path, source: str, requirements: str = f"{ABSENT_PACKAGE}\n") -> Path:
+    """A project without stack files (so config loading leaves a note), with the given program and requirements."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text(f"name: {directory.name}\nruntime: python\n", encoding="utf-8")
+    (directory / "requirements.txt").write_text(requirements, encoding="utf-8")
+    (directory / "__main__.py").write_text(source, encoding="utf-8")
+    return directory
+
+
+USES_DEPENDENCY = f"import pulumi\nimport {DEPENDENCY}\n\npulumi.export('greeting', {DEPENDENCY}.GREETING)\n"
+
+
+@pytest.fixture
+def dependency_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "dependency"
+    folder.mkdir()
+    (folder / f"{DEPENDENCY}.py").write_text("GREETING = 'hello from the own virtualenv'\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def own_virtualenv(tmp_path: Path, dependency_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A real virtualenv (no pip, so no network) seeing Rollway's packages and DEPENDENCY, used as every program's
+    own virtualenv: the worker really runs there, only the install step is skipped."""
+    venv = tmp_path / "own-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    packages = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    (packages / "rollway.pth").write_text("\n".join([*site.getsitepackages(), str(dependency_dir)]) + "\n")
+    monkeypatch.setattr(runner, "ensure_virtualenv", lambda project: python)
+    yield python
+    sys.modules.pop(DEPENDENCY, None)
+
+
+@pytest.fixture
+def offline_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installs fail at once: uv and pip see only an index that does not exist, and no user configuration."""
+    monkeypatch.setenv("ROLLWAY_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_INDEX", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv("UV_NO_CONFIG", "1")
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_INDEX_URL", "file:///nonexistent")
+    monkeypatch.setenv("UV_DEFAULT_INDEX", "file:///nonexistent")
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "file:///nonexistent")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+
+
+def preview_warnings(directory: Path) -> list[str]:
+    return run_preview(PreviewOptions(cwd=directory, stack="dev")).warnings
+
+
+# ---------------------------------------------------------------- notes carried through the worker
+def test_worker_evaluation_keeps_the_config_loading_note(tmp_path: Path, own_virtualenv: Path) -> None:
+    warnings = preview_warnings(write_project(tmp_path / "worker-notes", USES_DEPENDENCY))
+
+    assert [warning for warning in warnings if NEW_STACK in warning] != []
+
+
+def test_worker_evaluation_warns_like_the_in_process_one_plus_where_it_ran(
+    tmp_path: Path, dependency_dir: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project_dir = write_project(tmp_path / "same-warnings", USES_DEPENDENCY)
+    in_worker = preview_warnings(project_dir)
+    monkeypatch.syspath_prepend(str(dependency_dir))
+
+    in_process = preview_warnings(project_dir)
+
+    assert in_worker == [
+        *in_process,
+        f"evaluated in the program's own virtualenv ({DEPENDENCY} not installed where rollway runs)",
+    ]
+
+
+def test_worker_evaluation_still_reports_the_program_exports(tmp_path: Path, own_virtualenv: Path) -> None:
+    report = run_preview(PreviewOptions(cwd=write_project(tmp_path / "worker-exports", USES_DEPENDENCY), stack="dev"))
+
+    assert report.outputs == {"greeting": "hello from the own virtualenv"}
+
+
+def test_worker_result_returns_the_evaluation_notes(tmp_path: Path) -> None:
+    project = load_project(write_project(tmp_path / "worker-main", "import pulumi\n\npulumi.export('n', 1)\n"))
+    settings = load_stack_settings(project, "dev")
+    request, result = tmp_path / "request.json", tmp_path / "result.json"
+    request.write_text(
+        json.dumps({"directory": str(project.directory), "settings": settings_to_json(settings), "resolve_outputs": False})
+    )
+
+    assert worker_main([str(request), str(result)]) == 0
+    assert json.loads(result.read_text())["notes"] == settings.notes
+
+
+def test_settings_survive_the_trip_to_the_worker_whole() -> None:
+    settings = StackSettings(
+        project="p",
+        stack="dev",
+        values={"p:size": 3, "p:tags": {"team": "a"}},
+        secret_keys={"p:token"},
+        source="Pulumi.dev.yaml",
+        environments=["team/dev"],
+        notes=["a note"],
+    )
+
+    assert settings_from_json(json.loads(json.dumps(settings_to_json(settings)))) == settings
+
+
+# ---------------------------------------------------------------- a retry that cannot install
+DRIFTED = "import pulumi\n\npulumi.rollway_renamed_function()\n"
+"""Fails with an AttributeError (API drift) while requirements.txt pins what is not installed here: retried."""
+
+
+def test_failed_pinned_retry_shows_the_program_error_before_the_install_error(tmp_path: Path, offline_index: None) -> None:
+    project_dir = write_project(tmp_path / "drifted", DRIFTED)
+
+    with pytest.raises(ProgramError) as raised:
+        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+
+    message = str(raised.value)
+    own_error = message.index("AttributeError: module 'pulumi' has no attribute 'rollway_renamed_function'")
+    assert own_error < message.index("the retry could not run") < message.index("installing the program's requirements")
+
+
+def test_failed_pinned_retry_keeps_the_program_frames(tmp_path: Path, offline_index: None) -> None:
+    project_dir = write_project(tmp_path / "drifted-frames", DRIFTED)
+
+    with pytest.raises(ProgramError) as raised:
+        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+
+    assert "  at __main__.py:3 in <module>" in str(raised.value)
+
+
+def test_failed_pinned_retry_names_the_unsatisfied_pin(tmp_path: Path, offline_index: None) -> None:
+    project_dir = write_project(tmp_path / "drifted-pin", DRIFTED)
+
+    with pytest.raises(ProgramError) as raised:
+        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+
+    assert f"retried in its own virtualenv (for {ABSENT_PACKAGE} (not installed here))" in str(raised.value)
+
+
+def test_failed_retry_after_a_dynamic_import_shows_the_import_error_first(tmp_path: Path, offline_index: None) -> None:
+    source = "import importlib\n\nimportlib.import_module('rollway_fixture_absent_module')\n"
+    project_dir = write_project(tmp_path / "dynamic", source, f"{ABSENT_PACKAGE}\n")
+
+    with pytest.raises(ProgramError) as raised:
+        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+
+    message = str(raised.value)
+    assert message.index("No module named 'rollway_fixture_absent_module'") < message.index("installing the program's")
+
+
+def test_failed_pinned_retry_exits_1_with_both_errors_on_stderr(tmp_path: Path, offline_index: None, rollway: Any) -> None:
+    run = rollway("preview", "--cwd", write_project(tmp_path / "drifted-cli", DRIFTED), "--stack", "dev")
+
+    assert run.code == 1
+    assert run.err.startswith("error: program failed: AttributeError")
+    assert "installing the program's requirements" in run.err
+
+
+def test_missing_import_whose_install_fails_reports_the_install_error(tmp_path: Path, offline_index: None) -> None:
+    # The program never ran here (its import is missing before it starts), so there is no error of its own to show.
+    project_dir = write_project(tmp_path / "never-ran", "import rollway_fixture_absent_module\n")
+
+    with pytest.raises(ProgramError) as raised:
+        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+
+    assert str(raised.value).startswith("installing the program's requirements from ")

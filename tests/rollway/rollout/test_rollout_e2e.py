@@ -1,0 +1,114 @@
+"""End to end, for real: `rollway rollout` drives a real nginx (weights rewritten and reloaded per step) in
+front of two real app versions, judged by a real Prometheus scraping them.
+
+Needs nginx and prometheus (Debian packages; `.ci/install-e2e` installs them). Without them these tests
+skip, unless ROLLWAY_REQUIRE_E2E=1 (CI sets it after installing), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rollway.rollout.cli import main
+from rollway.rollout.sandbox import LoadGenerator, Sandbox, missing_binaries
+
+REQUIRED = os.environ.get("ROLLWAY_REQUIRE_E2E") == "1"
+MISSING = missing_binaries()
+
+pytestmark = pytest.mark.skipif(
+    bool(MISSING) and not REQUIRED,
+    reason=f"end-to-end rollout tests need {' and '.join(MISSING)} (run .ci/install-e2e as root, or set ROLLWAY_REQUIRE_E2E=1 to fail instead)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _tools_present() -> None:
+    if MISSING:
+        pytest.fail(f"ROLLWAY_REQUIRE_E2E=1 but {' and '.join(MISSING)} not installed; run .ci/install-e2e first")
+
+
+def _spec(tmp_path: Path, sandbox: Sandbox, image: str) -> Path:
+    spec = {
+        "service": "web",
+        "image": image,
+        "steps": [20, 50, 100],
+        "stepDuration": "1500ms",
+        "drain": "1s",
+        "deadline": "40s",
+        "analysis": {
+            "interval": "500ms",
+            # One blip (a slow scrape or probe on a busy CI machine) is tolerated; a real fault fails every measurement.
+            "failureLimit": 1,
+            "checks": [
+                {
+                    "name": "error-rate",
+                    "prometheus": {"url": sandbox.prometheus.url, "query": sandbox.error_rate_query()},
+                    "max": 0.05,
+                    # The first measurement of a step can land before the canary's first scrape.
+                    "noData": "skip",
+                },
+                {"name": "front-door", "http": {"url": sandbox.nginx.url + "/", "requests": 3, "retries": 2, "timeout": "1s"}},
+            ],
+        },
+    }
+    path = tmp_path / "rollout.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _rollout(tmp_path: Path, sandbox: Sandbox, image: str) -> tuple[int, list[dict[str, Any]]]:
+    out, err = io.StringIO(), io.StringIO()
+    args = [
+        "--stack",
+        "sandbox",
+        "--spec",
+        str(_spec(tmp_path, sandbox, image)),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--json",
+    ]
+    code = main(args, deployer_factory=lambda spec, parsed: sandbox.deployer, stdout=out, stderr=err)
+    assert err.getvalue() == ""
+    return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_healthy_release_is_promoted_through_real_nginx_and_prometheus(tmp_path: Path):
+    with Sandbox({"web:1.0": None, "web:2.0": None}, live_image="web:1.0") as sandbox:
+        with LoadGenerator(sandbox.nginx.url, rate=60) as load:
+            code, events = _rollout(tmp_path, sandbox, "web:2.0")
+        switched_at = next(at for at, live, weight in sandbox.deployer.route_log if live == "green")
+
+        assert code == 0, [event for event in events if event["event"].startswith(("rollback", "analysis.measurement"))]
+        assert [(live, weight) for _, live, weight in sandbox.deployer.route_log] == [
+            ("blue", 20),
+            ("blue", 50),
+            ("blue", 100),
+            ("green", 0),
+        ]
+        after = [hit for hit in load.hits if hit.at > switched_at + 0.2]
+        assert after and {(hit.status, hit.color) for hit in after} == {(200, "green")}
+        assert "blue" not in sandbox.deployer.apps  # scaled down after the drain window
+
+
+def test_faulty_release_is_rolled_back_automatically(tmp_path: Path):
+    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0") as sandbox:
+        with LoadGenerator(sandbox.nginx.url, rate=60) as load:
+            code, events = _rollout(tmp_path, sandbox, "web:2.0-bad")
+            rolled_back_at = sandbox.deployer.route_log[-1][0]
+            time.sleep(1.0)  # keep traffic flowing to see where it goes after the rollback
+
+        assert code == 1
+        assert sandbox.deployer.route_log[-1][1:] == ("blue", 0)
+        started = next(event for event in events if event["event"] == "rollback.started")
+        assert started["reason"].startswith("analysis failed")
+        assert started["decisionLatencyMs"] < 1000
+        after = [hit for hit in load.hits if hit.at > rolled_back_at + 0.2]
+        assert after and {(hit.status, hit.color) for hit in after} == {(200, "blue")}
