@@ -12,7 +12,7 @@ STAMP := $(VENV)/.rollway-installed
 # disables it, or every test and policy-pack process recompiles what it imports.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install preview test lint typecheck check workflows bench clean
+.PHONY: install preview test lint typecheck check workflows bench clean engine engine-preview
 
 install: $(STAMP)
 
@@ -24,6 +24,25 @@ $(STAMP): pyproject.toml
 
 preview: $(STAMP)
 	$(BIN)/rollway preview --stack $(STACK) \
+		--policy-pack policies/security --policy-pack policies/cost \
+		--policy-pack-config policies/config/$(ENVIRONMENT)/security.json \
+		--policy-pack-config policies/config/$(ENVIRONMENT)/cost.json
+
+# The real Pulumi engine, offline: the CLI and a Python language host built from Pulumi's Go modules (needs Go),
+# plus the offline test provider installed as the aws/gcp/azure-native/kubernetes/random plugins. All of it in
+# the git-ignored .engine/ (README: "The real engine").
+ENGINE := .engine
+ENGINE_STAMP := $(ENGINE)/.built
+engine: $(ENGINE_STAMP)
+
+$(ENGINE_STAMP): $(STAMP) engine/go.mod engine/go.sum engine/build.sh $(wildcard engine/cmd/*/*.go) rollway/testing/offline_provider.py
+	@command -v go >/dev/null || { echo "make engine needs the Go toolchain (go) on PATH" >&2; exit 2; }
+	bash engine/build.sh
+	$(BIN)/python -m rollway.testing.offline_provider install --pulumi $(ENGINE)/bin/pulumi --home $(ENGINE)/home
+	@touch $@
+
+engine-preview: $(ENGINE_STAMP)
+	$(BIN)/python -m rollway.testing.real_engine preview --stack $(STACK) \
 		--policy-pack policies/security --policy-pack policies/cost \
 		--policy-pack-config policies/config/$(ENVIRONMENT)/security.json \
 		--policy-pack-config policies/config/$(ENVIRONMENT)/cost.json
@@ -44,4 +63,4 @@ workflows: $(STAMP)
 check: lint typecheck workflows
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(ENGINE) .pytest_cache .ruff_cache .mypy_cache
