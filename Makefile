@@ -35,10 +35,12 @@ ENGINE := .engine
 ENGINE_STAMP := $(ENGINE)/.built
 engine: $(ENGINE_STAMP)
 
-$(ENGINE_STAMP): $(STAMP) engine/go.mod engine/go.sum engine/build.sh $(wildcard engine/cmd/*/*.go) rollway/testing/offline_provider.py
+$(ENGINE_STAMP): $(STAMP) engine/go.mod engine/go.sum engine/build.sh $(wildcard engine/cmd/*/*.go) engine/pulumi-analyzer-policy-nodejs rollway/testing/offline_provider.py \
+		tests/fixtures/packs/node-guardrails/package-lock.json
 	@command -v go >/dev/null || { echo "make engine needs the Go toolchain (go) on PATH" >&2; exit 2; }
 	bash engine/build.sh
 	$(BIN)/python -m rollway.testing.offline_provider install --pulumi $(ENGINE)/bin/pulumi --home $(ENGINE)/home
+	cd tests/fixtures/packs/node-guardrails && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
 engine-preview: $(ENGINE_STAMP)

@@ -14,4 +14,5 @@ go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/
 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/pulumi-language-python" ./cmd/pulumi-language-python
 # The launcher script the language host runs the program with, as shipped in the sdk module.
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$out/pulumi-language-python-exec"
+install -m 0755 pulumi-analyzer-policy-nodejs "$out/pulumi-analyzer-policy-nodejs"
 echo "engine: built pulumi $version and pulumi-language-python into .engine/bin"

@@ -36,6 +36,11 @@ PASSPHRASE = "rollway-offline-test-passphrase"
 _REPO = Path(__file__).resolve().parents[2]
 
 
+_NOT_LINKED = frozenset({"pyproject.toml", "uv.lock", "poetry.lock"})
+"""Left out of the scratch copy: with `toolchain: uv` the engine's language host runs `uv sync` wherever it finds a
+pyproject.toml, which would reinstall the project into its shared virtualenv from the scratch path."""
+
+
 class EngineMissing(RuntimeError):
     """The CLI or its offline plugins are not built here (`make engine`)."""
 
@@ -83,6 +88,8 @@ class RealEngine:
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_SKIP_CONFIRMATIONS="true",
             PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
+            # Enables `--event-log`, where the engine writes its policy events (its --json omits them).
+            PULUMI_DEBUG_COMMANDS="true",
             NO_COLOR="1",
         )
         return env
@@ -112,7 +119,9 @@ class StackWorkspace:
         backend.mkdir()
         stack_file = f"Pulumi.{stack}.yaml"
         for entry in project.iterdir():
-            if entry.name == stack_file or (entry.name.startswith("Pulumi.") and entry.name != "Pulumi.yaml"):
+            if entry.name.startswith("Pulumi.") and entry.name != "Pulumi.yaml":
+                continue
+            if entry.name in _NOT_LINKED:
                 continue
             (directory / entry.name).symlink_to(entry)
         if (project / stack_file).is_file():
@@ -142,15 +151,22 @@ class StackWorkspace:
     def preview(
         self, policy_packs: Sequence[Path] = (), policy_pack_configs: Sequence[Path] = (), check: bool = True
     ) -> dict[str, Any]:
-        """`pulumi preview --json`: the engine's own plan (steps, diagnostics, policy events)."""
-        done = self.run("preview", "--json", *self._policy_args(policy_packs, policy_pack_configs), check=False)
+        """`pulumi preview --json`: the engine's own plan (steps, diagnostics), plus `policyEvents`, the policy
+        violations from the engine's event log, and `exitCode`."""
+        events_file = self.directory.parent / "preview-events.jsonl"
+        events_file.unlink(missing_ok=True)
+        args = ["preview", "--json", "--event-log", str(events_file), *self._policy_args(policy_packs, policy_pack_configs)]
+        done = self.run(*args, check=False)
         try:
             plan: dict[str, Any] = json.loads(done.stdout)
         except ValueError:
-            raise EngineError(["pulumi", "preview", "--json"], done.returncode, done.stdout, done.stderr) from None
+            raise EngineError(["pulumi", *args], done.returncode, done.stdout, done.stderr) from None
         plan["exitCode"] = done.returncode
+        plan["policyEvents"] = [
+            event["policyEvent"] for event in _read_events(events_file) if isinstance(event.get("policyEvent"), dict)
+        ]
         if check and done.returncode != 0:
-            raise EngineError(["pulumi", "preview", "--json"], done.returncode, done.stdout, done.stderr)
+            raise EngineError(["pulumi", *args], done.returncode, done.stdout, done.stderr)
         return plan
 
     def up(self, policy_packs: Sequence[Path] = (), policy_pack_configs: Sequence[Path] = ()) -> str:
@@ -171,6 +187,18 @@ class StackWorkspace:
     def resources(self) -> list[dict[str, Any]]:
         """The state's resources (type, urn, parent, inputs, outputs) after an update."""
         return list(self.export().get("deployment", {}).get("resources", []))
+
+
+def _read_events(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(ValueError):
+            event = json.loads(line)
+            if isinstance(event, dict):
+                events.append(event)
+    return events
 
 
 def _preview_command(args: argparse.Namespace) -> int:
