@@ -35,8 +35,8 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
-
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
 from rollway.engine.mocks import DEFAULT_INVOKES, CloudContext, PlausibleMocks
 
 BANNER = "rollway offline test provider"
@@ -145,7 +145,9 @@ class OfflineProvider(provider_pb2_grpc.ResourceProviderServicer):
         inputs = _to_dict(request.properties)
         if request.preview:
             return provider_pb2.CreateResponse(id="", properties=request.properties)
-        resource_id, state = self._computed(request.type or _type_of(request.urn), request.name or _name_of(request.urn), inputs, None)
+        resource_id, state = self._computed(
+            request.type or _type_of(request.urn), request.name or _name_of(request.urn), inputs, None
+        )
         return provider_pb2.CreateResponse(id=resource_id, properties=_to_struct(state))
 
     def Update(self, request: Any, context: grpc.ServicerContext) -> Any:
