@@ -69,9 +69,11 @@ def _has_unknown(value: Any) -> bool:
     return False
 
 
-def changed_keys(old: dict[str, Any], new: dict[str, Any], ignore: list[str]) -> dict[str, int]:
+def changed_keys(
+    old: dict[str, Any], new: dict[str, Any], ignore: list[str]
+) -> dict[str, provider_pb2.PropertyDiff.Kind.ValueType]:
     """Top-level input keys whose value differs, with the PropertyDiff kind for each (ADD, DELETE, UPDATE)."""
-    kinds: dict[str, int] = {}
+    kinds: dict[str, provider_pb2.PropertyDiff.Kind.ValueType] = {}
     for key in sorted(set(old) | set(new)):
         if key in ignore or key.startswith("__"):
             continue
@@ -123,7 +125,7 @@ class OfflineProvider(provider_pb2_grpc.ResourceProviderServicer):
         return self._diff_response(kinds)
 
     @staticmethod
-    def _diff_response(kinds: dict[str, int]) -> Any:
+    def _diff_response(kinds: dict[str, provider_pb2.PropertyDiff.Kind.ValueType]) -> Any:
         if not kinds:
             return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE, hasDetailedDiff=True)
         return provider_pb2.DiffResponse(
