@@ -254,6 +254,7 @@ def run_config_diff(options: ConfigDiffOptions) -> ChangeReport:
             side = worker.result()
         finally:
             worker.stop()
-    report = _report(project.name, replace(side, label=stack), head, other_settings.values, against, gated=False)
+    head_label = f"{against} with -c {' '.join(options.config)}" if options.config else against
+    report = _report(project.name, replace(side, label=stack), head, other_settings.values, head_label, gated=False)
     report.stack = stack  # shown as the base stack; URNs are compared under the other side's name
     return report
