@@ -263,14 +263,10 @@ def _force_new(type_token: str) -> tuple[str, ...]:
     return _FORCE_NEW.get(type_token, ()) + _PACKAGE_FORCE_NEW.get(type_token.split(":", 1)[0], ())
 
 
-_INDEX = re.compile(r"\[\d+\]")
-
-
 def _forces(path: str, force_new: tuple[str, ...]) -> bool:
     if "*" in force_new:
         return True
-    bare = _INDEX.sub("", path)
-    return any(bare == key or bare.startswith(key + ".") for key in force_new)
+    return any(path == key or path.startswith((key + ".", key + "[")) for key in force_new)
 
 
 class _Labeller:
