@@ -10,6 +10,7 @@ import yaml
 from workflow_files import (
     SETUP_ACTION,
     Job,
+    Step,
     Workflow,
     all_jobs,
     all_steps,
