@@ -239,3 +239,26 @@ def test_graph_draws_only_changed_resources_and_their_context(rollway, repo: Pat
     assert '"web<br/><small>demo:index:Service</small>"' in text  # its parent component
     assert '"web-blue<br/><small>aws:lb/targetGroup:TargetGroup</small>"' in text  # what it depends on
     assert "api" not in text and "logs" not in text
+
+
+def test_canary_step_comment_fits_on_a_screen(rollway, repo: Path) -> None:
+    write_stack(repo, with_service(BASE_CONFIG, "web", canaryWeight=25))
+    commit(repo, "step")
+    comment = repo.parent / "c.md"
+    rollway("preview", "--cwd", repo, "--stack", "dev", "--base", "main", *GUARDRAILS, "--markdown", comment)
+    lines = comment.read_text(encoding="utf-8").splitlines()
+    folded = [index for index, line in enumerate(lines) if line.startswith("<details>")]
+    visible = lines[: folded[0]] if folded else lines
+    assert lines[2] == "**canary web 10% → 25%: 1 routing update, no findings**"
+    assert len(visible) <= 20
+    assert "| 🟡 update | `web-production` | `aws:lb/listener:Listener` |" in comment.read_text(encoding="utf-8")
+
+
+def test_replacement_is_flagged_in_the_comment(rollway, repo: Path) -> None:
+    write_stack(repo, with_service(BASE_CONFIG, "api", port=9090))
+    commit(repo, "api port")
+    comment = repo.parent / "c.md"
+    rollway("preview", "--cwd", repo, "--stack", "dev", "--base", "main", "--markdown", comment)
+    text = comment.read_text(encoding="utf-8")
+    assert "> 2 resources would be **replaced** (deleted and recreated by the provider): `api-blue`, `api-green`" in text
+    assert "| 🔴 **replace** | `api-blue` | `aws:lb/targetGroup:TargetGroup` | port cannot change in place<br>" in text
