@@ -73,6 +73,7 @@ _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "routing",
         (
+            "core/v1:service",
             "listener",
             "urlmap",
             "afdorigin",
@@ -105,7 +106,6 @@ _CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "backendservice",
             "healthcheck",
             "configmap",
-            "core/v1:service",
             "core/v1:pod",
         ),
     ),

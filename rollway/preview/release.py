@@ -64,8 +64,8 @@ def release_steps(base: Mapping[str, Any], head: Mapping[str, Any], project: str
                     name,
                     "live flip",
                     f"live flip {name} {old_live} → {new_live}",
-                    f"100% of {name}'s production traffic moves to {new_live}"
-                    + (f" ({new_weight}% stays on {idle} as canary)" if new_weight else ""),
+                    f"{100 - new_weight}% of {name}'s production traffic on {new_live}"
+                    + (f", {new_weight}% on {idle} as canary" if new_weight else ""),
                 )
             )
         elif old_weight != new_weight:

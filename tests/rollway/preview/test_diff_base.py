@@ -57,7 +57,7 @@ def test_live_flip_names_the_colors(rollway, repo: Path) -> None:
     code, report, _ = compare(rollway, repo)
     assert code == 0
     assert report["verdict"] == "live flip web blue → green: 1 routing update, no findings"
-    assert report["release"][0]["traffic"] == "100% of web's production traffic moves to green"
+    assert report["release"][0]["traffic"] == "100% of web's production traffic on green"
 
 
 def test_uncommitted_working_tree_is_the_change(rollway, repo: Path) -> None:

@@ -151,6 +151,7 @@ def test_changes_are_ordered_dangerous_first() -> None:
         ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "routing"),
         ("aws:ecs/service:Service", "workload"),
         ("kubernetes:apps/v1:Deployment", "workload"),
+        ("kubernetes:core/v1:Service", "routing"),
         ("aws:ec2/securityGroup:SecurityGroup", "network"),
         ("azure-native:network:VirtualNetwork", "network"),
         ("aws:rds/instance:Instance", "data"),
@@ -187,12 +188,12 @@ def test_canary_phases(before: int, after: int, phase: str, text: str) -> None:
 def test_flip_wins_over_the_weight_change_it_comes_with() -> None:
     (step,) = release_steps(services(canaryWeight=100), services(liveColor="green", canaryWeight=0), "demo")
     assert (step.phase, step.text) == ("live flip", "live flip web blue → green")
-    assert step.traffic == "100% of web's production traffic moves to green"
+    assert step.traffic == "100% of web's production traffic on green"
 
 
 def test_flip_that_keeps_a_canary_says_so() -> None:
     (step,) = release_steps(services(), services(liveColor="green", canaryWeight=5), "demo")
-    assert step.traffic == "100% of web's production traffic moves to green (5% stays on blue as canary)"
+    assert step.traffic == "95% of web's production traffic on green, 5% on blue as canary"
 
 
 def test_idle_image_with_a_canary_running_is_live() -> None:
