@@ -166,11 +166,15 @@ class GitBase:
         if not any((project_dir / name).exists() for name in PROJECT_FILES):
             self._empty_reason = f"the project does not exist at {self.label}"
             return self
-        project = load_project(project_dir)
-        if not project.stack_file(self.stack).exists():
-            self._empty_reason = f"{project.stack_file(self.stack).name} does not exist at {self.label}"
-            return self
-        self._settings = load_stack_settings(project, self.stack)
+        try:
+            project = load_project(project_dir)
+            if not project.stack_file(self.stack).exists():
+                self._empty_reason = f"{project.stack_file(self.stack).name} does not exist at {self.label}"
+                return self
+            self._settings = load_stack_settings(project, self.stack)
+        except UsageError as error:
+            self._scratch.cleanup()
+            raise UsageError(f"at --base {self.label}: {str(error).replace(str(tree) + '/', '')}") from None
         self._project_dir = project_dir
         self._worker = WorkerEvaluation(project_dir, self._settings, self.label, Path(self._scratch.name))
         return self

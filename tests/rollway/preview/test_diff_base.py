@@ -203,6 +203,17 @@ def test_broken_base_names_the_base(rollway, repo: Path) -> None:
     assert "the program at main (" in err and "base is broken" in err
 
 
+def test_malformed_stack_file_at_the_base_names_the_base(rollway, repo: Path) -> None:
+    git(repo, "checkout", "-q", "main")
+    (repo / "Pulumi.dev.yaml").write_text("config: [oops\n", encoding="utf-8")
+    commit(repo, "break the stack file on main")
+    git(repo, "checkout", "-q", "feature")
+    code, _, err = compare(rollway, repo)
+    assert code == 2
+    assert err.startswith("error: at --base main (") and "Pulumi.dev.yaml" in err and "malformed YAML" in err
+    assert "rollway-base-" not in err
+
+
 def test_saved_report_as_base(rollway, repo: Path, tmp_path: Path) -> None:
     saved = tmp_path / "base.json"
     made = rollway("preview", "--cwd", repo, "--stack", "dev", "--resolve-outputs", "--json", saved)
