@@ -216,3 +216,15 @@ def test_no_steps_when_services_are_unchanged_or_absent() -> None:
 
 def test_boolean_weight_is_not_a_number() -> None:
     assert release_steps(services(canaryWeight=True), services(canaryWeight=0), "demo") == []
+
+
+def test_workload_change_during_a_weight_step_is_risky_but_not_during_an_image_step() -> None:
+    from rollway.preview.release import risky_changes
+
+    type_ = "aws:ecs/taskDefinition:TaskDefinition"
+    comparison = compare([resource(type_, "web-green", {"cpu": "256"})], [resource(type_, "web-green", {"cpu": "512"})])
+    weight = release_steps(services(canaryWeight=10), services(canaryWeight=20), "demo")
+    image = release_steps(services(), services(image={"blue": "r/web:1", "green": "r/web:3"}), "demo")
+    assert [change.name for change in risky_changes(weight, comparison)] == ["web-green"]
+    assert risky_changes(image, comparison) == []
+    assert risky_changes([], comparison) == []
