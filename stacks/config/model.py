@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
+from rollway.helpers import label_safe
 from stacks.config.aws import AwsSettings
 from stacks.config.azure import AzureSettings
 from stacks.config.base import CloudSettings, ConfigModel
@@ -208,8 +209,3 @@ class StackConfig(ConfigModel):
     def labels(self) -> dict[str, str]:
         """Tags as label-safe key/values (GCP labels, Kubernetes labels: lowercase, [a-z0-9_-], <= 63)."""
         return {label_safe(k): label_safe(v) for k, v in self.effective_tags.items()}
-
-
-def label_safe(text: str) -> str:
-    cleaned = re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
-    return cleaned.strip("-_") or "x"
