@@ -10,18 +10,20 @@ Standard library only: importing this module loads no cloud SDK, no Pulumi, no p
   `time_zone` loads an IANA zone;
 - names: `clean_name` (one character rule, one long-name rule: cut and end with a hash of the whole name),
   `dns_label`, `label_safe`;
-- sizes: `millicores`, `cpu_quantity`, `memory_quantity`.
+- sizes: `millicores`, `cpu_quantity`, `memory_quantity`;
+- packages: `lazy_exports`, the one way a package `__init__` exposes its modules' names.
 """
 
 from __future__ import annotations
 
 import calendar
 import hashlib
+import importlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # --- colors -------------------------------------------------------------------------------------------
@@ -274,3 +276,22 @@ def cpu_quantity(vcpus: float) -> str:
 def memory_quantity(mebibytes: int) -> str:
     """MiB as a Kubernetes quantity (512 -> `512Mi`)."""
     return f"{mebibytes}Mi"
+
+
+# --- packages -----------------------------------------------------------------------------------------
+
+
+def lazy_exports(package: str, module_of: Mapping[str, str]) -> Callable[[str], Any]:
+    """A package's module `__getattr__` (PEP 562) that imports `<package>.<module>` on first use of a name.
+
+    Every package `__init__` in Rollway is written this way: importing a package loads nothing, so e.g. the
+    config model can use a cloud's pure helpers without loading that cloud's SDK.
+    """
+
+    def __getattr__(name: str) -> Any:
+        module = module_of.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{module}"), name)
+
+    return __getattr__

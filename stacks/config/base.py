@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from rollway.helpers import CronSchedule
 from stacks.config.problems import ConfigProblem
 
 
@@ -39,6 +40,59 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 """An IPv4 network in CIDR notation with no host bits set."""
 
 
+class WindowFields(Protocol):
+    """What per-cloud checks read of a scheduled window (`stacks.config.model.ScheduledWindow` has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def schedule(self) -> str: ...
+    @property
+    def min(self) -> int: ...
+    @property
+    def max(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def cron(self) -> CronSchedule: ...
+
+
+class AutoscalingFields(Protocol):
+    @property
+    def schedules(self) -> Sequence[WindowFields]: ...
+
+
+class ImageFields(Protocol):
+    def for_color(self, color: Literal["blue", "green"]) -> str | None: ...
+
+
+class ServiceFields(Protocol):
+    """What per-cloud checks read of a service (`stacks.config.model.Service` has it).
+
+    Per-cloud settings modules type their checks against this, so they never import the model, which
+    imports them: the model depends on the clouds, never the other way round.
+    """
+
+    @property
+    def cpu(self) -> float: ...
+    @property
+    def memory(self) -> int: ...
+    @property
+    def live_color(self) -> Literal["blue", "green"]: ...
+    @property
+    def idle_color(self) -> Literal["blue", "green"]: ...
+    @property
+    def canary_weight(self) -> int: ...
+    @property
+    def environment(self) -> Mapping[str, str]: ...
+    @property
+    def secrets(self) -> Mapping[str, str]: ...
+    @property
+    def autoscaling(self) -> AutoscalingFields: ...
+    @property
+    def image(self) -> ImageFields: ...
+
+
 class CloudSettings(ConfigModel):
     """Per-cloud settings (`rollway:<cloud>`). Each cloud subclasses this in its own module."""
 
@@ -53,7 +107,7 @@ class CloudSettings(ConfigModel):
         """Cross-field checks specific to this cloud; `key_prefix` is e.g. `rollway:aws`."""
         return []
 
-    def service_problems(self, key_prefix: str, services: Mapping[str, Any]) -> list[ConfigProblem]:
+    def service_problems(self, key_prefix: str, services: Mapping[str, ServiceFields]) -> list[ConfigProblem]:
         """Checks relating this cloud's settings to the services (name {-> Service}); none by default."""
         return []
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, overload
+from typing import Annotated, Literal, cast, overload
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
+from rollway import clouds
 from rollway.helpers import label_safe
 from stacks.config.aws import AwsSettings
 from stacks.config.azure import AzureSettings
@@ -17,7 +18,8 @@ from stacks.config.kubernetes import KubernetesSettings
 from stacks.config.schedules import CronExpression, CronSchedule, TimeZoneName, parse_cron, time_zone
 
 Cloud = Literal["aws", "gcp", "azure", "kubernetes"]
-CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure", "kubernetes")
+CLOUDS: tuple[Cloud, ...] = cast("tuple[Cloud, ...]", clouds.names())
+"""Registered clouds (`rollway.clouds`); each has a `rollway:<cloud>` settings field below."""
 EnvironmentKind = Literal["dev", "staging", "prod", "preview"]
 Color = Literal["blue", "green"]
 
@@ -198,7 +200,8 @@ class StackConfig(ConfigModel):
         found = getattr(self, cloud)
         if found is not None:
             return found
-        return {"aws": AwsSettings, "gcp": GcpSettings, "azure": AzureSettings, "kubernetes": KubernetesSettings}[cloud]()
+        settings: CloudSettings = clouds.get(cloud).settings_class()()
+        return settings
 
     @property
     def effective_tags(self) -> dict[str, str]:
