@@ -56,6 +56,11 @@ def test_cloud_settings_do_not_import_the_model(cloud: str) -> None:
 def test_the_tool_imports_no_project_module() -> None:
     loaded = _modules_loaded_by(
         "import rollway.cli, rollway.preview.preview, rollway.rollout.cli, rollway.rollout.automation, "
-        "rollway.rollout.sandbox, rollway.testing, rollway.clouds"
+        "rollway.rollout.sandbox, rollway.testing, rollway.clouds, rollway.helpers"
     )
     assert not {m for m in loaded if m.split(".")[0] in {"components", "stacks", "policies"}}
+
+
+def test_the_preview_engine_does_not_live_in_the_test_kit() -> None:
+    loaded = _modules_loaded_by("import rollway.preview.preview, rollway.preview.worker, rollway.cli")
+    assert not {m for m in loaded if m.startswith("rollway.testing")}
