@@ -20,7 +20,9 @@ from stacks.config.schedules import CronExpression, CronSchedule, TimeZoneName, 
 Cloud = Literal["aws", "gcp", "azure", "kubernetes"]
 CLOUDS: tuple[Cloud, ...] = cast("tuple[Cloud, ...]", clouds.names())
 """Registered clouds (`rollway.clouds`); each has a `rollway:<cloud>` settings field below."""
-EnvironmentKind = Literal["dev", "staging", "prod", "preview"]
+ENVIRONMENT_NAME = r"^[a-z][a-z0-9-]{0,30}$"
+EnvironmentName = Annotated[str, Field(pattern=ENVIRONMENT_NAME)]
+"""Any environment name: the built-in dev, staging, prod and preview, or one of your own (e.g. `qa`)."""
 Color = Literal["blue", "green"]
 
 REQUIRED_TAGS = ("cost-center", "owner", "environment")
@@ -169,8 +171,11 @@ class Service(ConfigModel):
 
 
 class StackConfig(ConfigModel):
-    environment: EnvironmentKind
-    """Kind of environment: dev, staging, prod, or preview (one per pull request)."""
+    environment: EnvironmentName
+    """Name of the environment, e.g. dev, staging, prod, preview (one per pull request) or one of your own such as
+    `qa`: lowercase letters, digits and `-`, starting with a letter, at most 31 characters. `prod` turns on
+    production defaults (deletion protection, one NAT gateway per zone, zone redundancy, flow logs); the policy
+    packs read `policies/config/<environment>/`, where a new environment names the one it extends."""
     clouds: Annotated[list[Cloud], Field(min_length=1)]
     """Clouds this stack targets."""
     tags: dict[str, str]
