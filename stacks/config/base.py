@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Literal, Protocol
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from rollway.helpers import CronSchedule
 from stacks.config.problems import ConfigProblem
@@ -34,6 +37,34 @@ def _cidr(value: str) -> str:
     if network.version != 4:
         raise ValueError("must be an IPv4 network, e.g. 10.0.0.0/16")
     return value
+
+
+@dataclass(frozen=True)
+class Between:
+    """Bounds declared on a config field: `Annotated[int, Between(0, 100)]`.
+
+    The model checks them with one message naming both ends ("must be between 0 and 100"), and the JSON
+    Schema for stack files (stacks/config/schema.py) publishes them as minimum/maximum, so editors flag a
+    value out of range while it is typed.
+    """
+
+    low: float
+    high: float
+    unit: str = ""
+    why: str = ""
+
+    def _check(self, value: float) -> float:
+        if not self.low <= value <= self.high:
+            raise ValueError(f"must be between {self.low:g} and {self.high:g}{self.unit}{self.why}")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        found = handler.resolve_ref_schema(handler(schema))
+        found.update(minimum=self.low, maximum=self.high)
+        return found
 
 
 Cidr = Annotated[str, AfterValidator(_cidr)]

@@ -12,7 +12,7 @@ from rollway import clouds
 from rollway.helpers import label_safe
 from stacks.config.aws import AwsSettings
 from stacks.config.azure import AzureSettings
-from stacks.config.base import CloudSettings, ConfigModel
+from stacks.config.base import Between, CloudSettings, ConfigModel
 from stacks.config.gcp import GcpSettings
 from stacks.config.kubernetes import KubernetesSettings
 from stacks.config.schedules import CronExpression, CronSchedule, TimeZoneName, parse_cron, time_zone
@@ -144,21 +144,23 @@ class Service(ConfigModel):
     """Container image per color."""
     live_color: Color = "blue"
     """Which color production traffic goes to."""
-    canary_weight: int = 0
+    canary_weight: Annotated[int, Between(0, 100)] = 0
     """Percent of production traffic sent to the idle color (0..100)."""
-    port: int = 8080
+    port: Annotated[int, Between(1, 65535)] = 8080
     """Port the container listens on."""
     health_check_path: str = "/healthz"
     """HTTP path that returns 2xx when the service is healthy."""
-    cpu: float = 0.25
+    cpu: Annotated[float, Between(0.25, 16, " vCPUs")] = 0.25
     """vCPUs per task/pod (0.25 = a quarter of a vCPU)."""
-    memory: int = 512
+    memory: Annotated[int, Between(128, 122880, " MiB")] = 512
     """Memory per task/pod in MiB."""
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
     """Capacity bounds and target tracking."""
     canary_header: CanaryHeader | None = None
     """When set, requests with this header always reach the idle color."""
-    stickiness_seconds: int | None = None
+    stickiness_seconds: (
+        Annotated[int, Between(1, 300, " seconds", " (shorter than a rollout step, so each step's weight takes effect)")] | None
+    ) = None
     """Session stickiness duration; keep it shorter than a rollout step so a step's weight takes effect."""
     secrets: dict[str, str] = Field(default_factory=dict)
     """Environment variable name -> key in `rollway:secrets` whose secret value it receives."""
