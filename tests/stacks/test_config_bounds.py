@@ -38,7 +38,10 @@ def test_one_past_either_end_is_refused(field: str, low: float, high: float, uni
     value = low - step if side == "below" else high + step
     with pytest.raises(ConfigError) as failure:
         load(field, value)
-    assert f"rollway:services.web.{field}: must be between {low:g} and {high:g}{unit}" in failure.value.render()
+    assert (
+        failure.value.render()
+        == f"Pulumi.dev.yaml: rollway:services.web.{field} = {value:g}: must be between {low:g} and {high:g}{unit}"
+    )
 
 
 def test_stickiness_bounds_explain_why() -> None:
