@@ -26,6 +26,8 @@ class ConfigModel(BaseModel):
         frozen=True,
         # No silent coercion: `canaryWeight: true` or `port: "80"` in a stack file is a mistake to report.
         strict=True,
+        # Attribute docstrings become field descriptions: the JSON Schema and docs/config-reference.md show them.
+        use_attribute_docstrings=True,
     )
 
 
