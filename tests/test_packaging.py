@@ -6,10 +6,10 @@ import json
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from setuptools import find_packages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,3 +99,35 @@ def test_synth_reads_the_programs_own_project_name(user_program: Path) -> None:
     code = "from rollway.testing import project_name; print(project_name())"
     assert _run(code, user_program).stdout.strip() == "shop"
     assert _run(code, user_program.parent).stdout.strip() == "test"
+
+
+def test_rollout_loads_the_config_model_from_the_project_directory(tmp_path: Path) -> None:
+    code = (
+        "from pathlib import Path; from rollway.rollout.automation import project_config_model; "
+        "import sys; model = project_config_model(Path(sys.argv[1])); print(model.__file__)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == str(ROOT / "stacks" / "config" / "__init__.py")
+
+
+def test_rollout_names_a_directory_without_the_config_model(tmp_path: Path) -> None:
+    code = (
+        "from pathlib import Path; from rollway.rollout.automation import project_config_model; "
+        "from rollway.rollout.errors import UsageError\n"
+        "try:\n    project_config_model(Path('.'))\nexcept UsageError as error:\n    print(error)"
+    )
+    run = _run(code, tmp_path)
+    assert "cannot import the project's config model `stacks.config`" in run.stdout
+    assert "--work-dir" in run.stdout
+
+
+@pytest.mark.parametrize("pack", ["security", "cost"])
+def test_policy_packs_point_at_a_virtualenv_inside_the_pack(pack: str) -> None:
+    import yaml
+
+    options = yaml.safe_load((ROOT / "policies" / pack / "PulumiPolicy.yaml").read_text())["runtime"]["options"]
+    venv = Path(options["virtualenv"])
+    assert not venv.is_absolute() and ".." not in venv.parts, f"{pack}: {venv} leaves the pack directory"
