@@ -86,6 +86,16 @@ def known(name: str, config_dir: Path = CONFIG_DIR) -> bool:
     return True
 
 
+def configured(config_dir: Path = CONFIG_DIR) -> tuple[str, ...]:
+    """The built-in environments, then every environment with a valid chain under `config_dir` (sorted)."""
+    found = sorted(
+        path.parent.name
+        for path in config_dir.glob(f"*/{ENVIRONMENT_FILE}")
+        if path.parent.name not in BUILT_IN and known(path.parent.name, config_dir)
+    )
+    return (*BUILT_IN, *found)
+
+
 def pack_config(name: str, pack: str, config_dir: Path = CONFIG_DIR) -> dict[str, Any]:
     """The policy-pack-config of `pack` for environment `name`: the files along its chain, merged."""
     merged: dict[str, Any] = {}

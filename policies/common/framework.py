@@ -64,9 +64,11 @@ class EnvironmentLimits:
                 "description": f"Limits applied to resources of the {name} environment (merged over the defaults).",
                 "properties": self.properties,
                 "additionalProperties": False,
-                "default": self.defaults[name],
+                "default": self.for_environment({}, name),
             }
-            for name in env.ENVIRONMENTS
+            # Built-in environments and the ones that extend them (policies/config/<name>/environment.json),
+            # so a pack config may hold a block for `qa` as well as for `staging`.
+            for name in envconfig.configured()
         }
 
     def for_environment(self, config: Mapping[str, Any], name: str) -> dict[str, Any]:

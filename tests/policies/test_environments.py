@@ -95,3 +95,36 @@ def test_the_command_exits_2_on_an_unknown_environment(tmp_path: Path, capsys: p
     assert envconfig.main(["nightly", "--out", str(tmp_path)]) == 2
     assert "nightly" in capsys.readouterr().err
     assert not (tmp_path / "nightly").exists()
+
+
+def test_configured_environments_are_the_built_in_ones_then_valid_extensions(tmp_path: Path) -> None:
+    write(tmp_path, "qa", "environment.json", {"extends": "staging"})
+    write(tmp_path, "broken", "environment.json", {"extends": "nowhere"})
+    assert envconfig.configured(tmp_path) == ("dev", "staging", "prod", "preview", "qa")
+
+
+def test_policy_config_schema_accepts_a_block_for_an_extending_environment() -> None:
+    schema = LIMITS.schema()
+    assert schema["qa"]["default"] == {"maxVcpus": 4, "allowedFamilies": ["staging"]}
+    assert schema["qa"]["properties"] == LIMITS.properties
+
+
+def test_a_qa_stack_previews_with_the_config_it_inherits_from_staging(tmp_path: Path) -> None:
+    # End to end: a stack file naming `qa`, the packs, and the merged qa config (staging's plus qa's own).
+    from rollway.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    stack_file = tmp_path / "Pulumi.qa.yaml"
+    stack_file.write_text(
+        (root / "Pulumi.staging.yaml").read_text().replace("rollway:environment: staging", "rollway:environment: qa")
+    )
+    assert envconfig.main(["qa", "--out", str(tmp_path)]) == 0
+    code = main(
+        [
+            "preview", "--cwd", str(root), "--stack", "qa", "--config-file", str(stack_file), "--json", str(tmp_path / "r.json"),
+            "--policy-pack", str(root / "policies" / "cost"), "--policy-pack-config", str(tmp_path / "qa" / "cost.json"),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"]["resources"] > 0
