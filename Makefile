@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
-# Policy config per environment kind; per-PR stacks (pr-<n>) use the preview environment's.
+# Policy config per environment (any name: policies/config/<env>/, following `extends`); per-PR stacks
+# (pr-<n>) use the preview environment's. The merged files go to $(POLICY_CONFIG)/<env>/.
 ENVIRONMENT ?= $(if $(filter pr-%,$(STACK)),preview,$(STACK))
+POLICY_CONFIG := .rollway/policy-config
 STAMP := $(VENV)/.rollway-installed
 # The provider SDKs are large; let Python cache their bytecode in .venv even where the environment
 # disables it, or every test and policy-pack process recompiles what it imports.
@@ -23,10 +25,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 preview: $(STAMP)
+	$(BIN)/python -m policies.common.envconfig $(ENVIRONMENT) --out $(POLICY_CONFIG)
 	$(BIN)/rollway preview --stack $(STACK) \
 		--policy-pack policies/security --policy-pack policies/cost \
-		--policy-pack-config policies/config/$(ENVIRONMENT)/security.json \
-		--policy-pack-config policies/config/$(ENVIRONMENT)/cost.json
+		--policy-pack-config $(POLICY_CONFIG)/$(ENVIRONMENT)/security.json \
+		--policy-pack-config $(POLICY_CONFIG)/$(ENVIRONMENT)/cost.json
 
 # The real Pulumi engine, offline: the CLI and a Python language host built from Pulumi's Go modules (needs Go),
 # plus the offline test provider installed as the aws/gcp/azure-native/kubernetes/random plugins. All of it in
