@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	@$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@# In this repository the packs' own virtualenvs (PulumiPolicy.yaml: virtualenv: venv) are the project's.
+	@for pack in policies/security policies/cost; do test -e $$pack/venv || ln -s ../../$(VENV) $$pack/venv; done
 	@touch $(STAMP)
 
 preview: $(STAMP)
