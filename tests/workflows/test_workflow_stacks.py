@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 from workflow_files import (
     PROMOTION_ORDER,
     PULUMI_ACTION,
     REPO,
     deployed_stacks,
+    listed_stacks,
     pulumi_steps,
     stack_files,
     stack_of,
@@ -38,11 +44,13 @@ def test_drift_matrix_is_exactly_the_deployed_stacks() -> None:
     assert matrix == deployed_stacks()
 
 
-def test_deploy_runs_pulumi_up_once_per_deployed_stack() -> None:
+def test_deploy_runs_pulumi_up_once_per_promoted_stack() -> None:
+    # deploy.yml promotes a fixed chain (each link its own GitHub environment and reviewers); a stack file outside
+    # the chain is previewed and drift-checked but deployed by hand (docs/ci.md).
     updated = [
         stack_of(str(step.with_["stack-name"])) for job in workflow("deploy.yml").jobs for step in pulumi_steps(job, {"up"})
     ]
-    assert sorted(updated) == sorted(deployed_stacks())
+    assert sorted(updated) == sorted(PROMOTION_ORDER)
 
 
 def test_deploy_promotes_dev_then_staging_then_prod() -> None:
@@ -51,9 +59,32 @@ def test_deploy_promotes_dev_then_staging_then_prod() -> None:
     assert needs == ["checks", *PROMOTION_ORDER[:-1]]
 
 
-def test_deployed_stacks_are_the_promotion_order() -> None:
-    # A new stack file must be placed in the promotion chain (and this order) deliberately.
-    assert set(PROMOTION_ORDER) == deployed_stacks()
+def test_every_promoted_stack_has_a_stack_file() -> None:
+    assert set(PROMOTION_ORDER) <= deployed_stacks(), f"promoted without a stack file: {set(PROMOTION_ORDER) - deployed_stacks()}"
+
+
+def test_a_new_stack_file_gets_preflight_preview_and_drift_legs_without_workflow_edits(tmp_path: Path) -> None:
+    for path in REPO.glob("Pulumi.*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "Pulumi.qa.yaml").write_text("config:\n  rollway:environment: qa\n")
+    (tmp_path / "Pulumi.pr-7.yaml").write_text("config: {}\n")  # rendered per-PR stacks are not listed
+    pull_request = workflow("pull-request.yml")
+    assert set(pull_request.job("preflight").matrix(tmp_path)["stack"]) == stack_files() | {"qa"}
+    assert set(pull_request.job("preview").matrix(tmp_path)["stack"]) == deployed_stacks() | {"qa"}
+    assert set(workflow("drift.yml").job("drift").matrix(tmp_path)["stack"]) == deployed_stacks() | {"qa"}
+
+
+def test_stack_matrices_come_from_the_stacks_job() -> None:
+    for name, job in (("pull-request.yml", "preflight"), ("pull-request.yml", "preview"), ("drift.yml", "drift")):
+        needs = workflow(name).job(job).data.get("needs")
+        assert "stacks" in ([needs] if isinstance(needs, str) else needs), f"{name} {job} does not need the stacks job"
+
+
+def test_stack_listing_fails_closed_without_stack_files(tmp_path: Path) -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        listed_stacks(tmp_path)
+    assert failure.value.returncode == 2
+    assert "no Pulumi.<stack>.yaml" in failure.value.stderr
 
 
 def test_preview_stacks_are_rendered_from_the_shipped_template() -> None:

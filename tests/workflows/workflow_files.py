@@ -7,7 +7,10 @@ so the tests can show a rule catching a bad workflow as well as passing the real
 from __future__ import annotations
 
 import itertools
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -35,6 +38,7 @@ POLICY_PACKS = ("policies/security", "policies/cost")
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
 STACK_PREFIX_EXPRESSION = re.compile(r"\$\{\{\s*vars\.PULUMI_STACK_PREFIX\s*\}\}")
+STACKS_OUTPUT_EXPRESSION = re.compile(r"\$\{\{\s*fromJSON\(needs\.stacks\.outputs\.(?P<output>[a-z]+)\)\s*\}\}")
 PR_NUMBER_EXPRESSION = re.compile(r"\$\{\{\s*github\.event\.pull_request\.number\s*\}\}")
 
 
@@ -102,10 +106,20 @@ class Job:
             return str(environment.get("name"))
         return None if environment is None else str(environment)
 
-    def matrix(self) -> dict[str, list[str]]:
-        """The job's matrix axes (values as strings); `include`/`exclude` are not used by our workflows."""
+    def matrix(self, root: Path = REPO) -> dict[str, list[str]]:
+        """The job's matrix axes (values as strings); `include`/`exclude` are not used by our workflows.
+
+        An axis `${{ fromJSON(needs.stacks.outputs.<list>) }}` is resolved by running the stacks job's
+        script (.github/scripts/list_stacks.py) on `root`, as CI does on the checked-out repository.
+        """
         matrix = (self.data.get("strategy") or {}).get("matrix") or {}
-        return {key: [str(value) for value in values] for key, values in matrix.items() if isinstance(values, list)}
+        axes: dict[str, list[str]] = {}
+        for key, values in matrix.items():
+            if isinstance(values, list):
+                axes[key] = [str(value) for value in values]
+            elif isinstance(values, str) and (listed := STACKS_OUTPUT_EXPRESSION.fullmatch(values.strip())):
+                axes[key] = listed_stacks(root)[listed["output"]]
+        return axes
 
     def matrix_combinations(self) -> list[dict[str, str]]:
         axes = self.matrix()
@@ -296,3 +310,15 @@ def iter_strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for child in value:
             yield from iter_strings(child)
+
+
+def listed_stacks(root: Path = REPO) -> dict[str, list[str]]:
+    """The outputs of .github/scripts/list_stacks.py run on `root` (`all`, `deployed`)."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS_DIR / "list_stacks.py"), "--root", str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    outputs = dict(line.split("=", 1) for line in done.stdout.splitlines())
+    return {name: [str(stack) for stack in json.loads(value)] for name, value in outputs.items()}
