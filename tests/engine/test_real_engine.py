@@ -206,3 +206,25 @@ def test_pack_wide_initial_config_makes_policies_mandatory() -> None:
     levels = {(d["policy"], d["level"]) for d in report["diagnostics"]}
     assert levels == {("no-public-read-acl", "mandatory"), ("buckets-are-tagged", "mandatory"), ("versioning-note", "advisory")}
     assert report["exitCode"] == 1
+
+
+def test_pulumi_package_get_schema_serves_the_generated_component_schema(engine: RealEngine, tmp_path: Path) -> None:
+    # The real CLI runs components/__main__.py through our language host (PulumiPlugin.yaml, runtime python).
+    from components.package import schema
+
+    done = subprocess.run(
+        [str(engine.pulumi), "package", "get-schema", "./components"],
+        cwd=ROOT,
+        env=engine.env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    served = json.loads(done.stdout)
+    assert set(served["resources"]) == set(schema()["resources"])
+    assert (
+        served["resources"]["rollway:kubernetes:CanaryRoute"]["inputProperties"]
+        == (schema()["resources"]["rollway:kubernetes:CanaryRoute"]["inputProperties"])
+    )
