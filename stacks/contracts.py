@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity, VerticalScaling
 from components.blue_green import BlueGreenArgs, Workload
 from components.canary import CanaryArgs
 from stacks.config import Service, StackConfig, label_safe
@@ -78,4 +78,17 @@ def autoscaling_args(service: Service) -> AutoscalingArgs:
             ScheduledCapacity(name=w.name, schedule=w.schedule, min_capacity=w.min, max_capacity=w.max, timezone=w.timezone)
             for w in scaling.schedules
         ),
+        predictive=(
+            PredictiveScaling(
+                forecast_only=scaling.predictive.mode == "forecastOnly", lead_seconds=scaling.predictive.lead_seconds
+            )
+            if scaling.predictive
+            else None
+        ),
+        vertical=(
+            VerticalScaling(mode=scaling.vertical.mode, max_memory_mib=scaling.vertical.max_memory)
+            if scaling.vertical
+            else None
+        ),
+        time_to_capacity_target_seconds=scaling.time_to_capacity_target_seconds,
     )
