@@ -76,7 +76,9 @@ class TimeToCapacity:
     def breakdown(self) -> str:
         """How the figure is reached, e.g. `3 x 60s samples + 60s evaluation; cooldown 60s`."""
         loop = self.loop
-        parts = [f"{loop.evaluation_periods} x {loop.metric_period_seconds}s samples + {loop.evaluation_interval_seconds}s evaluation"]
+        parts = [
+            f"{loop.evaluation_periods} x {loop.metric_period_seconds}s samples + {loop.evaluation_interval_seconds}s evaluation"
+        ]
         if loop.cooldown_seconds:
             parts.append(f"scale-out cooldown {loop.cooldown_seconds}s (overlaps)")
         if loop.stabilization_seconds:

@@ -22,9 +22,8 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import app, monitor
 
-from components.autoscaling import AutoscalingArgs
+from components.autoscaling import AutoscalingArgs, PredictiveScaling
 from components.azure.schedules import keda_cron_rules, weekly_recurrence, windows_time_zone
-from components.autoscaling import PredictiveScaling
 from components.blue_green import Color
 from components.time_to_capacity import ScalingLoop
 

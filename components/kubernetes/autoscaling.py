@@ -37,8 +37,6 @@ import pulumi_kubernetes as k8s
 
 from components.autoscaling import AutoscalingArgs, ScheduledCapacity
 from components.blue_green import COLORS, Color
-from components.kubernetes.vertical import VPA_API_VERSION, VPA_KIND, vpa_spec
-from components.time_to_capacity import ScalingLoop
 from components.kubernetes.common import (
     APP_LABEL,
     COMPONENT_LABEL,
@@ -48,6 +46,8 @@ from components.kubernetes.common import (
     pod_security_context,
     with_labels,
 )
+from components.kubernetes.vertical import VPA_API_VERSION, VPA_KIND, vpa_spec
+from components.time_to_capacity import ScalingLoop
 
 SCHEDULE_COMPONENT = "scaling-schedule"
 KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.34.0"
@@ -122,8 +122,7 @@ class Autoscaling(pulumi.ComponentResource):
     def __init__(self, name: str, args: AutoscalingTargetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         if args.scaling.predictive is not None:
             raise ValueError(
-                f"Autoscaling {name}: Kubernetes has no predictive autoscaling; scale ahead of known load with "
-                "scheduled windows"
+                f"Autoscaling {name}: Kubernetes has no predictive autoscaling; scale ahead of known load with scheduled windows"
             )
         super().__init__("rollway:kubernetes:Autoscaling", name, None, opts)
         self._labels = with_labels(args.labels, app_selector(args.app))
