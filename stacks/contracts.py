@@ -86,9 +86,7 @@ def autoscaling_args(service: Service) -> AutoscalingArgs:
             else None
         ),
         vertical=(
-            VerticalScaling(mode=scaling.vertical.mode, max_memory_mib=scaling.vertical.max_memory)
-            if scaling.vertical
-            else None
+            VerticalScaling(mode=scaling.vertical.mode, max_memory_mib=scaling.vertical.max_memory) if scaling.vertical else None
         ),
         time_to_capacity_target_seconds=scaling.time_to_capacity_target_seconds,
     )

@@ -341,7 +341,9 @@ def test_a_look_ahead_azure_refuses_is_an_error(seconds: int) -> None:
 
 def test_container_apps_refuse_predictive_scaling() -> None:
     args = AzureAutoscalingArgs(
-        scaling=replace(SCALING, predictive=PredictiveScaling(forecast_only=True)), resource_group_name="rg", location="westeurope"
+        scaling=replace(SCALING, predictive=PredictiveScaling(forecast_only=True)),
+        resource_group_name="rg",
+        location="westeurope",
     )
     with pytest.raises(ValueError, match="Container Apps have no predictive scaling"):
         Autoscaling("web", args)

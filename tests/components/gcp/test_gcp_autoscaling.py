@@ -12,9 +12,9 @@ from gcp_fixtures import AUTOSCALER, CONFIG, WINDOWS, autoscaling, autoscaling_a
 from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity
 from components.gcp import Autoscaling, cloud_run_scaling
 from components.gcp.autoscaling import scaling_loop
+from components.gcp.schedule import MIN_DURATION_SECONDS, cron_starts, window_durations
 from components.time_to_capacity import time_to_capacity
 from rollway.testing import synth
-from components.gcp.schedule import MIN_DURATION_SECONDS, cron_starts, window_durations
 
 
 def policy(stack: Any, color: str = "blue") -> dict[str, Any]:

@@ -89,6 +89,8 @@ def test_predictive_scaling_is_refused_on_kubernetes() -> None:
 
 @pytest.mark.parametrize(("cooldown", "seconds"), [(0, 30), (60, 90), (91, 121)])
 def test_time_to_capacity_is_a_sample_a_sync_and_the_stabilization_window(cooldown: int, seconds: int) -> None:
-    figure = time_to_capacity(scaling_loop(AutoscalingArgs(min_capacity=1, max_capacity=3, scale_out_cooldown_seconds=cooldown)), 120)
+    figure = time_to_capacity(
+        scaling_loop(AutoscalingArgs(min_capacity=1, max_capacity=3, scale_out_cooldown_seconds=cooldown)), 120
+    )
     assert figure.first_action_seconds == seconds
     assert figure.exceeds_target == (seconds > 120)
