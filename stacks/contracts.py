@@ -65,8 +65,10 @@ def canary_args(service: Service) -> CanaryArgs:
     )
 
 
-def autoscaling_args(service: Service) -> AutoscalingArgs:
+def autoscaling_args(service: Service, cloud: str | None = None) -> AutoscalingArgs:
+    """The service's autoscaling for `cloud` (predictive scaling only where `predictive.clouds` applies it)."""
     scaling = service.autoscaling
+    predictive = scaling.predictive if scaling.predictive and (cloud is None or scaling.predictive.applies_to(cloud)) else None
     return AutoscalingArgs(
         min_capacity=scaling.min,
         max_capacity=scaling.max,
@@ -79,10 +81,8 @@ def autoscaling_args(service: Service) -> AutoscalingArgs:
             for w in scaling.schedules
         ),
         predictive=(
-            PredictiveScaling(
-                forecast_only=scaling.predictive.mode == "forecastOnly", lead_seconds=scaling.predictive.lead_seconds
-            )
-            if scaling.predictive
+            PredictiveScaling(forecast_only=predictive.mode == "forecastOnly", lead_seconds=predictive.lead_seconds)
+            if predictive
             else None
         ),
         vertical=(

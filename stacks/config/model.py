@@ -121,6 +121,12 @@ class Predictive(ConfigModel):
     lead_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
     """How long before the forecast load capacity is launched (AWS scheduling buffer; Azure look-ahead, whole
     minutes from 1 to 60); the cloud's default when unset. GCP picks its own lead and rejects this key."""
+    clouds: list[Cloud] | None = None
+    """Targeted clouds to apply it on; every targeted cloud when unset. Limit it (e.g. `[aws]`) when the service
+    also runs where predictive scaling is not offered (Kubernetes, Cloud Run, Container Apps)."""
+
+    def applies_to(self, cloud: str) -> bool:
+        return self.clouds is None or cloud in self.clouds
 
 
 class Vertical(ConfigModel):

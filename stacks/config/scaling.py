@@ -21,6 +21,7 @@ NAMESPACE = "rollway"
 MIB_PER_GIB = 1024
 MIN_AZURE_LOOK_AHEAD_SECONDS = 60
 MAX_AZURE_LOOK_AHEAD_SECONDS = 3600
+LIMIT_HINT = "(or limit predictive.clouds to the clouds that offer it, e.g. [aws])"
 
 
 def scaling_problems(config: StackConfig) -> list[ConfigProblem]:
@@ -28,6 +29,10 @@ def scaling_problems(config: StackConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for name, service in config.services.items():
         prefix = f"{NAMESPACE}:services.{name}.autoscaling"
+        predictive = service.autoscaling.predictive
+        for index, cloud in enumerate((predictive.clouds if predictive else None) or []):
+            if cloud not in config.clouds:
+                problems.append(ConfigProblem(f"{prefix}.predictive.clouds[{index}]", "is not one of rollway:clouds", cloud))
         for cloud in dict.fromkeys(config.clouds):
             problems += _predictive_problems(config, cloud, name, service, f"{prefix}.predictive")
             problems += _vertical_problems(cloud, service, f"{prefix}.vertical")
@@ -42,19 +47,23 @@ def _on_scale_sets(config: StackConfig, name: str) -> bool:
 
 def _predictive_problems(config: StackConfig, cloud: Cloud, name: str, service: Service, key: str) -> list[ConfigProblem]:
     predictive = service.autoscaling.predictive
-    if predictive is None:
+    if predictive is None or not predictive.applies_to(cloud):
         return []
     if cloud == "kubernetes":
         return [
             ConfigProblem(
                 key,
                 "Kubernetes has no built-in predictive autoscaling; scale ahead of known load with autoscaling.schedules "
-                "(or leave kubernetes out of this service's clouds)",
+                f"{LIMIT_HINT}",
             )
         ]
     if cloud == "gcp":
         if config.settings("gcp").runtime == "cloudRun":
-            return [ConfigProblem(key, "Cloud Run has no predictive autoscaling; it is offered on the instanceGroup runtime")]
+            return [
+                ConfigProblem(
+                    key, f"Cloud Run has no predictive autoscaling; it is offered on the instanceGroup runtime {LIMIT_HINT}"
+                )
+            ]
         problems = []
         if predictive.mode == "forecastOnly":
             problems.append(ConfigProblem(f"{key}.mode", "GCP has no forecast-only mode; use forecastAndScale", predictive.mode))
@@ -69,7 +78,7 @@ def _predictive_problems(config: StackConfig, cloud: Cloud, name: str, service: 
                 ConfigProblem(
                     key,
                     f"Container Apps have no predictive autoscaling; it is offered for VM scale sets "
-                    f"(rollway:azure.services.{name}.vmScaleSets)",
+                    f"(rollway:azure.services.{name}.vmScaleSets) {LIMIT_HINT}",
                 )
             ]
         lead = predictive.lead_seconds

@@ -87,7 +87,8 @@ def test_gcp_instance_groups_take_forecast_and_scale_without_a_lead() -> None:
 def test_cloud_run_has_no_predictive_scaling() -> None:
     values = config(["gcp"], {"predictive": {"mode": "forecastAndScale"}}, gcp={"runtime": "cloudRun"})
     assert problems(values) == [
-        f"{SOURCE}: {KEY}.predictive: Cloud Run has no predictive autoscaling; it is offered on the instanceGroup runtime"
+        f"{SOURCE}: {KEY}.predictive: Cloud Run has no predictive autoscaling; it is offered on the instanceGroup runtime "
+        "(or limit predictive.clouds to the clouds that offer it, e.g. [aws])"
     ]
 
 
@@ -126,6 +127,18 @@ def test_azure_refuses_a_look_ahead_it_cannot_express(lead: int) -> None:
     assert problems(scale_sets(lead)) == [
         f"{SOURCE}: {KEY}.predictive.leadSeconds = {lead}: must be whole minutes from 60 to 3600 seconds on Azure "
         "(its look-ahead is 1 to 60 minutes)"
+    ]
+
+
+def test_predictive_clouds_limit_it_to_the_clouds_that_offer_it() -> None:
+    valid(config(["aws", "kubernetes"], {"predictive": {"mode": "forecastOnly", "clouds": ["aws"]}}))
+    [line] = problems(config(["aws", "kubernetes"], {"predictive": {"mode": "forecastOnly"}}))
+    assert line.endswith("(or limit predictive.clouds to the clouds that offer it, e.g. [aws])")
+
+
+def test_predictive_clouds_must_be_targeted() -> None:
+    assert problems(config(["aws"], {"predictive": {"mode": "forecastOnly", "clouds": ["aws", "gcp"]}})) == [
+        f'{SOURCE}: {KEY}.predictive.clouds[1] = "gcp": is not one of rollway:clouds'
     ]
 
 
