@@ -97,19 +97,29 @@ class TimeToCapacity:
         }
 
     def warning(self, service: str, cloud: str) -> str:
-        """The warning shown when the figure is above the target."""
+        """The warning shown when the figure is above the target, with the remedy for the term that dominates."""
+        loop = self.loop
+        if loop.stabilization_seconds or loop.cooldown_seconds > detection_seconds(loop):
+            remedy = "shorten autoscaling.scaleOutCooldownSeconds"
+        else:
+            remedy = (
+                "the cloud's metric pipeline sets this floor: cover known peaks with autoscaling.schedules or predictive scaling"
+            )
         return (
             f"{cloud} service {service}: worst-case time to first scale-out is {self.first_action_seconds}s "
-            f"({self.loop.mechanism}: {self.breakdown()}), above its target of {self.target_seconds}s; shorten the "
-            "scale-out cooldown, or relax rollway:services."
-            f"{service}.autoscaling.timeToCapacityTargetSeconds"
+            f"({loop.mechanism}: {self.breakdown()}), above its target of {self.target_seconds}s; {remedy}, or relax "
+            f"rollway:services.{service}.autoscaling.timeToCapacityTargetSeconds"
         )
+
+
+def detection_seconds(loop: ScalingLoop) -> int:
+    """Worst-case seconds until the scaler sees enough high samples: whole samples after the step, plus one look."""
+    return loop.evaluation_periods * loop.metric_period_seconds + loop.evaluation_interval_seconds
 
 
 def first_action_seconds(loop: ScalingLoop) -> int:
     """Worst-case seconds from a load step to the first scale-out action of `loop` (see the module docstring)."""
-    detection = loop.evaluation_periods * loop.metric_period_seconds + loop.evaluation_interval_seconds
-    return max(detection, loop.cooldown_seconds) + loop.stabilization_seconds
+    return max(detection_seconds(loop), loop.cooldown_seconds) + loop.stabilization_seconds
 
 
 def time_to_capacity(loop: ScalingLoop, target_seconds: int) -> TimeToCapacity:

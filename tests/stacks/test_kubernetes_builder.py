@@ -656,6 +656,6 @@ def test_a_slow_scale_up_window_is_reported_and_warned_about(monkeypatch: pytest
     assert (web["timeToCapacity"]["firstScaleOutSeconds"], web["timeToCapacity"]["exceedsTarget"]) == (121, True)
     assert warnings == [
         "kubernetes service web: worst-case time to first scale-out is 121s (HorizontalPodAutoscaler: 1 x 15s samples "
-        "+ 15s evaluation; + 91s scale-up stabilization), above its target of 120s; shorten the scale-out cooldown, "
-        "or relax rollway:services.web.autoscaling.timeToCapacityTargetSeconds"
+        "+ 15s evaluation; + 91s scale-up stabilization), above its target of 120s; shorten "
+        "autoscaling.scaleOutCooldownSeconds, or relax rollway:services.web.autoscaling.timeToCapacityTargetSeconds"
     ]
