@@ -69,10 +69,13 @@ def _size(config: StackConfig, cloud: Cloud, name: str, service: Service, cpu: f
 def rightsizing_report(config: StackConfig, cloud: Cloud, name: str, service: Service) -> dict[str, Any] | None:
     """The configured size and its neighbours (half and double cpu and memory, where the runtime offers them, the
     larger one capped by `vertical.maxMemory`) with their prices, and the rule for choosing; None without
-    `autoscaling.vertical`, on Kubernetes (a VPA does the job) and where the size is not Rollway's (VM scale sets)."""
+    `autoscaling.vertical`, on Kubernetes (a VPA does the job) and where the size is not derived from cpu/memory
+    (VM scale sets, an explicit GCP machine type)."""
     vertical = service.autoscaling.vertical
     if vertical is None or cloud == "kubernetes":
         return None
+    if cloud == "gcp" and config.settings("gcp").runtime == "instanceGroup" and config.settings("gcp").machine_type:
+        return None  # the configured machine type, not cpu/memory, sets the size
     current = _size(config, cloud, name, service, service.cpu, service.memory)
     if current is None:
         return None

@@ -115,3 +115,14 @@ def test_a_right_sizing_larger_step_respects_the_memory_ceiling(max_memory: int)
         "web"
     ]["rightSizing"]
     assert (report["larger"] is None) == (max_memory < 1024)
+
+
+def test_gcp_instance_group_report_prices_the_e2_types_that_fit() -> None:
+    report = gcp_dev(RECOMMEND).outputs["gcp"]["services"]["web"]["rightSizing"]
+    assert report["current"]["priced"].startswith("Compute Engine e2-")
+    assert "compute.googleapis.com/instance/cpu/utilization" in report["measure"]
+
+
+def test_no_gcp_report_when_a_machine_type_is_configured() -> None:
+    web = gcp_dev(RECOMMEND, ("rollway:gcp.machineType", "e2-standard-2")).outputs["gcp"]["services"]["web"]
+    assert "rightSizing" not in web
