@@ -32,14 +32,16 @@ PREFIX = "rollway:kubernetes"
 
 def footprint(name: str, service: Service, metrics_port: int | None) -> WorkloadFootprint:
     scaling = service.autoscaling
+    memory = service.memory
     vertical = scaling.vertical
-    # A VPA that acts may raise memory up to its ceiling; the quota and limit range must leave room for it.
-    acting = vertical is not None and vertical.mode != "recommend" and vertical.max_memory is not None
+    if vertical is not None and vertical.mode != "recommend" and vertical.max_memory is not None:
+        # A VPA that acts may raise memory up to its ceiling; the quota and limit range must leave room for it.
+        memory = max(memory, vertical.max_memory)
     return WorkloadFootprint(
         app=resource_name(name),
         port=service.port,
         cpu=service.cpu,
-        memory=vertical.max_memory if acting and vertical is not None and vertical.max_memory else service.memory,
+        memory=memory,
         # The config keeps every scheduled window within autoscaling.max; the quota still sizes for the highest
         # bound anywhere, so a window can never be refused pods by the quota.
         max_pods=max([scaling.max, *(window.max for window in scaling.schedules)]),
