@@ -232,7 +232,7 @@ def cost_ceiling_problems(config: StackConfig) -> list[ConfigProblem]:
             ConfigProblem(
                 f"{NAMESPACE}:services.{name}.autoscaling.max",
                 f"costs ${costs[name]:,.2f}/month at max ({running_colors(service)} color(s) x {service.autoscaling.max} "
-                f"replicas x ${per_replica / running_colors(service):,.2f}), putting the environment at ${total:,.2f} "
+                f"replicas x ${per_replica / running_colors(service):,.2f} a replica on its clouds), putting the environment at ${total:,.2f} "
                 f"above {NAMESPACE}:costCeiling.monthlyUsd (${ceiling.monthly_usd:,.2f}, prices of "
                 f"{prices.PRICE_TABLE_DATE}); {fix}",
                 service.autoscaling.max,

@@ -202,7 +202,7 @@ def test_a_max_within_the_ceiling_passes() -> None:
 
 def test_a_max_the_ceiling_cannot_afford_is_an_error_with_the_figures() -> None:
     assert problems(config(["aws", "kubernetes"], {"max": 2}, costCeiling={"monthlyUsd": 72.54})) == [
-        f"{SOURCE}: {KEY}.max = 2: costs $72.54/month at max (2 color(s) x 2 replicas x $18.14), putting the "
+        f"{SOURCE}: {KEY}.max = 2: costs $72.54/month at max (2 color(s) x 2 replicas x $18.14 a replica on its clouds), putting the "
         "environment at $72.54 above rollway:costCeiling.monthlyUsd ($72.54, prices of 2025-06); lower it to at most 1"
     ]
 
