@@ -232,7 +232,8 @@ class StackConfig(ConfigModel):
     azure: AzureSettings | None = None
     kubernetes: KubernetesSettings | None = None
     cost_ceiling: CostCeiling | None = None
-    """Most this environment may cost per month at every service's autoscaling max; no check when unset."""
+    """Most this environment may cost per month at every service's autoscaling max; when unset, the cost pack's
+    `monthly-budget` for the environment (policies/config/<environment>/cost.json), if any, is the ceiling."""
     secrets: dict[str, str] | None = None
     """Secret values (set with `pulumi config set --secret --path rollway:secrets.<name>`); never read here in code paths that print."""
 

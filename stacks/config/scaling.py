@@ -7,8 +7,10 @@ cannot do, or for a `max` the ceiling cannot afford, fails before anything is re
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from components.aws.fargate import fargate_cpu_units
 from components.gcp.sizing import cloud_run_resources, machine_type_for
@@ -21,6 +23,8 @@ NAMESPACE = "rollway"
 MIB_PER_GIB = 1024
 MIN_AZURE_LOOK_AHEAD_SECONDS = 60
 MAX_AZURE_LOOK_AHEAD_SECONDS = 3600
+COST_PACK_CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
+BUDGET_POLICY = "monthly-budget"
 LIMIT_HINT = "(or limit predictive.clouds to the clouds that offer it, e.g. [aws])"
 
 
@@ -203,23 +207,32 @@ def service_monthly_at_max(config: StackConfig, name: str, service: Service, max
 
 
 def cost_ceiling_problems(config: StackConfig) -> list[ConfigProblem]:
-    """One problem per service whose `autoscaling.max` makes the environment exceed `costCeiling.monthlyUsd`,
-    with the cost at max and the largest max that would fit (the other services at their own max)."""
-    ceiling = config.cost_ceiling
-    if ceiling is None:
-        return []
+    """One problem per service whose `autoscaling.max` makes the environment exceed its ceiling, with the cost at
+    max and the largest max that would fit (the other services at their own max).
+
+    The ceiling is `costCeiling.monthlyUsd` when set, else the cost pack's `monthly-budget` for the environment
+    (policies/config/<environment>/cost.json), else there is no check."""
+    if config.cost_ceiling is not None:
+        limit, source = config.cost_ceiling.monthly_usd, f"{NAMESPACE}:costCeiling.monthlyUsd"
+    else:
+        budget = cost_pack_budget(config.environment)
+        if isinstance(budget, ConfigProblem):
+            return [budget]
+        if budget is None:
+            return []
+        limit, source = budget
     costs = {
         name: service_monthly_at_max(config, name, service, service.autoscaling.max) for name, service in config.services.items()
     }
     total = sum(costs.values())
-    if total <= ceiling.monthly_usd:
+    if total <= limit:
         return []
     problems: list[ConfigProblem] = []
     for name, service in config.services.items():
         if costs[name] == 0:
             continue
         per_replica = service_monthly_at_max(config, name, service, 1)
-        room = ceiling.monthly_usd - (total - costs[name])
+        room = limit - (total - costs[name])
         affordable = math.floor(room / per_replica + 1e-9) if room > 0 else 0
         if affordable >= service.autoscaling.max:
             continue
@@ -233,9 +246,34 @@ def cost_ceiling_problems(config: StackConfig) -> list[ConfigProblem]:
                 f"{NAMESPACE}:services.{name}.autoscaling.max",
                 f"costs ${costs[name]:,.2f}/month at max ({running_colors(service)} color(s) x {service.autoscaling.max} "
                 f"replicas x ${per_replica / running_colors(service):,.2f} a replica on its clouds), putting the environment at ${total:,.2f} "
-                f"above {NAMESPACE}:costCeiling.monthlyUsd (${ceiling.monthly_usd:,.2f}, prices of "
+                f"above {source} (${limit:,.2f}, prices of "
                 f"{prices.PRICE_TABLE_DATE}); {fix}",
                 service.autoscaling.max,
             )
         )
     return problems
+
+
+def cost_pack_budget(environment: str, config_dir: Path = COST_PACK_CONFIG_DIR) -> tuple[float, str] | ConfigProblem | None:
+    """The environment's `monthlyBudgetUsd` from the cost pack's config and where it was read (for messages);
+    None when the file or the budget entry is absent, or when the pack prices autoscaled services at a
+    `capacityBasis` other than max; a problem when the file is there but unusable."""
+    path = config_dir / environment / "cost.json"
+    if not path.is_file():
+        return None
+    key = f"{BUDGET_POLICY}.{environment}.monthlyBudgetUsd"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return ConfigProblem(str(path), f"cannot be read as JSON ({error}); fix it or set {NAMESPACE}:costCeiling.monthlyUsd")
+    policy = document.get(BUDGET_POLICY) if isinstance(document, dict) else None
+    limits = policy.get(environment) if isinstance(policy, dict) else None
+    if not isinstance(limits, dict) or "monthlyBudgetUsd" not in limits:
+        return None
+    basis = policy.get("capacityBasis", "max") if isinstance(policy, dict) else "max"
+    if basis != "max":
+        return None  # the pack prices a lower bound than max, so the budget says nothing about max
+    amount = limits["monthlyBudgetUsd"]
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or amount <= 0:
+        return ConfigProblem(f"{path}: {key}", "must be a number above 0 to serve as the cost ceiling", amount)
+    return float(amount), f"the cost pack's {key} in {path}"

@@ -4,12 +4,14 @@ them, the time-to-capacity target, and the environment's cost ceiling priced wit
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stacks.config import ConfigError, load_stack_config
-from stacks.config.scaling import replica_price
+from stacks.config.problems import ConfigProblem
+from stacks.config.scaling import COST_PACK_CONFIG_DIR, cost_pack_budget, replica_price
 
 SOURCE = "Pulumi.dev.yaml"
 KEY = "rollway:services.web.autoscaling"
@@ -223,3 +225,86 @@ def test_a_ceiling_must_be_positive(ceiling: int) -> None:
     assert problems(config(["aws"], costCeiling={"monthlyUsd": ceiling})) == [
         f"{SOURCE}: rollway:costCeiling.monthlyUsd = {ceiling}: must be greater than 0"
     ]
+
+
+# --- cost ceiling from the cost pack's monthly budget -------------------------------------------------------
+# dev's budget in policies/config/dev/cost.json is read, not assumed, so the cost pack's owner may change it.
+
+
+def _dev_budget() -> float:
+    found = cost_pack_budget("dev")
+    assert isinstance(found, tuple)
+    return found[0]
+
+
+def test_without_a_ceiling_the_cost_packs_budget_is_the_ceiling() -> None:
+    per_max_step = 36.27005  # 2 colors x ($9.010025 + $9.125) a month
+    fits = int(_dev_budget() // per_max_step)
+    valid(config(["aws", "kubernetes"], {"max": fits}))
+    [line] = problems(config(["aws", "kubernetes"], {"max": fits + 1}))
+    assert f"{KEY}.max = {fits + 1}: costs" in line
+    assert "above the cost pack's monthly-budget.dev.monthlyBudgetUsd in " in line
+    assert line.endswith(f"policies/config/dev/cost.json (${_dev_budget():,.2f}, prices of 2025-06); lower it to at most {fits}")
+
+
+def test_an_explicit_ceiling_wins_over_the_cost_packs_budget() -> None:
+    fits = int(_dev_budget() // 36.27005)
+    valid(config(["aws", "kubernetes"], {"max": fits + 1}, costCeiling={"monthlyUsd": 36.27005 * (fits + 1) + 0.01}))
+
+
+def _write(tmp_path: Path, document: object, environment: str = "dev") -> Path:
+    (tmp_path / environment).mkdir()
+    (tmp_path / environment / "cost.json").write_text(json.dumps(document), encoding="utf-8")
+    return tmp_path
+
+
+def test_the_budget_is_read_for_the_environment(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"monthly-budget": {"staging": {"monthlyBudgetUsd": 3000}}}, "staging")
+    assert cost_pack_budget("staging", root) == (
+        3000.0,
+        f"the cost pack's monthly-budget.staging.monthlyBudgetUsd in {root / 'staging' / 'cost.json'}",
+    )
+    assert cost_pack_budget("dev", root) is None
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        {"monthly-budget": {}},
+        {"monthly-budget": {"prod": {"monthlyBudgetUsd": 5}}},
+        {"monthly-budget": {"dev": {"monthlyBudgetUsd": 5}, "capacityBasis": "min"}},
+        {"monthly-budget": {"dev": {"monthlyBudgetUsd": 5}, "capacityBasis": "desired"}},
+    ],
+)
+def test_no_budget_or_a_basis_below_max_means_no_check(tmp_path: Path, document: object) -> None:
+    assert cost_pack_budget("dev", _write(tmp_path, document)) is None
+
+
+def test_an_explicit_max_basis_is_used(tmp_path: Path) -> None:
+    found = cost_pack_budget(
+        "dev", _write(tmp_path, {"monthly-budget": {"dev": {"monthlyBudgetUsd": 0.01}, "capacityBasis": "max"}})
+    )
+    assert isinstance(found, tuple) and found[0] == 0.01
+
+
+@pytest.mark.parametrize("amount", [0, -1, "1000", True, None])
+def test_an_unusable_budget_is_a_problem_naming_file_and_key(tmp_path: Path, amount: object) -> None:
+    root = _write(tmp_path, {"monthly-budget": {"dev": {"monthlyBudgetUsd": amount}}})
+    found = cost_pack_budget("dev", root)
+    assert isinstance(found, ConfigProblem)
+    assert found.key == f"{root / 'dev' / 'cost.json'}: monthly-budget.dev.monthlyBudgetUsd"
+    assert found.value == amount
+
+
+def test_a_budget_file_that_is_not_json_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "cost.json").write_text("{not json", encoding="utf-8")
+    found = cost_pack_budget("dev", tmp_path)
+    assert isinstance(found, ConfigProblem)
+    assert found.key == str(tmp_path / "dev" / "cost.json")
+    assert "cannot be read as JSON" in found.message
+
+
+def test_the_shipped_cost_pack_config_lives_where_the_check_reads_it() -> None:
+    assert (COST_PACK_CONFIG_DIR / "dev" / "cost.json").is_file()
