@@ -1,9 +1,10 @@
-"""Autoscaling: target tracking on CPU and on requests per target, min/max bounds, cooldowns and
-optional scheduled windows. Cloud-agnostic contract; each cloud implements it in its own folder."""
+"""Autoscaling: target tracking on CPU and on requests per target, min/max bounds, cooldowns,
+optional scheduled windows, predictive and vertical scaling. Cloud-agnostic contract; each cloud implements it in its own folder."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,26 @@ class ScheduledCapacity:
     """Maximum capacity during the window."""
     timezone: str = "UTC"
     """IANA time zone of `schedule`."""
+
+
+@dataclass(frozen=True)
+class PredictiveScaling:
+    """Scale ahead of the load the cloud forecasts from the service's history."""
+
+    forecast_only: bool
+    """Record forecasts without acting on them (where the cloud offers that)."""
+    lead_seconds: int | None = None
+    """How long before the forecast load capacity is launched; the cloud's default when None."""
+
+
+@dataclass(frozen=True)
+class VerticalScaling:
+    """Right-size cpu/memory requests from observed usage (a VPA on Kubernetes, a report elsewhere)."""
+
+    mode: Literal["recommend", "initial", "recreate"] = "recommend"
+    """`recommend` publishes recommendations only; `initial` applies them to new pods; `recreate` also evicts."""
+    max_memory_mib: int | None = None
+    """Most memory a recommendation may reach; unbounded when None."""
 
 
 @dataclass(frozen=True)
@@ -40,3 +61,9 @@ class AutoscalingArgs:
     """Wait after scaling out before scaling out again."""
     schedules: tuple[ScheduledCapacity, ...] = field(default_factory=tuple)
     """Scheduled capacity windows."""
+    predictive: PredictiveScaling | None = None
+    """Predictive scaling where the cloud offers it; off when None."""
+    vertical: VerticalScaling | None = None
+    """Vertical scaling (Kubernetes) or right-sizing report (other runtimes); off when None."""
+    time_to_capacity_target_seconds: int = 120
+    """Worst-case seconds from a load step to the first scale-out action the service should meet."""

@@ -24,7 +24,9 @@ from components.aws import (
     Environment,
     ScalableService,
 )
+from components.aws.autoscaling import scaling_loop
 from components.aws.environment import available_zone_names
+from stacks.capacity import capacity_report, rightsizing_report
 from stacks.config import ConfigProblem, Service, StackConfig
 from stacks.config.aws import AwsSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
@@ -126,7 +128,7 @@ def _service(
     Autoscaling(
         app,
         AwsAutoscalingArgs(
-            scaling=autoscaling_args(service),
+            scaling=autoscaling_args(service, "aws"),
             cluster_name=environment.cluster.name,
             services={
                 color: ScalableService(
@@ -142,7 +144,14 @@ def _service(
 
     scheme = "https" if settings.certificate_arn else "http"
     dns = targets.load_balancer.dns_name
+    scaling: dict[str, Any] = {
+        "timeToCapacity": capacity_report("aws", name, service, scaling_loop(autoscaling_args(service, "aws")))
+    }
+    report = rightsizing_report(config, "aws", name, service)
+    if report is not None:
+        scaling["rightSizing"] = report
     return {
+        **scaling,
         "productionUrl": pulumi.Output.concat(scheme, "://", dns),
         "testUrl": pulumi.Output.concat(scheme, "://", dns, f":{settings.test_listener_port}"),
         "targetGroupArns": {color: group.arn for color, group in targets.target_groups.items()},

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.azure.autoscaling import Autoscaling, AzureAutoscalingArgs
+from components.azure.autoscaling import Autoscaling, AzureAutoscalingArgs, scaling_loop
 from components.azure.blue_green import AzureBlueGreenArgs, BlueGreenTargets
 from components.azure.canary import AzureCanaryArgs, CanaryRoute
 from components.azure.environment import AzureEnvironmentArgs, Environment
 from components.blue_green import COLORS, Color
+from stacks.capacity import capacity_report, rightsizing_report
 from stacks.config import ConfigProblem, StackConfig
 from stacks.config.azure import container_app_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
@@ -59,7 +60,7 @@ def build(config: StackConfig) -> dict[str, Any]:
         autoscaling = Autoscaling(
             app,
             AzureAutoscalingArgs(
-                scaling=autoscaling_args(service),
+                scaling=autoscaling_args(service, "azure"),
                 resource_group_name=environment.resource_group_name,
                 location=location,
                 scale_set_ids={color: slot.id for color, slot in slots_on_scale_sets.items()},
@@ -100,7 +101,13 @@ def build(config: StackConfig) -> dict[str, Any]:
             "testUrl": slots.test_url,
             "liveColor": service.live_color,
             "canaryWeight": service.canary_weight,
+            "timeToCapacity": capacity_report(
+                "azure", name, service, scaling_loop(autoscaling_args(service, "azure"), on_scale_sets=bool(slots_on_scale_sets))
+            ),
         }
+        report = rightsizing_report(config, "azure", name, service)
+        if report is not None:
+            services[name]["rightSizing"] = report
     return {
         "resourceGroup": environment.resource_group_name,
         "location": location,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity, VerticalScaling
 from components.blue_green import BlueGreenArgs, Workload
 from components.canary import CanaryArgs
 from stacks.config import Service, StackConfig, label_safe
@@ -65,8 +65,10 @@ def canary_args(service: Service) -> CanaryArgs:
     )
 
 
-def autoscaling_args(service: Service) -> AutoscalingArgs:
+def autoscaling_args(service: Service, cloud: str | None = None) -> AutoscalingArgs:
+    """The service's autoscaling for `cloud` (predictive scaling only where `predictive.clouds` applies it)."""
     scaling = service.autoscaling
+    predictive = scaling.predictive if scaling.predictive and (cloud is None or scaling.predictive.applies_to(cloud)) else None
     return AutoscalingArgs(
         min_capacity=scaling.min,
         max_capacity=scaling.max,
@@ -78,4 +80,13 @@ def autoscaling_args(service: Service) -> AutoscalingArgs:
             ScheduledCapacity(name=w.name, schedule=w.schedule, min_capacity=w.min, max_capacity=w.max, timezone=w.timezone)
             for w in scaling.schedules
         ),
+        predictive=(
+            PredictiveScaling(forecast_only=predictive.mode == "forecastOnly", lead_seconds=predictive.lead_seconds)
+            if predictive
+            else None
+        ),
+        vertical=(
+            VerticalScaling(mode=scaling.vertical.mode, max_memory_mib=scaling.vertical.max_memory) if scaling.vertical else None
+        ),
+        time_to_capacity_target_seconds=scaling.time_to_capacity_target_seconds,
     )

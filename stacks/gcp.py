@@ -19,7 +19,9 @@ from components.gcp import (
     GcpCanaryArgs,
     GcpEnvironmentArgs,
 )
+from components.gcp.autoscaling import scaling_loop
 from components.gcp.sizing import label_name
+from stacks.capacity import capacity_report, rightsizing_report
 from stacks.config import Service, StackConfig
 from stacks.config.gcp import GcpSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
@@ -98,7 +100,7 @@ def _service(
         GcpBlueGreenArgs(
             slots=blue_green_args(config, service, tags=config.labels),
             placement=placement,
-            scaling=autoscaling_args(service),
+            scaling=autoscaling_args(service, "gcp"),
             resource_prefix=prefix,
             runtime=settings.runtime,
             concurrency=settings.concurrency,
@@ -127,7 +129,7 @@ def _service(
         Autoscaling(
             app,
             GcpAutoscalingArgs(
-                scaling=autoscaling_args(service),
+                scaling=autoscaling_args(service, "gcp"),
                 project=placement.project,
                 region=placement.region,
                 instance_group_managers={color: group.id for color, group in targets.instance_group_managers.items()},
@@ -135,7 +137,13 @@ def _service(
             ),
             opts=opts,
         )
+    loop = scaling_loop(autoscaling_args(service, "gcp"), settings.runtime, settings.instance_warmup_seconds)
+    scaling: dict[str, Any] = {"timeToCapacity": capacity_report("gcp", name, service, loop)}
+    report = rightsizing_report(config, "gcp", name, service)
+    if report is not None:
+        scaling["rightSizing"] = report
     return {
+        **scaling,
         "productionUrl": route.url,
         "ipAddress": route.address.address,
         "testRoute": f"{settings.test_route.header_name}: {settings.test_route.header_value}",

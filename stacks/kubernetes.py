@@ -22,6 +22,8 @@ from components.kubernetes import (
     GatewayParent,
     WorkloadFootprint,
 )
+from components.kubernetes.autoscaling import scaling_loop
+from stacks.capacity import capacity_report
 from stacks.config import Service, StackConfig
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
@@ -30,11 +32,16 @@ PREFIX = "rollway:kubernetes"
 
 def footprint(name: str, service: Service, metrics_port: int | None) -> WorkloadFootprint:
     scaling = service.autoscaling
+    memory = service.memory
+    vertical = scaling.vertical
+    if vertical is not None and vertical.mode != "recommend" and vertical.max_memory is not None:
+        # A VPA that acts may raise memory up to its ceiling; the quota and limit range must leave room for it.
+        memory = max(memory, vertical.max_memory)
     return WorkloadFootprint(
         app=resource_name(name),
         port=service.port,
         cpu=service.cpu,
-        memory=service.memory,
+        memory=memory,
         # The config keeps every scheduled window within autoscaling.max; the quota still sizes for the highest
         # bound anywhere, so a window can never be refused pods by the quota.
         max_pods=max([scaling.max, *(window.max for window in scaling.schedules)]),
@@ -109,7 +116,7 @@ def build(config: StackConfig) -> dict[str, Any]:
         Autoscaling(
             app,
             AutoscalingTargetsArgs(
-                scaling=autoscaling_args(service),
+                scaling=autoscaling_args(service, "kubernetes"),
                 namespace=namespace_name,
                 app=app,
                 deployments=slots.deployment_names(),
@@ -126,6 +133,7 @@ def build(config: StackConfig) -> dict[str, Any]:
             "hostnames": list(hostnames),
             "testRoute": route.test_route_name,
             "testHostnames": list(test_hostnames),
+            "timeToCapacity": capacity_report("kubernetes", name, service, scaling_loop(autoscaling_args(service, "kubernetes"))),
         }
 
     return {"namespace": namespace_name, "router": settings.traffic_router, "services": services}

@@ -1,5 +1,6 @@
 """Autoscaling on AWS: per color that has an ECS service, an Application Auto Scaling target (min/max),
-target tracking on average CPU and on ALB requests per target, and scheduled capacity windows.
+target tracking on average CPU and on ALB requests per target, scheduled capacity windows and, when asked
+for, a predictive scaling policy (forecast only, or forecast and scale) on the CPU metric pair.
 
 None of these depend on the live color or the canary weight: each color scales on its own load.
 """
@@ -12,12 +13,53 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.autoscaling import AutoscalingArgs
+from components.autoscaling import AutoscalingArgs, PredictiveScaling
 from components.aws.schedules import aws_cron, window_slug
 from components.blue_green import COLORS, Color
+from components.time_to_capacity import ScalingLoop
 
 _ECS_NAMESPACE = "ecs"
 _ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
+PREDICTIVE_METRIC_PAIR = "ECSServiceCPUUtilization"
+"""The predefined load/scaling metric pair predictive scaling forecasts from (the same CPU target tracking uses)."""
+TRACKING_METRIC_PERIOD_SECONDS = 60
+"""Target tracking's scale-out alarm reads one-minute datapoints of the ECS service metrics."""
+TRACKING_SCALE_OUT_DATAPOINTS = 3
+"""The scale-out alarm target tracking creates fires on 3 of 3 breaching datapoints."""
+ALARM_EVALUATION_SECONDS = 60
+"""CloudWatch evaluates a standard-resolution alarm once a minute."""
+
+
+def scaling_loop(scaling: AutoscalingArgs) -> ScalingLoop:
+    """How target tracking notices a load step on ECS (for time to capacity; predictive scaling acts on
+    forecasts, not on the step, so it does not shorten the worst case)."""
+    return ScalingLoop(
+        mechanism="ECS target tracking (CloudWatch alarm)",
+        metric_period_seconds=TRACKING_METRIC_PERIOD_SECONDS,
+        evaluation_periods=TRACKING_SCALE_OUT_DATAPOINTS,
+        evaluation_interval_seconds=ALARM_EVALUATION_SECONDS,
+        cooldown_seconds=scaling.scale_out_cooldown_seconds,
+    )
+
+
+def predictive_configuration(
+    predictive: PredictiveScaling, cpu_target: int
+) -> aws.appautoscaling.PolicyPredictiveScalingPolicyConfigurationArgs:
+    """Predictive scaling on the ECS CPU metric pair, aiming at the CPU target; never above the target's max
+    capacity (the max is the service's cost ceiling)."""
+    return aws.appautoscaling.PolicyPredictiveScalingPolicyConfigurationArgs(
+        mode="ForecastOnly" if predictive.forecast_only else "ForecastAndScale",
+        scheduling_buffer_time=predictive.lead_seconds,
+        max_capacity_breach_behavior="HonorMaxCapacity",
+        metric_specifications=[
+            aws.appautoscaling.PolicyPredictiveScalingPolicyConfigurationMetricSpecificationArgs(
+                target_value=str(cpu_target),
+                predefined_metric_pair_specification=aws.appautoscaling.PolicyPredictiveScalingPolicyConfigurationMetricSpecificationPredefinedMetricPairSpecificationArgs(
+                    predefined_metric_type=PREDICTIVE_METRIC_PAIR
+                ),
+            )
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -52,6 +94,7 @@ class Autoscaling(pulumi.ComponentResource):
     targets: dict[Color, aws.appautoscaling.Target]
     cpu_policies: dict[Color, aws.appautoscaling.Policy]
     request_policies: dict[Color, aws.appautoscaling.Policy]
+    predictive_policies: dict[Color, aws.appautoscaling.Policy]
     scheduled_actions: dict[Color, list[aws.appautoscaling.ScheduledAction]]
 
     def __init__(self, name: str, args: AwsAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -70,6 +113,7 @@ class Autoscaling(pulumi.ComponentResource):
         self.targets = {}
         self.cpu_policies = {}
         self.request_policies = {}
+        self.predictive_policies = {}
         self.scheduled_actions = {}
         for color in COLORS:
             service = args.services.get(color)
@@ -97,6 +141,16 @@ class Autoscaling(pulumi.ComponentResource):
                     scaling.requests_per_target,
                     pulumi.Output.concat(args.load_balancer_arn_suffix, "/", service.target_group_arn_suffix),
                     scaling,
+                )
+            if scaling.predictive is not None:
+                self.predictive_policies[color] = aws.appautoscaling.Policy(
+                    f"{name}-{color}-predictive",
+                    policy_type="PredictiveScaling",
+                    service_namespace=target.service_namespace,
+                    scalable_dimension=target.scalable_dimension,
+                    resource_id=target.resource_id,
+                    predictive_scaling_policy_configuration=predictive_configuration(scaling.predictive, scaling.cpu_target),
+                    opts=pulumi.ResourceOptions(parent=self),
                 )
             self.scheduled_actions[color] = [
                 aws.appautoscaling.ScheduledAction(

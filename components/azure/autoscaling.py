@@ -5,7 +5,10 @@
   each active from when its window fires until the service's next window fires (as on every other cloud).
 - VM scale sets: `Autoscaling` registers one `monitor.AutoscaleSetting` per scale set. Azure autoscale has no
   target tracking, so the CPU target becomes a generated scale-out/scale-in rule pair around it
-  (`cpu_thresholds`), with scheduled windows as recurring profiles.
+  (`cpu_thresholds`), with scheduled windows as recurring profiles and, when asked for, predictive autoscale
+  (forecast only, or forecast and scale) on the same CPU metric.
+
+Container Apps have no predictive scaling; asking for it there is refused.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import app, monitor
 
-from components.autoscaling import AutoscalingArgs
+from components.autoscaling import AutoscalingArgs, PredictiveScaling
 from components.azure.schedules import keda_cron_rules, weekly_recurrence, windows_time_zone
 from components.blue_green import Color
+from components.time_to_capacity import ScalingLoop
 from rollway.helpers import clean_name
 
 TYPE = "rollway:azure:Autoscaling"
@@ -28,6 +32,51 @@ KEDA_POLLING_SECONDS = 30
 MIN_BAND = 10
 MAX_SCALE_OUT_THRESHOLD = 95
 VMSS_METRIC_NAMESPACE = "microsoft.compute/virtualmachinescalesets"
+SCALE_OUT_WINDOW_MINUTES = 5
+"""The scale-out rule averages CPU over this many one-minute grains (`PT5M`)."""
+AUTOSCALE_EVALUATION_SECONDS = 60
+"""Rollway's model of how often Azure autoscale evaluates a setting's rules."""
+CONTAINER_APPS_METRIC_SECONDS = 15
+"""Rollway's model of the resource metrics resolution the Container Apps CPU rule reads."""
+MIN_LOOK_AHEAD_MINUTES = 1
+MAX_LOOK_AHEAD_MINUTES = 60
+"""Azure accepts a predictive look-ahead of 1 to 60 minutes."""
+
+
+def scaling_loop(scaling: AutoscalingArgs, on_scale_sets: bool) -> ScalingLoop:
+    """How Azure notices a load step: the VM scale set rule pair (a 5-minute average and a scale-out cooldown),
+    or KEDA polling in Container Apps (no scale-out cooldown there)."""
+    if on_scale_sets:
+        return ScalingLoop(
+            mechanism="Azure autoscale scale-out rule",
+            metric_period_seconds=60,
+            evaluation_periods=SCALE_OUT_WINDOW_MINUTES,
+            evaluation_interval_seconds=AUTOSCALE_EVALUATION_SECONDS,
+            cooldown_seconds=scaling.scale_out_cooldown_seconds,
+        )
+    return ScalingLoop(
+        mechanism="Container Apps scale rules (KEDA)",
+        metric_period_seconds=CONTAINER_APPS_METRIC_SECONDS,
+        evaluation_periods=1,
+        evaluation_interval_seconds=KEDA_POLLING_SECONDS,
+    )
+
+
+def predictive_policy(predictive: PredictiveScaling) -> monitor.PredictiveAutoscalePolicyArgs:
+    """Predictive autoscale of a scale set's setting; the look-ahead is whole minutes from 1 to 60."""
+    look_ahead = None
+    if predictive.lead_seconds is not None:
+        minutes, rest = divmod(predictive.lead_seconds, 60)
+        if rest or not MIN_LOOK_AHEAD_MINUTES <= minutes <= MAX_LOOK_AHEAD_MINUTES:
+            raise ValueError(
+                f"Azure predictive look-ahead must be whole minutes from {MIN_LOOK_AHEAD_MINUTES} to "
+                f"{MAX_LOOK_AHEAD_MINUTES} (60..3600 seconds in steps of 60): {predictive.lead_seconds}"
+            )
+        look_ahead = f"PT{minutes}M"
+    mode = monitor.PredictiveAutoscalePolicyScaleMode
+    return monitor.PredictiveAutoscalePolicyArgs(
+        scale_mode=mode.FORECAST_ONLY if predictive.forecast_only else mode.ENABLED, scale_look_ahead_time=look_ahead
+    )
 
 
 # --- Container Apps --------------------------------------------------------------------------------
@@ -149,8 +198,11 @@ class Autoscaling(pulumi.ComponentResource):
     settings: dict[Color, monitor.AutoscaleSetting]
 
     def __init__(self, name: str, args: AzureAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
         scaling = args.scaling
+        if scaling.predictive is not None and not args.scale_set_ids:
+            raise ValueError("Container Apps have no predictive scaling; it needs VM scale sets (scale_set_ids)")
+        predictive = predictive_policy(scaling.predictive) if scaling.predictive is not None else None
+        super().__init__(TYPE, name, None, opts)
         scale_out, scale_in = cpu_thresholds(scaling.cpu_target)
         self.settings = {}
         self.scale = None if args.scale_set_ids else container_app_scale(scaling, args.request_latency_ms)
@@ -162,6 +214,7 @@ class Autoscaling(pulumi.ComponentResource):
                 target_resource_uri=scale_set_id,
                 enabled=True,
                 profiles=scale_set_profiles(scale_set_id, scaling),
+                predictive_autoscale_policy=predictive,
                 tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -2,10 +2,11 @@
 
 - `instanceGroup` runtime: a RegionAutoscaler per color's regional managed instance group, tracking CPU utilization
   and (when requests per target is set) load-balancing utilization, with min/max, scale-in controls,
-  an initialization period for warm-up, and scaling schedules for scheduled windows.
+  an initialization period for warm-up, scaling schedules for scheduled windows and, when asked for,
+  predictive autoscaling on CPU (`OPTIMIZE_AVAILABILITY`; GCP has no forecast-only mode).
 - `cloudRun` runtime: Cloud Run scales each revision itself; its bounds and targets live in the service's
   `template.scaling` and concurrency, computed by `cloud_run_scaling` (used by BlueGreenTargets), so
-  there is no separate autoscaling resource to create.
+  there is no separate autoscaling resource to create, and no predictive scaling.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from components.autoscaling import AutoscalingArgs
 from components.blue_green import Color
 from components.gcp.schedule import window_durations
 from components.gcp.sizing import label_name
+from components.time_to_capacity import ScalingLoop
 
 LOAD_BALANCING_TARGET = 0.8
 """Load-balancing utilization the autoscaler aims for; backends advertise requests_per_target / this as capacity."""
@@ -27,6 +29,35 @@ MIN_SCALE_IN_WINDOW_SECONDS = 60
 """GCP's shortest scale-in control window."""
 SCALE_IN_MAX_PERCENT = 20
 """Most replicas (percent) removed within one scale-in window, so a traffic dip never drains a color at once."""
+PREDICTIVE_METHOD = "OPTIMIZE_AVAILABILITY"
+"""The one predictive method GCP offers (CPU-based; forecasts from daily and weekly load patterns)."""
+MIG_METRIC_PERIOD_SECONDS = 60
+"""The autoscaler reads the group's CPU utilization as one-minute samples."""
+MIG_EVALUATION_SECONDS = 60
+"""Rollway's model of how often the autoscaler recomputes the group's recommended size."""
+CLOUD_RUN_METRIC_PERIOD_SECONDS = 60
+"""Cloud Run's CPU-based scaling looks at utilization over a one-minute window."""
+CLOUD_RUN_EVALUATION_SECONDS = 2
+"""Rollway's model of how often Cloud Run's autoscaler reconsiders the instance count."""
+
+
+def scaling_loop(scaling: AutoscalingArgs, runtime: str, warmup_seconds: int) -> ScalingLoop:
+    """How GCP notices a load step: the managed instance group autoscaler (the initialization period is a
+    warm-up, it does not delay the first scale-out), or Cloud Run's own per-revision scaling."""
+    if runtime == "cloudRun":
+        return ScalingLoop(
+            mechanism="Cloud Run instance autoscaling",
+            metric_period_seconds=CLOUD_RUN_METRIC_PERIOD_SECONDS,
+            evaluation_periods=1,
+            evaluation_interval_seconds=CLOUD_RUN_EVALUATION_SECONDS,
+        )
+    return ScalingLoop(
+        mechanism="managed instance group autoscaler",
+        metric_period_seconds=MIG_METRIC_PERIOD_SECONDS,
+        evaluation_periods=1,
+        evaluation_interval_seconds=MIG_EVALUATION_SECONDS,
+        warmup_seconds=warmup_seconds,
+    )
 
 
 def requests_per_second(requests_per_minute: int) -> float:
@@ -73,6 +104,12 @@ class Autoscaling(pulumi.ComponentResource):
         scaling = args.scaling
         if scaling.min_capacity > scaling.max_capacity:
             raise ValueError(f"min_capacity ({scaling.min_capacity}) exceeds max_capacity ({scaling.max_capacity})")
+        predictive = scaling.predictive
+        if predictive is not None and (predictive.forecast_only or predictive.lead_seconds is not None):
+            raise ValueError(
+                "GCP predictive autoscaling always scales on its forecast with a lead of its own choosing: "
+                "forecast-only mode and lead_seconds are not available"
+            )
         durations = window_durations(scaling.schedules)
         super().__init__("rollway:gcp:Autoscaling", name, None, opts)
         policy = gcp.compute.RegionAutoscalerAutoscalingPolicyArgs(
@@ -80,7 +117,9 @@ class Autoscaling(pulumi.ComponentResource):
             max_replicas=scaling.max_capacity,
             mode="ON",
             cooldown_period=args.warmup_seconds,
-            cpu_utilization=gcp.compute.RegionAutoscalerAutoscalingPolicyCpuUtilizationArgs(target=scaling.cpu_target / 100),
+            cpu_utilization=gcp.compute.RegionAutoscalerAutoscalingPolicyCpuUtilizationArgs(
+                target=scaling.cpu_target / 100, predictive_method=None if predictive is None else PREDICTIVE_METHOD
+            ),
             load_balancing_utilization=(
                 gcp.compute.RegionAutoscalerAutoscalingPolicyLoadBalancingUtilizationArgs(target=LOAD_BALANCING_TARGET)
                 if scaling.requests_per_target is not None

@@ -2,7 +2,8 @@
 
 Environment (namespace, quota, limits, default-deny networking), BlueGreenTargets (a Deployment and a Service
 per color, production and test Services), CanaryRoute (Gateway API HTTPRoute weights, or ingress-nginx canary
-annotations, plus an optional public test route to the idle color) and Autoscaling (HPA autoscaling/v2 per color, scheduled windows as CronJobs).
+annotations, plus an optional public test route to the idle color) and Autoscaling (HPA autoscaling/v2 per color,
+scheduled windows as CronJobs, an optional VerticalPodAutoscaler per color).
 
 Names are imported on first use (`lazy_exports`), so importing the package loads no SDK.
 """

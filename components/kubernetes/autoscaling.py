@@ -1,5 +1,7 @@
-"""Autoscaling on Kubernetes: a HorizontalPodAutoscaler (autoscaling/v2) per color Deployment, and scheduled
-capacity windows as CronJobs that patch those HPAs' bounds.
+"""Autoscaling on Kubernetes: a HorizontalPodAutoscaler (autoscaling/v2) per color Deployment, scheduled
+capacity windows as CronJobs that patch those HPAs' bounds, and, when asked for, a VerticalPodAutoscaler per
+color (components/kubernetes/vertical.py). Kubernetes has no predictive scaling of its own; scheduled windows
+are the way to scale ahead of known load.
 
 Requests per target is a `Pods` metric: the HPA reads it from the custom metrics API
 (custom.metrics.k8s.io), which a metrics adapter such as prometheus-adapter must serve; without one the
@@ -44,6 +46,8 @@ from components.kubernetes.common import (
     pod_security_context,
     with_labels,
 )
+from components.kubernetes.vertical import VPA_API_VERSION, VPA_KIND, vpa_spec
+from components.time_to_capacity import ScalingLoop
 
 SCHEDULE_COMPONENT = "scaling-schedule"
 KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.34.0"
@@ -51,6 +55,24 @@ NONROOT_UID = 65532
 """The kubectl image has no non-root user of its own; run it as the conventional `nonroot` UID."""
 CRONJOB_NAME_LIMIT = 52
 """CronJob names longer than this cannot get the suffix of the Jobs they create."""
+HPA_RESOURCE_METRICS = ("cpu",)
+"""Resource metrics the HPA scales on; a VPA must not change these requests (components/kubernetes/vertical.py)."""
+METRICS_RESOLUTION_SECONDS = 15
+"""metrics-server's default resolution: how fresh the CPU figure the HPA reads is."""
+HPA_SYNC_SECONDS = 15
+"""kube-controller-manager's default --horizontal-pod-autoscaler-sync-period."""
+
+
+def scaling_loop(scaling: AutoscalingArgs) -> ScalingLoop:
+    """How the HPA notices a load step: one metrics-server sample, one sync, then the scale-up stabilization
+    window (Rollway's scale-out cooldown), through which the load must stay high."""
+    return ScalingLoop(
+        mechanism="HorizontalPodAutoscaler",
+        metric_period_seconds=METRICS_RESOLUTION_SECONDS,
+        evaluation_periods=1,
+        evaluation_interval_seconds=HPA_SYNC_SECONDS,
+        stabilization_seconds=scaling.scale_out_cooldown_seconds,
+    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,8 @@ class Autoscaling(pulumi.ComponentResource):
 
     hpas: dict[Color, k8s.autoscaling.v2.HorizontalPodAutoscaler]
     """HPA per color that has a Deployment."""
+    vpas: dict[Color, k8s.apiextensions.CustomResource]
+    """VerticalPodAutoscaler per color that has a Deployment, when vertical scaling is on."""
     schedules: list[k8s.batch.v1.CronJob]
     """One CronJob per (window, color)."""
     service_account: k8s.core.v1.ServiceAccount | None
@@ -96,12 +120,17 @@ class Autoscaling(pulumi.ComponentResource):
     """Lets only the schedule pods reach the API server through the namespace's default deny."""
 
     def __init__(self, name: str, args: AutoscalingTargetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if args.scaling.predictive is not None:
+            raise ValueError(
+                f"Autoscaling {name}: Kubernetes has no predictive autoscaling; scale ahead of known load with scheduled windows"
+            )
         super().__init__("rollway:kubernetes:Autoscaling", name, None, opts)
         self._labels = with_labels(args.labels, app_selector(args.app))
         has_windows = bool(args.scaling.schedules)
         self._check_windows(name, args)
         colors = [color for color in COLORS if color in args.deployments]
         self.hpas = {color: self._hpa(name, args, color, patched_by_schedule=has_windows) for color in colors}
+        self.vpas = {color: self._vpa(name, args, color) for color in colors} if args.scaling.vertical else {}
 
         self.service_account = self.role = self.role_binding = self.egress_policy = None
         self.schedules = []
@@ -114,6 +143,7 @@ class Autoscaling(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "hpaNames": {color: hpa.metadata.name for color, hpa in self.hpas.items()},
+                "vpaNames": {color: f"{args.app}-{color}" for color in self.vpas},
                 "scheduleNames": [job.metadata.name for job in self.schedules],
             }
         )
@@ -196,6 +226,18 @@ class Autoscaling(pulumi.ComponentResource):
                     },
                 },
             },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _vpa(self, name: str, args: AutoscalingTargetsArgs, color: Color) -> k8s.apiextensions.CustomResource:
+        vertical = args.scaling.vertical
+        assert vertical is not None  # only called with vertical scaling on
+        return k8s.apiextensions.CustomResource(
+            f"{name}-{color}-vpa",
+            api_version=VPA_API_VERSION,
+            kind=VPA_KIND,
+            metadata={"name": f"{args.app}-{color}", "namespace": args.namespace, "labels": self._labels},
+            spec=vpa_spec(args.deployments[color], vertical, HPA_RESOURCE_METRICS),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

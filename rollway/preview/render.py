@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from rollway.engine.run import RecordedResource
 from rollway.preview.analyzer import Diagnostic
+from rollway.preview.capacity import capacity_lines
 from rollway.preview.report import LEVEL_ORDER, PreviewReport
 
 _TYPE_COLUMN_LIMIT = 72
@@ -63,6 +64,10 @@ def render_text(report: PreviewReport) -> str:
     digits = len(str(max(counts.values(), default=0)))
     for type_, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         lines.append(f"    {str(count).rjust(digits)}  {type_}")
+
+    capacity = capacity_lines(report.outputs)
+    if capacity:
+        lines += ["", "Time to capacity (worst case, load step to first scale-out):"] + [f"    {line}" for line in capacity]
 
     if report.packs:
         lines += [

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from stacks.config.base import ConfigModel, overlapping_ranges
 from stacks.config.model import CLOUDS, ENV_VAR_NAME, MIN_SCHEDULED_WINDOWS, SERVICE_NAME, StackConfig
 from stacks.config.problems import ConfigError, ConfigProblem
+from stacks.config.scaling import scaling_problems
 
 NAMESPACE = "rollway"
 SECRET_KEY = f"{NAMESPACE}:secrets"
@@ -170,6 +171,9 @@ def _problem_from_error(error: Mapping[str, Any]) -> ConfigProblem:
         message = "must be a string"
     elif kind in ("bool_type", "bool_parsing"):
         message = "must be true or false"
+    elif kind == "greater_than":
+        bound = ctx.get("gt")
+        message = f"must be greater than {bound:g}" if isinstance(bound, float) else f"must be greater than {bound}"
     elif kind == "greater_than_equal":
         message = f"must be at least {ctx.get('ge')}"
     elif kind == "less_than_equal":
@@ -192,6 +196,7 @@ def semantic_problems(config: StackConfig, lookup: _Lookup | None = None) -> lis
     problems += _cloud_problems(config)
     problems += _tag_problems(config)
     problems += _service_problems(config)
+    problems += scaling_problems(config)
     problems += _secret_problems(config, lookup)
     return problems
 

@@ -110,6 +110,45 @@ class ScheduledWindow(ConfigModel):
         return time_zone(self.timezone)
 
 
+PredictiveMode = Literal["forecastOnly", "forecastAndScale"]
+VerticalMode = Literal["recommend", "initial", "recreate"]
+DEFAULT_TIME_TO_CAPACITY_TARGET_SECONDS = 120
+"""How fast a service should start scaling out after a load step unless its config says otherwise."""
+
+
+class Predictive(ConfigModel):
+    """Predictive scaling: the cloud forecasts load from the service's daily and weekly history and adds
+    capacity ahead of it. Offered by AWS (ECS), GCP (instanceGroup runtime) and Azure (VM scale sets);
+    other targets reject it (see docs/<cloud>.md)."""
+
+    mode: PredictiveMode
+    """`forecastOnly` records forecasts without acting on them (AWS, Azure); `forecastAndScale` also scales."""
+    lead_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
+    """How long before the forecast load capacity is launched (AWS scheduling buffer; Azure look-ahead, whole
+    minutes from 1 to 60); the cloud's default when unset. GCP picks its own lead and rejects this key."""
+    clouds: list[Cloud] | None = None
+    """Targeted clouds to apply it on; every targeted cloud when unset. Limit it (e.g. `[aws]`) when the service
+    also runs where predictive scaling is not offered (Kubernetes, Cloud Run, Container Apps)."""
+
+    def applies_to(self, cloud: str) -> bool:
+        return self.clouds is None or cloud in self.clouds
+
+
+class Vertical(ConfigModel):
+    """Vertical scaling: right-size cpu/memory requests from observed usage.
+
+    Kubernetes gets a VerticalPodAutoscaler per color. Fargate, Cloud Run and Container Apps have no
+    vertical autoscaler; there the builder exports a right-sizing report from the same inputs instead.
+    """
+
+    mode: VerticalMode = "recommend"
+    """`recommend` only publishes recommendations (VPA updateMode Off); `initial` applies them to new pods;
+    `recreate` also evicts running pods to apply them. Only memory is ever applied: the HPA scales on CPU, and
+    a VPA changing CPU requests would fight it."""
+    max_memory: Annotated[int, Field(ge=128, le=122880)] | None = None
+    """Most memory (MiB) a recommendation may reach; unbounded when unset."""
+
+
 class Autoscaling(ConfigModel):
     min: Annotated[int, Field(ge=1, le=1000)] = 1
     """Fewest tasks/pods/instances per color."""
@@ -126,6 +165,13 @@ class Autoscaling(ConfigModel):
     schedules: list[ScheduledWindow] = Field(default_factory=list)
     """Scheduled capacity windows (e.g. scale up for business hours): none, or at least two (see
     ScheduledWindow: each window lasts until the next one fires)."""
+    predictive: Predictive | None = None
+    """Predictive scaling, where the target cloud offers it; off when unset."""
+    vertical: Vertical | None = None
+    """Vertical scaling (Kubernetes) or a right-sizing report (other runtimes); off when unset."""
+    time_to_capacity_target_seconds: Annotated[int, Field(ge=1, le=3600)] = DEFAULT_TIME_TO_CAPACITY_TARGET_SECONDS
+    """Worst-case seconds from a load step to the first scale-out action this service should meet; the builder
+    and `rollway preview` warn when the configured policy is slower."""
 
 
 class CanaryHeader(ConfigModel):
@@ -172,6 +218,13 @@ class Service(ConfigModel):
         return "green" if self.live_color == "blue" else "blue"
 
 
+class CostCeiling(ConfigModel):
+    """A per-environment cost ceiling, checked against the cost policy's price table before anything is built."""
+
+    monthly_usd: Annotated[float, Field(gt=0)]
+    """USD per month the services may cost with both colors (where they have an image) at `autoscaling.max`."""
+
+
 class StackConfig(ConfigModel):
     environment: EnvironmentName
     """Name of the environment, e.g. dev, staging, prod, preview (one per pull request) or one of your own such as
@@ -188,6 +241,9 @@ class StackConfig(ConfigModel):
     gcp: GcpSettings | None = None
     azure: AzureSettings | None = None
     kubernetes: KubernetesSettings | None = None
+    cost_ceiling: CostCeiling | None = None
+    """Most this environment may cost per month at every service's autoscaling max; when unset, the cost pack's
+    `monthly-budget` for the environment (policies/config/<environment>/cost.json), if any, is the ceiling."""
     secrets: dict[str, str] | None = None
     """Secret values (set with `pulumi config set --secret --path rollway:secrets.<name>`); never read here in code paths that print."""
 

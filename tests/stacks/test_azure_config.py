@@ -154,7 +154,8 @@ def test_container_apps_memory_must_be_twice_the_cpu() -> None:
 
 
 def test_container_apps_cpu_above_four_is_refused() -> None:
-    found = messages(set_path(set_path(base(), "rollway:services.web.cpu", 8), "rollway:services.web.memory", 16384))
+    sized = set_path(set_path(base(), "rollway:services.web.cpu", 8), "rollway:services.web.memory", 16384)
+    found = messages(set_path(sized, "rollway:costCeiling.monthlyUsd", 1_000_000))
     assert found == [
         "Pulumi.dev.yaml: rollway:services.web.cpu = 8.0: must be a multiple of 0.25 up to 4 vCPUs on Azure Container Apps "
         "(Consumption profile)"

@@ -17,6 +17,8 @@ def load(field: str, value: Any) -> Any:
         "rollway:clouds": ["kubernetes"],
         "rollway:tags": {"cost-center": "cc-1", "owner": "team-a"},
         "rollway:services": {"web": web},
+        # The bounds alone: a ceiling no size reaches, so the cost check (tests/stacks/test_scaling_config.py) stays out.
+        "rollway:costCeiling": {"monthlyUsd": 10_000_000},
     }
     bag = {key: v if isinstance(v, str) else json.dumps(v) for key, v in values.items()}
     return load_stack_config(bag, (), "Pulumi.dev.yaml")

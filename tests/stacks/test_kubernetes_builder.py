@@ -174,6 +174,14 @@ def test_outputs_name_the_namespace_and_each_services_routes() -> None:
         "hostnames": ["web.dev.rollway.example.com"],
         "testRoute": "web-test",
         "testHostnames": ["test-web.dev.rollway.example.com"],
+        "timeToCapacity": {
+            "firstScaleOutSeconds": 90,
+            "targetSeconds": 120,
+            "readySeconds": None,
+            "mechanism": "HorizontalPodAutoscaler",
+            "breakdown": "1 x 15s samples + 15s evaluation; + 60s scale-up stabilization",
+            "exceedsTarget": False,
+        },
     }
 
 
@@ -608,3 +616,46 @@ def test_a_live_switch_changes_only_routing_resources(router: str) -> None:
     after = built(*ROUTERS[router], GREEN_LIVE)
     assert changed(before, after) == sorted(LIVE_SWITCH[router])
     assert {type_ for type_, _ in changed(before, after)} <= ROUTING
+
+
+# ------------------------------------------------------------------ vertical scaling and time to capacity
+
+VPA = "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler"
+VERTICAL = (
+    ("rollway:services.web.autoscaling.vertical.mode", "recreate"),
+    ("rollway:services.web.autoscaling.vertical.maxMemory", 2048),
+)
+
+
+def test_vertical_scaling_builds_a_vpa_per_color_of_that_service_only() -> None:
+    stack = built(("rollway:services.web.autoscaling.vertical.mode", "recommend"))
+    assert sorted(r.name for r in stack.of_type(VPA)) == ["web-blue-vpa", "web-green-vpa"]
+    built().resource_count_is(VPA, 0)
+
+
+def test_an_acting_vpa_sizes_the_quota_for_its_memory_ceiling() -> None:
+    def memory(stack: SynthesizedStack) -> str:
+        return str(stack.get("kubernetes:core/v1:ResourceQuota", "rollway-dev-quota").inputs["spec"]["hard"]["requests.memory"])
+
+    def mebibytes(quantity: str) -> int:
+        return int(quantity.removesuffix("Mi")) if quantity.endswith("Mi") else int(quantity.removesuffix("Gi")) * 1024
+
+    assert mebibytes(memory(built(*VERTICAL))) > mebibytes(memory(built()))
+
+
+def test_a_canary_step_with_vertical_scaling_on_changes_only_the_route() -> None:
+    before = built(*VERTICAL)
+    after = built(*VERTICAL, ("rollway:services.web.canaryWeight", 50))
+    assert changed(before, after) == [(HTTP_ROUTE, "web-route")]
+
+
+def test_a_slow_scale_up_window_is_reported_and_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr("stacks.capacity.pulumi.log.warn", lambda message, *args, **kwargs: warnings.append(message))
+    web = exported(("rollway:services.web.autoscaling.scaleOutCooldownSeconds", 91))["services"]["web"]
+    assert (web["timeToCapacity"]["firstScaleOutSeconds"], web["timeToCapacity"]["exceedsTarget"]) == (121, True)
+    assert warnings == [
+        "kubernetes service web: worst-case time to first scale-out is 121s (HorizontalPodAutoscaler: 1 x 15s samples "
+        "+ 15s evaluation; + 91s scale-up stabilization), above its target of 120s; shorten "
+        "autoscaling.scaleOutCooldownSeconds, or relax rollway:services.web.autoscaling.timeToCapacityTargetSeconds"
+    ]

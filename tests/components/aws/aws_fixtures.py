@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity
 from components.aws import (
     Autoscaling,
     AwsAutoscalingArgs,
@@ -154,6 +154,7 @@ def autoscaling(
     colors: tuple[Color, ...] = ("blue", "green"),
     requests_per_target: int | None = 500,
     schedules: tuple[ScheduledCapacity, ...] = (),
+    predictive: PredictiveScaling | None = None,
 ) -> SynthesizedStack:
     args = AwsAutoscalingArgs(
         scaling=AutoscalingArgs(
@@ -164,6 +165,7 @@ def autoscaling(
             scale_in_cooldown_seconds=600,
             scale_out_cooldown_seconds=45,
             schedules=schedules,
+            predictive=predictive,
         ),
         cluster_name="rollway-dev",
         services={

@@ -13,8 +13,10 @@ from aws_fixtures import (
     untagged,
 )
 
-from components.autoscaling import ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity
+from components.aws.autoscaling import scaling_loop
 from components.aws.schedules import aws_cron
+from components.time_to_capacity import time_to_capacity
 
 BUSINESS_HOURS = ScheduledCapacity(
     name="business-hours", schedule="0 7 * * 1-5", min_capacity=6, max_capacity=20, timezone="Europe/Berlin"
@@ -138,3 +140,60 @@ def test_unix_cron_converts_to_aws_cron(unix: str, aws: str) -> None:
 def test_cron_that_aws_cannot_express_is_a_clear_error(schedule: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         aws_cron(schedule)
+
+
+# --- predictive scaling ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("forecast_only", "mode"), [(True, "ForecastOnly"), (False, "ForecastAndScale")])
+def test_predictive_policy_per_color_in_the_configured_mode(forecast_only: bool, mode: str) -> None:
+    stack = autoscaling(predictive=PredictiveScaling(forecast_only=forecast_only, lead_seconds=300))
+    for color in ("blue", "green"):
+        stack.has_resource_properties(
+            SCALING_POLICY,
+            {
+                "policyType": "PredictiveScaling",
+                "resourceId": f"service/rollway-dev/web-{color}-svc",
+                "serviceNamespace": "ecs",
+                "scalableDimension": "ecs:service:DesiredCount",
+                "predictiveScalingPolicyConfiguration": {
+                    "mode": mode,
+                    "schedulingBufferTime": 300,
+                    "maxCapacityBreachBehavior": "HonorMaxCapacity",
+                    "metricSpecifications": [
+                        {
+                            "targetValue": "55",
+                            "predefinedMetricPairSpecification": {"predefinedMetricType": "ECSServiceCPUUtilization"},
+                        }
+                    ],
+                },
+            },
+            name=f"web-{color}-predictive",
+        )
+
+
+def test_predictive_policy_never_raises_the_max() -> None:
+    policy = autoscaling(predictive=PredictiveScaling(forecast_only=False)).get(SCALING_POLICY, "web-blue-predictive")
+    config = policy.inputs["predictiveScalingPolicyConfiguration"]
+    assert config["maxCapacityBreachBehavior"] == "HonorMaxCapacity"
+    assert "maxCapacityBuffer" not in config
+    assert "schedulingBufferTime" not in config  # the cloud's default lead when none is configured
+
+
+def test_no_predictive_policy_unless_asked_for() -> None:
+    stack = autoscaling()
+    stack.resource_count_is(SCALING_POLICY, 4)
+    assert not stack.find(SCALING_POLICY, {"policyType": "PredictiveScaling"})
+
+
+def test_a_color_without_a_service_gets_no_predictive_policy() -> None:
+    stack = autoscaling(colors=("green",), predictive=PredictiveScaling(forecast_only=True))
+    assert [p.name for p in stack.find(SCALING_POLICY, {"policyType": "PredictiveScaling"})] == ["web-green-predictive"]
+
+
+def test_time_to_capacity_of_target_tracking_is_alarm_datapoints_plus_evaluation() -> None:
+    loop = scaling_loop(AutoscalingArgs(min_capacity=1, max_capacity=4, scale_out_cooldown_seconds=60))
+    assert time_to_capacity(loop, 120).first_action_seconds == 3 * 60 + 60
+    # A cooldown longer than detection is what the worst case waits for.
+    loop = scaling_loop(AutoscalingArgs(min_capacity=1, max_capacity=4, scale_out_cooldown_seconds=600))
+    assert time_to_capacity(loop, 120).first_action_seconds == 600

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity
 from components.azure.autoscaling import (
     Autoscaling,
     AzureAutoscalingArgs,
@@ -16,8 +16,11 @@ from components.azure.autoscaling import (
     cpu_thresholds,
     http_concurrency,
     iso_minutes,
+    predictive_policy,
+    scaling_loop,
 )
 from components.azure.schedules import keda_cron_rules, weekly_minutes, weekly_recurrence, windows_time_zone
+from components.time_to_capacity import time_to_capacity
 from rollway.testing import Match, SynthesizedStack, synth
 
 SETTING = "azure-native:monitor:AutoscaleSetting"
@@ -302,3 +305,63 @@ def test_unknown_time_zone_is_refused() -> None:
 
 def test_cooldowns_are_whole_minutes_of_at_least_one() -> None:
     assert (iso_minutes(0), iso_minutes(60), iso_minutes(90), iso_minutes(600)) == ("PT1M", "PT1M", "PT2M", "PT10M")
+
+
+# --- Predictive autoscale and time to capacity -----------------------------------------------------
+
+
+def predictive_scale_sets(predictive: PredictiveScaling) -> SynthesizedStack:
+    args = AzureAutoscalingArgs(
+        scaling=replace(SCALING, predictive=predictive),
+        resource_group_name="rollway-prod",
+        location="westeurope",
+        scale_set_ids={"blue": VMSS.format("blue"), "green": VMSS.format("green")},
+    )
+    return synth(lambda: Autoscaling("worker", args), config={"azure-native:location": "westeurope"})
+
+
+@pytest.mark.parametrize(("forecast_only", "mode"), [(True, "ForecastOnly"), (False, "Enabled")])
+def test_scale_sets_get_predictive_autoscale_in_the_configured_mode(forecast_only: bool, mode: str) -> None:
+    stack = predictive_scale_sets(PredictiveScaling(forecast_only=forecast_only, lead_seconds=600))
+    for color in ("blue", "green"):
+        stack.has_resource_properties(
+            SETTING, {"predictiveAutoscalePolicy": {"scaleMode": mode, "scaleLookAheadTime": "PT10M"}}, name=f"worker-{color}"
+        )
+
+
+def test_no_predictive_policy_unless_asked_for() -> None:
+    assert "predictiveAutoscalePolicy" not in scale_sets().get(SETTING, "worker-blue").inputs
+
+
+@pytest.mark.parametrize(("seconds", "look_ahead"), [(60, "PT1M"), (3600, "PT60M"), (None, None)])
+def test_predictive_look_ahead_bounds(seconds: int | None, look_ahead: str | None) -> None:
+    policy = predictive_policy(PredictiveScaling(forecast_only=False, lead_seconds=seconds))
+    assert policy.scale_look_ahead_time == look_ahead
+
+
+@pytest.mark.parametrize("seconds", [0, 59, 90, 3660])
+def test_a_look_ahead_azure_refuses_is_an_error(seconds: int) -> None:
+    with pytest.raises(ValueError, match="whole minutes from 1 to 60"):
+        predictive_policy(PredictiveScaling(forecast_only=False, lead_seconds=seconds))
+
+
+def test_container_apps_refuse_predictive_scaling() -> None:
+    args = AzureAutoscalingArgs(
+        scaling=replace(SCALING, predictive=PredictiveScaling(forecast_only=True)),
+        resource_group_name="rg",
+        location="westeurope",
+    )
+    with pytest.raises(ValueError, match="Container Apps have no predictive scaling"):
+        Autoscaling("web", args)
+
+
+def test_time_to_capacity_on_scale_sets_is_the_five_minute_rule_window_plus_evaluation() -> None:
+    figure = time_to_capacity(scaling_loop(SCALING, on_scale_sets=True), 120)
+    assert figure.first_action_seconds == 5 * 60 + 60
+    assert figure.exceeds_target
+
+
+def test_time_to_capacity_on_container_apps_is_a_metric_sample_plus_keda_polling() -> None:
+    figure = time_to_capacity(scaling_loop(SCALING, on_scale_sets=False), 45)
+    assert figure.first_action_seconds == 15 + 30
+    assert not figure.exceeds_target  # exactly at the target is within it

@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from gcp_fixtures import AUTOSCALER, WINDOWS, autoscaling, autoscaling_args
+from gcp_fixtures import AUTOSCALER, CONFIG, WINDOWS, autoscaling, autoscaling_args
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity
 from components.gcp import Autoscaling, cloud_run_scaling
+from components.gcp.autoscaling import scaling_loop
 from components.gcp.schedule import MIN_DURATION_SECONDS, cron_starts, window_durations
+from components.time_to_capacity import time_to_capacity
+from rollway.testing import synth
 
 
 def policy(stack: Any, color: str = "blue") -> dict[str, Any]:
@@ -90,3 +93,29 @@ def test_durations_take_the_shortest_gap_across_the_week() -> None:
 def test_bad_cron_expressions_are_rejected(expression: str) -> None:
     with pytest.raises(ValueError):
         cron_starts(expression, "UTC", datetime(2026, 1, 5), 1)
+
+
+# --- predictive autoscaling ------------------------------------------------------------------------
+
+
+def test_predictive_scaling_optimizes_availability_on_the_cpu_target() -> None:
+    args = autoscaling_args(predictive=PredictiveScaling(forecast_only=False))
+    stack = synth(lambda: Autoscaling("web", args), config=CONFIG)
+    for color in ("blue", "green"):
+        assert policy(stack, color)["cpuUtilization"] == {"target": 0.6, "predictiveMethod": "OPTIMIZE_AVAILABILITY"}
+
+
+@pytest.mark.parametrize(
+    "predictive", [PredictiveScaling(forecast_only=True), PredictiveScaling(forecast_only=False, lead_seconds=600)]
+)
+def test_predictive_options_gcp_lacks_are_refused(predictive: PredictiveScaling) -> None:
+    args = autoscaling_args(predictive=predictive)
+    with pytest.raises(ValueError, match="forecast-only mode and lead_seconds are not available"):
+        Autoscaling("web", args)
+
+
+@pytest.mark.parametrize(("runtime", "seconds", "ready"), [("instanceGroup", 120, 240), ("cloudRun", 62, None)])
+def test_time_to_capacity_per_runtime(runtime: str, seconds: int, ready: int | None) -> None:
+    figure = time_to_capacity(scaling_loop(AutoscalingArgs(min_capacity=1, max_capacity=3), runtime, 120), 120)
+    assert (figure.first_action_seconds, figure.ready_seconds) == (seconds, ready)
+    assert not figure.exceeds_target

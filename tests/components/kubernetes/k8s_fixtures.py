@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, ScheduledCapacity, VerticalScaling
 from components.blue_green import BlueGreenArgs, Color, Workload
 from components.canary import CanaryArgs
 from components.kubernetes import (
@@ -134,6 +134,7 @@ def autoscaling(
     colors: tuple[Color, ...] = ("blue", "green"),
     run_as_user: int | None = None,
     app: str = "web",
+    vertical: VerticalScaling | None = None,
 ) -> SynthesizedStack:
     def program() -> None:
         Autoscaling(
@@ -147,6 +148,7 @@ def autoscaling(
                     scale_in_cooldown_seconds=600,
                     scale_out_cooldown_seconds=30,
                     schedules=schedules,
+                    vertical=vertical,
                 ),
                 namespace=NAMESPACE,
                 app=app,
