@@ -21,6 +21,8 @@ class Case:
     good: dict[str, Any]
     says: str
     """A fragment the violation message must contain (the offending value or setting)."""
+    config: dict[str, Any] | None = None
+    """Policy config both resources are checked with (for policies that do nothing until configured)."""
 
 
 def _pod(container: dict[str, Any], **pod: Any) -> dict[str, Any]:
@@ -429,11 +431,12 @@ CASES = [
         "latest",
     ),
     Case(
-        "k8s-allowed-registries",
+        "container-allowed-registries",
         DEPLOYMENT,
         _pod({**HARDENED, "image": "docker.io/library/nginx:1.27"}),
         _pod(HARDENED),
         "docker.io/library/nginx:1.27",
+        config={"allowedRegistries": ["ghcr.io/rollway/"]},
     ),
     Case(
         "k8s-loadbalancer-source-ranges",
@@ -471,15 +474,16 @@ def test_cases_cover_every_resource_policy_of_the_pack() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
 def test_violating_resource_is_reported_with_value_and_fix(case: Case) -> None:
-    outcome = check(case.policy, case.type, case.bad)
+    outcome = check(case.policy, case.type, case.bad, config=case.config)
     assert len(outcome.violations) >= 1, outcome
     message = outcome.violations[0]
     assert case.says in message and "'subject'" in message and "Fix:" in message
+    assert f'key "{case.policy}"' in message and "policies/config/" in message
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
 def test_compliant_resource_passes(case: Case) -> None:
-    assert check(case.policy, case.type, case.good).passed
+    assert check(case.policy, case.type, case.good, config=case.config).passed
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
