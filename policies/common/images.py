@@ -74,12 +74,12 @@ def workload_images(resource_type: str, props: Any) -> list[tuple[str, str | Unk
         for index, definition in enumerate(definitions):
             found.append(_image(container_name(f"containerDefinitions[{index}]", definition), definition.get("image")))
     elif resource_type in _CONTAINER_LISTS:
-        path = _CONTAINER_LISTS[resource_type]
-        listed = get(props, *path)
+        keys = _CONTAINER_LISTS[resource_type]
+        listed = get(props, *keys)
         if isinstance(listed, Unknown):
-            return [(".".join(path), listed)]
+            return [(".".join(keys), listed)]
         for index, container in enumerate(items(listed)):
-            found.append(_image(container_name(f"{'.'.join(path)}[{index}]", mapping(container)), get(container, "image")))
+            found.append(_image(container_name(f"{'.'.join(keys)}[{index}]", mapping(container)), get(container, "image")))
     elif resource_type in GCE_TEMPLATES:
         metadata = get(props, "metadata")
         for key in ("gce-container-declaration", "user-data"):

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies.security import aws, azure, cross_cutting, gcp, kubernetes
+from policies.security import aws, aws_services, azure, cross_cutting, gcp, kubernetes
 
 PACK_NAME = "rollway-security"
 
-POLICIES: list[Policy] = [*aws.POLICIES, *gcp.POLICIES, *azure.POLICIES, *kubernetes.POLICIES, *cross_cutting.POLICIES]
+POLICIES: list[Policy] = [
+    *aws.POLICIES,
+    *aws_services.POLICIES,
+    *gcp.POLICIES,
+    *azure.POLICIES,
+    *kubernetes.POLICIES,
+    *cross_cutting.POLICIES,
+]

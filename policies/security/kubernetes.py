@@ -316,6 +316,98 @@ def k8s_namespace_has_network_policy(stack: StackContext, report: StackReport) -
             )
 
 
+DANGEROUS_CAPABILITIES = frozenset(
+    {
+        "ALL",
+        "SYS_ADMIN",
+        "NET_RAW",
+        "NET_ADMIN",
+        "SYS_PTRACE",
+        "SYS_MODULE",
+        "SYS_RAWIO",
+        "SYS_BOOT",
+        "BPF",
+        "PERFMON",
+        "DAC_READ_SEARCH",
+    }
+)
+"""Capabilities that let a container escape or spy on its node or neighbours."""
+
+
+@resource_policy(
+    name="k8s-no-dangerous-capabilities",
+    description="Kubernetes containers add no dangerous Linux capabilities (SYS_ADMIN, NET_RAW, NET_ADMIN, SYS_PTRACE, ALL...).",
+    types=WORKLOAD_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Remove the capability from securityContext.capabilities.add; NET_BIND_SERVICE is the usual one a web server needs.",
+)
+def k8s_no_dangerous_capabilities(resource: ResourceContext, report: Report) -> None:
+    for label, container, _pod_spec in _containers(resource):
+        added = get(container, "securityContext", "capabilities", "add")
+        if isinstance(added, Unknown):
+            resource.unknown(f"{label} securityContext.capabilities.add")
+            continue
+        dangerous = sorted({item.upper().removeprefix("CAP_") for item in strings(added)} & DANGEROUS_CAPABILITIES)
+        if dangerous:
+            report(
+                f"{resource.label}: {label} adds capabilities {', '.join(dangerous)}. Fix: remove them from securityContext.capabilities.add."
+            )
+
+
+@resource_policy(
+    name="k8s-seccomp-profile",
+    description="Kubernetes pods run with a seccomp profile (RuntimeDefault or Localhost), never Unconfined.",
+    types=WORKLOAD_TYPES,
+    enforcement=ADVISORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set the pod's securityContext.seccompProfile: {type: RuntimeDefault}.",
+)
+def k8s_seccomp_profile(resource: ResourceContext, report: Report) -> None:
+    for label, container, pod in _containers(resource):
+        profile = _setting(container, pod, "seccompProfile")
+        if isinstance(profile, Unknown) or isinstance(get(profile, "type"), Unknown):
+            resource.unknown(f"{label} seccompProfile")
+            continue
+        kind = get(profile, "type")
+        if kind not in ("RuntimeDefault", "Localhost"):
+            report(
+                f"{resource.label}: {label} seccompProfile is {kind or 'unset'}. Fix: set securityContext.seccompProfile.type: RuntimeDefault on the pod."
+            )
+
+
+BINDINGS = ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+BROAD_GROUPS = frozenset({"system:serviceaccounts", "system:authenticated", "system:unauthenticated"})
+
+
+@resource_policy(
+    name="k8s-no-cluster-admin-for-workloads",
+    description="cluster-admin is never bound to a service account, all service accounts, or all (un)authenticated users.",
+    types=BINDINGS,
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Bind a Role with only the verbs and resources the workload uses; keep cluster-admin for named human groups.",
+)
+def k8s_no_cluster_admin_for_workloads(resource: ResourceContext, report: Report) -> None:
+    role = get(resource.props, "roleRef", "name")
+    if isinstance(role, Unknown):
+        resource.unknown("roleRef.name")
+        return
+    if role != "cluster-admin":
+        return
+    subjects = get(resource.props, "subjects")
+    if isinstance(subjects, Unknown):
+        resource.unknown("subjects")
+        return
+    for index, subject in enumerate(items(subjects)):
+        kind, name = get(subject, "kind"), get(subject, "name")
+        broad = kind == "Group" and isinstance(name, str) and (name in BROAD_GROUPS or name.startswith("system:serviceaccounts:"))
+        if kind == "ServiceAccount" or broad or (kind == "User" and name == "system:anonymous"):
+            report(
+                f"{resource.label}: subjects[{index}] ({kind} {name!r}) is bound to cluster-admin. Fix: bind a Role with only the permissions the workload needs."
+            )
+
+
 POLICIES = [
     k8s_no_privileged_containers,
     k8s_no_host_namespaces,
@@ -329,4 +421,7 @@ POLICIES = [
     k8s_loadbalancer_source_ranges,
     k8s_no_default_namespace,
     k8s_namespace_has_network_policy,
+    k8s_no_dangerous_capabilities,
+    k8s_seccomp_profile,
+    k8s_no_cluster_admin_for_workloads,
 ]
