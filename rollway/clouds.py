@@ -13,7 +13,7 @@ part lives, so reading the registry imports nothing (the tool never imports the 
 - `routing_types`: resource types whose inputs carry the live color or the canary weight (what
   `rollway rollout` targets);
 - `mock_outputs`: the function computing plausible outputs for the cloud's resources offline;
-- `security_policies`: the module of its CrossGuard security policies (a `POLICIES` list).
+- `security_policies`: the modules of its CrossGuard security policies (each with a `POLICIES` list).
 
 Adding a cloud is adding those modules and one `register(Cloud(...))` call.
 """
@@ -55,7 +55,7 @@ class Cloud:
     """Resource types whose inputs carry the live color or the canary weight."""
     mock_outputs: str
     """`module:function` computing plausible offline outputs for its resources."""
-    security_policies: str
+    security_policies: tuple[str, ...]
     """Module of its security policies (a `POLICIES` list)."""
     provider_defaults: Mapping[str, str] = field(default_factory=dict)
     """Provider config key -> value the mocks assume when a stack sets none."""
@@ -135,7 +135,7 @@ register(
             "aws:alb/listenerRule:ListenerRule",
         ),
         mock_outputs="rollway.engine.mocks:_aws_outputs",
-        security_policies="policies.security.aws",
+        security_policies=("policies.security.aws", "policies.security.aws_services"),
         provider_defaults={"aws:region": "us-east-1"},
     )
 )
@@ -148,7 +148,7 @@ register(
         families=_families("gcp"),
         routing_types=("gcp:compute/uRLMap:URLMap", "gcp:compute/regionUrlMap:RegionUrlMap"),
         mock_outputs="rollway.engine.mocks:_gcp_outputs",
-        security_policies="policies.security.gcp",
+        security_policies=("policies.security.gcp",),
         provider_defaults={"gcp:project": "rollway-mock-project", "gcp:region": "us-central1"},
     )
 )
@@ -161,7 +161,7 @@ register(
         families=_families("azure"),
         routing_types=("azure-native:cdn:Route", "azure-native:cdn:AFDOrigin"),
         mock_outputs="rollway.engine.mocks:_azure_outputs",
-        security_policies="policies.security.azure",
+        security_policies=("policies.security.azure",),
         provider_defaults={"azure-native:location": "westeurope"},
     )
 )
@@ -179,6 +179,6 @@ register(
             "kubernetes:core/v1:Service",
         ),
         mock_outputs="rollway.engine.mocks:_kubernetes_outputs",
-        security_policies="policies.security.kubernetes",
+        security_policies=("policies.security.kubernetes",),
     )
 )

@@ -65,9 +65,10 @@ def test_cloud_mock_outputs_answer_for_its_routing_resources(name: str) -> None:
 def test_cloud_has_security_policies(name: str) -> None:
     from policies.security import POLICIES
 
-    module = __import__(clouds.get(name).security_policies, fromlist=["POLICIES"])
-    assert module.POLICIES
-    assert all(policy in POLICIES for policy in module.POLICIES)
+    for module_name in clouds.get(name).security_policies:
+        module = __import__(module_name, fromlist=["POLICIES"])
+        assert module.POLICIES
+        assert all(policy in POLICIES for policy in module.POLICIES)
 
 
 def test_provider_defaults_fill_the_mock_context() -> None:
@@ -84,7 +85,7 @@ def test_a_cloud_missing_a_family_is_refused() -> None:
         families={"environment": "x", "blue_green": "x", "canary": "x"},
         routing_types=("partial:x:Y",),
         mock_outputs="x:y",
-        security_policies="x",
+        security_policies=("x",),
     )
     with pytest.raises(ValueError, match="autoscaling"):
         clouds.register(incomplete)

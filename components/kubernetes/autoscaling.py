@@ -40,10 +40,13 @@ from components.blue_green import COLORS, Color
 from components.kubernetes.common import (
     APP_LABEL,
     COMPONENT_LABEL,
+    IMAGE_PULL_POLICY,
+    SERVICE_ACCOUNT_TOKEN_PATH,
     app_selector,
     container_security_context,
     dns_label,
     pod_security_context,
+    service_account_token_volume,
     with_labels,
 )
 from components.kubernetes.vertical import VPA_API_VERSION, VPA_KIND, vpa_spec
@@ -300,6 +303,7 @@ class Autoscaling(pulumi.ComponentResource):
         container: k8s.core.v1.ContainerArgsDict = {
             "name": "patch-hpa",
             "image": args.kubectl_image,
+            "image_pull_policy": IMAGE_PULL_POLICY,
             "command": ["/bin/kubectl"],
             # In-cluster kubectl defaults to the ServiceAccount's namespace, which is the HPA's.
             "args": ["patch", "horizontalpodautoscaler", f"{args.app}-{color}", "--type=merge", f"--patch={patch}"],
@@ -307,7 +311,10 @@ class Autoscaling(pulumi.ComponentResource):
             "env": [{"name": "HOME", "value": "/tmp"}],
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "50m", "memory": "64Mi"}},
             "security_context": container_security_context(),
-            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
+            "volume_mounts": [
+                {"name": "tmp", "mount_path": "/tmp"},
+                {"name": "api-token", "mount_path": SERVICE_ACCOUNT_TOKEN_PATH, "read_only": True},
+            ],
         }
         job_spec: k8s.batch.v1.JobSpecArgsDict = {
             "backoff_limit": 3,
@@ -317,10 +324,13 @@ class Autoscaling(pulumi.ComponentResource):
                 "metadata": {"labels": pod_labels},
                 "spec": {
                     "service_account_name": self.service_account.metadata.name,
+                    # kubectl needs API credentials, but only this container: mount a short-lived token itself
+                    # instead of the automatic mount into every container.
+                    "automount_service_account_token": False,
                     "restart_policy": "OnFailure",
                     "security_context": pod_security_context(NONROOT_UID if args.run_as_user is None else args.run_as_user),
                     "containers": [container],
-                    "volumes": [{"name": "tmp", "empty_dir": {}}],
+                    "volumes": [{"name": "tmp", "empty_dir": {}}, service_account_token_volume("api-token")],
                 },
             },
         }

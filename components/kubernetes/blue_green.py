@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from components.blue_green import COLORS, BlueGreenArgs, Color
 from components.kubernetes.common import (
+    IMAGE_PULL_POLICY,
     SKIP_AWAIT,
     app_selector,
     color_selector,
@@ -44,8 +45,7 @@ class BlueGreenTargetsArgs:
     replicas: int | None = None
     """Fixed pod count per color; None when a HorizontalPodAutoscaler owns the count."""
     run_as_user: int | None = None
-    """UID (and GID) to run the container as; None keeps the image's own USER, which must then be numeric and
-    non-zero: with a named USER the kubelet cannot verify `runAsNonRoot` and refuses to start the pod."""
+    """UID (and GID) to run the container as; None runs it as DEFAULT_UID (10001), whatever the image's USER."""
 
 
 class BlueGreenTargets(pulumi.ComponentResource):
@@ -157,6 +157,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
                         {
                             "name": args.app,
                             "image": image,
+                            "image_pull_policy": IMAGE_PULL_POLICY,
                             "ports": [{"name": PORT_NAME, "container_port": workload.port, "protocol": "TCP"}],
                             "env": self._env(),
                             # Requests equal limits: Guaranteed QoS, and quota math that matches what pods reserve.

@@ -51,16 +51,46 @@ def with_labels(labels: Mapping[str, str], selector: Mapping[str, str] | None = 
     return {**labels, MANAGED_BY_LABEL: "rollway", **(selector or {})}
 
 
+DEFAULT_UID = 10001
+"""UID (and GID) pods run as unless configured: numeric, so the kubelet can verify runAsNonRoot whatever the
+image's USER, and at least 10000, above the UIDs a node's own users and daemons have (Checkov CKV_K8S_40)."""
+
+IMAGE_PULL_POLICY = "Always"
+"""A tag can be pushed again; `Always` makes the kubelet resolve it against the registry on every start (cached
+layers are not downloaded again), so a node never runs a stale or tampered local copy (Checkov CKV_K8S_15)."""
+
+
 def pod_security_context(run_as_user: int | None = None) -> k8s.core.v1.PodSecurityContextArgsDict:
-    """Pod-level hardening: never root, the runtime's default seccomp profile."""
-    context: k8s.core.v1.PodSecurityContextArgsDict = {
+    """Pod-level hardening: never root, a fixed high UID (DEFAULT_UID unless given), the runtime's default
+    seccomp profile."""
+    uid = DEFAULT_UID if run_as_user is None else run_as_user
+    return {
         "run_as_non_root": True,
+        "run_as_user": uid,
+        "run_as_group": uid,
         "seccomp_profile": {"type": "RuntimeDefault"},
     }
-    if run_as_user is not None:
-        context["run_as_user"] = run_as_user
-        context["run_as_group"] = run_as_user
-    return context
+
+
+SERVICE_ACCOUNT_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+"""Where in-cluster clients (kubectl, client-go) look for the token, CA and namespace."""
+TOKEN_LIFETIME_SECONDS = 3600
+
+
+def service_account_token_volume(name: str) -> k8s.core.v1.VolumeArgsDict:
+    """The pod's API credentials as an explicit projected volume, for pods that set
+    automount_service_account_token: False (Checkov CKV_K8S_38) but do call the API: a token bound to the pod
+    that expires after TOKEN_LIFETIME_SECONDS, the cluster CA and the namespace, at the path clients expect."""
+    return {
+        "name": name,
+        "projected": {
+            "sources": [
+                {"service_account_token": {"path": "token", "expiration_seconds": TOKEN_LIFETIME_SECONDS}},
+                {"config_map": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downward_api": {"items": [{"path": "namespace", "field_ref": {"field_path": "metadata.namespace"}}]}},
+            ]
+        },
+    }
 
 
 def container_security_context() -> k8s.core.v1.SecurityContextArgsDict:

@@ -275,6 +275,7 @@ class RollwayResourcePolicy(ResourceValidationPolicy):
         self.config_properties: dict[str, PropertySchema] = dict(config or {})
         self.limits_spec = limits
         self.fix = fix
+        self.pack = pack_of(check)
         super().__init__(
             name,
             description,
@@ -307,7 +308,7 @@ class RollwayResourcePolicy(ResourceValidationPolicy):
 
         def report(message: str) -> None:
             reported.append(message)
-            report_violation(message, None)
+            report_violation(message + config_hint(self, context.environment.name), None)
 
         self.check(context, report)
         if context.unknowns and not reported:
@@ -346,6 +347,7 @@ class RollwayStackPolicy(StackValidationPolicy):
         self.check = check
         self.config_properties = dict(config or {})
         self.limits_spec = limits
+        self.pack = pack_of(check)
         self.types: frozenset[str] = frozenset()
         self.fix: Fix | None = None
         super().__init__(
@@ -378,7 +380,31 @@ class RollwayStackPolicy(StackValidationPolicy):
         return StackContext(resources=resources, config=config, limits_spec=self.limits_spec)
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        self.check(self.context(args), report_violation)
+        context = self.context(args)
+        hint = config_hint(self, context.environment.name)
+
+        def report(message: str, urn: str | None) -> None:
+            report_violation(message + hint, urn)
+
+        self.check(context, report)
+
+
+def pack_of(check: Callable[..., None]) -> str:
+    """`security` or `cost`: the pack a check belongs to, from its module (`policies.security.aws`)."""
+    parts = getattr(check, "__module__", "").split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "policies" else "security"
+
+
+def config_hint(policy: RollwayResourcePolicy | RollwayStackPolicy, environment: str) -> str:
+    """The sentence every finding ends with: which config file and key change this policy for this environment."""
+    where = f"policies/config/{environment}/{policy.pack}.json"
+    if policy.limits_spec is not None:
+        keys = "/".join(sorted(policy.limits_spec.properties))
+        return f' Config: {where}, key "{policy.name}".{environment}.{{{keys}}} (or its enforcementLevel).'
+    if policy.config_properties:
+        keys = "/".join(sorted(policy.config_properties))
+        return f' Config: {where}, key "{policy.name}".{{{keys}}} (or its enforcementLevel).'
+    return f' Config: {where}, key "{policy.name}" (enforcementLevel "advisory" or "disabled").'
 
 
 def resource_policy(

@@ -141,3 +141,22 @@ def is_all_ports(ranges: list[tuple[int, int]]) -> bool:
 
 def admin_ports_in(ranges: list[tuple[int, int]], admin_ports: tuple[int, ...] = ADMIN_PORTS) -> list[int]:
     return [port for port in admin_ports if covers(ranges, port)]
+
+
+DATA_PORTS: tuple[int, ...] = (
+    1433,  # SQL Server
+    1521,  # Oracle
+    2379,  # etcd
+    3306,  # MySQL / MariaDB / Aurora MySQL
+    5432,  # PostgreSQL / Aurora PostgreSQL
+    5439,  # Redshift
+    5984,  # CouchDB
+    6379,  # Redis / Valkey
+    7000,  # Cassandra inter-node
+    9042,  # Cassandra
+    9200,  # Elasticsearch / OpenSearch HTTP
+    9300,  # Elasticsearch transport
+    11211,  # Memcached
+    27017,  # MongoDB
+)
+"""Database, cache and search ports that must never face the internet (clients reach them through the app)."""

@@ -12,6 +12,11 @@ from rollway import clouds
 PACK_NAME = "rollway-security"
 
 POLICIES: list[Policy] = [
-    *(policy for cloud in clouds.all_clouds() for policy in importlib.import_module(cloud.security_policies).POLICIES),
+    *(
+        policy
+        for cloud in clouds.all_clouds()
+        for module in cloud.security_policies
+        for policy in importlib.import_module(module).POLICIES
+    ),
     *cross_cutting.POLICIES,
 ]

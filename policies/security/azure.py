@@ -7,7 +7,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from policies.common.framework import MANDATORY, Report, ResourceContext, resource_policy
-from policies.common.network import ADMIN_PORTS, admin_ports_in, describe_source, is_public_source, parse_port_spec
+from policies.common.network import ADMIN_PORTS, DATA_PORTS, admin_ports_in, describe_source, is_public_source, parse_port_spec
 from policies.common.props import Unknown, flag, get, items, set_value, strings
 
 STORAGE = ("azure-native:storage:StorageAccount",)
@@ -191,6 +191,123 @@ def azure_containerapp_no_insecure_ingress(resource: ResourceContext, report: Re
         report(f"{resource.label}: configuration.ingress.allowInsecure is true. Fix: set it to false so HTTP redirects to HTTPS.")
 
 
+@resource_policy(
+    name="azure-nsg-no-public-data-ports",
+    description="Network security groups do not allow inbound database, cache or search ports (1433, 3306, 5432, 6379, 27017, 9200...) from the internet.",
+    types=("azure-native:network:NetworkSecurityGroup", "azure-native:network:SecurityRule"),
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Allow the data port only from the application subnet or a private endpoint.",
+)
+def azure_nsg_no_public_data_ports(resource: ResourceContext, report: Report) -> None:
+    for where, rule in _nsg_rules(resource):
+        if str(get(rule, "direction") or "").lower() != "inbound" or str(get(rule, "access") or "").lower() != "allow":
+            continue
+        sources = strings(get(rule, "sourceAddressPrefix")) + strings(get(rule, "sourceAddressPrefixes"))
+        public = [source for source in sources if is_public_source(source)]
+        specs = strings(get(rule, "destinationPortRange")) + strings(get(rule, "destinationPortRanges"))
+        if not public or "*" in specs:
+            continue
+        ranges = [r for r in (parse_port_spec(spec) for spec in specs) if r is not None]
+        exposed = admin_ports_in(ranges, DATA_PORTS)
+        if exposed:
+            report(
+                f"{resource.label}: {where} allows inbound from {describe_source(public[0])} on data port(s) {', '.join(map(str, exposed))}. Fix: restrict the source to the application subnet or use a private endpoint."
+            )
+
+
+AKS = ("azure-native:containerservice:ManagedCluster",)
+
+
+@resource_policy(
+    name="aks-rbac-enabled",
+    description="AKS clusters keep Kubernetes RBAC on.",
+    types=AKS,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Set enableRBAC: true (it cannot be changed on an existing cluster: recreate it).",
+)
+def aks_rbac_enabled(resource: ResourceContext, report: Report) -> None:
+    value = get(resource.props, "enableRBAC")
+    if isinstance(value, Unknown):
+        resource.unknown("enableRBAC")
+    elif flag(value) is False:
+        report(f"{resource.label}: enableRBAC is false. Fix: set enableRBAC: true.")
+
+
+@resource_policy(
+    name="aks-local-accounts-disabled",
+    description="AKS clusters disable local accounts (sign-in through Entra ID only).",
+    types=AKS,
+    enforcement=MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set disableLocalAccounts: true with aadProfile (managed Entra ID integration).",
+)
+def aks_local_accounts_disabled(resource: ResourceContext, report: Report) -> None:
+    value = get(resource.props, "disableLocalAccounts")
+    if isinstance(value, Unknown):
+        resource.unknown("disableLocalAccounts")
+    elif flag(value) is not True:
+        report(
+            f"{resource.label}: disableLocalAccounts is {'unset' if value is None else repr(value)}, so a static admin kubeconfig exists. Fix: set disableLocalAccounts: true."
+        )
+
+
+WEB_APPS = ("azure-native:web:WebApp", "azure-native:web:WebAppSlot")
+
+
+@resource_policy(
+    name="azure-appservice-https-only",
+    description="App Service apps redirect HTTP to HTTPS (httpsOnly).",
+    types=WEB_APPS,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Set httpsOnly: true.",
+    fix=lambda props, resource: set_value(props, "httpsOnly", True),
+)
+def azure_appservice_https_only(resource: ResourceContext, report: Report) -> None:
+    value = get(resource.props, "httpsOnly")
+    if isinstance(value, Unknown):
+        resource.unknown("httpsOnly")
+    elif flag(value) is not True:
+        report(f"{resource.label}: httpsOnly is {'unset' if value is None else repr(value)}. Fix: set httpsOnly: true.")
+
+
+@resource_policy(
+    name="azure-appservice-ftp-disabled",
+    description="App Service apps allow no plain FTP deployment (ftpsState Disabled or FtpsOnly).",
+    types=WEB_APPS,
+    enforcement=MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set siteConfig.ftpsState: Disabled (or FtpsOnly).",
+)
+def azure_appservice_ftp_disabled(resource: ResourceContext, report: Report) -> None:
+    value = get(resource.props, "siteConfig", "ftpsState")
+    if isinstance(value, Unknown):
+        resource.unknown("siteConfig.ftpsState")
+    elif value not in ("Disabled", "FtpsOnly"):
+        report(
+            f"{resource.label}: siteConfig.ftpsState is {value or 'unset (AllAllowed)'}. Fix: set siteConfig.ftpsState: Disabled."
+        )
+
+
+@resource_policy(
+    name="azure-appservice-min-tls12",
+    description="App Service apps require TLS 1.2 or newer.",
+    types=WEB_APPS,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Set siteConfig.minTlsVersion: '1.2' (and scmMinTlsVersion).",
+)
+def azure_appservice_min_tls12(resource: ResourceContext, report: Report) -> None:
+    for key in ("minTlsVersion", "scmMinTlsVersion"):
+        value = get(resource.props, "siteConfig", key)
+        if isinstance(value, Unknown):
+            resource.unknown(f"siteConfig.{key}")
+        elif value in ("1.0", "1.1"):
+            report(f"{resource.label}: siteConfig.{key} is {value}. Fix: set it to '1.2'.")
+
+
 POLICIES = [
     azure_storage_https_only,
     azure_storage_min_tls12,
@@ -200,4 +317,10 @@ POLICIES = [
     azure_sql_no_public_network_access,
     azure_vm_no_password_auth,
     azure_containerapp_no_insecure_ingress,
+    azure_nsg_no_public_data_ports,
+    aks_rbac_enabled,
+    aks_local_accounts_disabled,
+    azure_appservice_https_only,
+    azure_appservice_ftp_disabled,
+    azure_appservice_min_tls12,
 ]

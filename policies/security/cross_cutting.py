@@ -5,6 +5,8 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from policies.common.framework import MANDATORY, Report, ResourceContext, resource_policy
+from policies.common.images import IMAGE_TYPES, workload_images
+from policies.common.props import Unknown
 from policies.common.secrets import find_secrets
 
 
@@ -35,4 +37,34 @@ def no_secret_literals(resource: ResourceContext, report: Report) -> None:
         )
 
 
-POLICIES = [no_secret_literals]
+@resource_policy(
+    name="container-allowed-registries",
+    description="Containers on every cloud (Kubernetes, ECS, Cloud Run, GCE containers, Container Apps) pull images only from the configured registries.",
+    types=IMAGE_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Mirror the image into an allowed registry, or add the registry prefix to allowedRegistries in the policy config.",
+    config={
+        "allowedRegistries": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Image reference prefixes that are allowed, e.g. ghcr.io/acme/. Empty (the default): not enforced.",
+        }
+    },
+)
+def container_allowed_registries(resource: ResourceContext, report: Report) -> None:
+    allowed = [prefix for prefix in resource.config["allowedRegistries"] if isinstance(prefix, str) and prefix]
+    if not allowed:
+        return
+    for where, image in workload_images(resource.type, resource.props):
+        if isinstance(image, Unknown):
+            resource.unknown(f"{where} image")
+        elif not any(image.startswith(prefix) for prefix in allowed):
+            report(
+                f"{resource.label}: {where} image {image!r} is not from an allowed registry ({', '.join(allowed)}). "
+                "Fix: mirror it into an allowed registry or add its registry prefix to allowedRegistries."
+            )
+
+
+POLICIES = [no_secret_literals, container_allowed_registries]

@@ -7,7 +7,15 @@ from typing import Any
 from pulumi_policy import Severity
 
 from policies.common.framework import ADVISORY, MANDATORY, Report, ResourceContext, resource_policy
-from policies.common.network import ADMIN_PORTS, admin_ports_in, describe_source, is_all_ports, is_public_source, parse_port_spec
+from policies.common.network import (
+    ADMIN_PORTS,
+    DATA_PORTS,
+    admin_ports_in,
+    describe_source,
+    is_all_ports,
+    is_public_source,
+    parse_port_spec,
+)
 from policies.common.props import Unknown, flag, get, items, json_document, set_value, strings
 
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
@@ -268,6 +276,144 @@ def gcp_ssl_policy_tls12(resource: ResourceContext, report: Report) -> None:
         report(f"{resource.label}: minTlsVersion is {version or 'unset (TLS_1_0)'}. Fix: set minTlsVersion to TLS_1_2.")
 
 
+@resource_policy(
+    name="gcp-firewall-no-public-data-ports",
+    description="VPC firewall rules do not open database, cache or search ports (3306, 5432, 1433, 6379, 27017, 9200...) to the internet.",
+    types=("gcp:compute/firewall:Firewall",),
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Allow the data port only from the application's network tags or service accounts, or private ranges.",
+)
+def gcp_firewall_no_public_data_ports(resource: ResourceContext, report: Report) -> None:
+    for where, source, ranges in _public_allow_rules(resource):
+        if ranges is None or is_all_ports(ranges):
+            continue  # every port open: gcp-firewall-no-public-all-ports reports it
+        exposed = admin_ports_in(ranges, DATA_PORTS)
+        if exposed:
+            report(
+                f"{resource.label}: {where} allows {describe_source(source)} on data port(s) {', '.join(map(str, exposed))}. Fix: restrict sourceRanges to private ranges or use sourceTags/sourceServiceAccounts."
+            )
+
+
+def _metadata_flag(resource: ResourceContext, key: str) -> bool | Unknown | None:
+    """A GCE metadata switch (`"TRUE"`, `"true"`, `"1"`...), None when unset."""
+    metadata = get(resource.props, "metadata")
+    if isinstance(metadata, Unknown):
+        resource.unknown("metadata")
+        return metadata
+    value = get(metadata, key)
+    if isinstance(value, Unknown):
+        resource.unknown(f"metadata.{key}")
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "0", "yes", "no"):
+        return value.strip().lower() in ("1", "yes")
+    return flag(value.strip() if isinstance(value, str) else value)
+
+
+@resource_policy(
+    name="gce-serial-port-disabled",
+    description="Compute Engine instances and templates keep the interactive serial console off.",
+    types=INSTANCE_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Remove metadata serial-port-enable (or set it to FALSE).",
+)
+def gce_serial_port_disabled(resource: ResourceContext, report: Report) -> None:
+    if _metadata_flag(resource, "serial-port-enable") is True:
+        report(f"{resource.label}: metadata serial-port-enable is on. Fix: remove it or set it to FALSE.")
+
+
+@resource_policy(
+    name="gce-os-login-enabled",
+    description="Compute Engine instances and templates do not turn OS Login off (SSH access through IAM).",
+    types=INSTANCE_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set metadata enable-oslogin: TRUE (or leave it to the project's setting, never FALSE).",
+)
+def gce_os_login_enabled(resource: ResourceContext, report: Report) -> None:
+    if _metadata_flag(resource, "enable-oslogin") is False:
+        report(f"{resource.label}: metadata enable-oslogin is FALSE. Fix: set enable-oslogin: TRUE.")
+
+
+@resource_policy(
+    name="gce-block-project-ssh-keys",
+    description="Compute Engine instances and templates block project-wide SSH keys.",
+    types=INSTANCE_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set metadata block-project-ssh-keys: TRUE (use OS Login for SSH).",
+)
+def gce_block_project_ssh_keys(resource: ResourceContext, report: Report) -> None:
+    value = _metadata_flag(resource, "block-project-ssh-keys")
+    if not isinstance(value, Unknown) and value is not True:
+        report(
+            f"{resource.label}: metadata block-project-ssh-keys is {'unset' if value is None else 'FALSE'}. Fix: set block-project-ssh-keys: TRUE."
+        )
+
+
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+
+
+@resource_policy(
+    name="gke-no-legacy-abac",
+    description="GKE clusters keep legacy ABAC off (RBAC only).",
+    types=(GKE_CLUSTER,),
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Remove enableLegacyAbac (or set it to false).",
+)
+def gke_no_legacy_abac(resource: ResourceContext, report: Report) -> None:
+    value = get(resource.props, "enableLegacyAbac")
+    if isinstance(value, Unknown):
+        resource.unknown("enableLegacyAbac")
+    elif flag(value) is True:
+        report(f"{resource.label}: enableLegacyAbac is true. Fix: set it to false and grant access with RBAC.")
+
+
+@resource_policy(
+    name="gke-private-nodes",
+    description="GKE cluster nodes have no public IP addresses (private nodes).",
+    types=(GKE_CLUSTER,),
+    enforcement=MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set privateClusterConfig.enablePrivateNodes: true (with Cloud NAT for egress).",
+)
+def gke_private_nodes(resource: ResourceContext, report: Report) -> None:
+    value = get(resource.props, "privateClusterConfig", "enablePrivateNodes")
+    if isinstance(value, Unknown):
+        resource.unknown("privateClusterConfig.enablePrivateNodes")
+    elif flag(value) is not True:
+        report(
+            f"{resource.label}: privateClusterConfig.enablePrivateNodes is {'unset' if value is None else repr(value)}. Fix: set it to true."
+        )
+
+
+@resource_policy(
+    name="gke-master-authorized-networks",
+    description="GKE control planes are private or reachable only from authorized networks.",
+    types=(GKE_CLUSTER,),
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Set masterAuthorizedNetworksConfig.cidrBlocks to admin/CI ranges, or privateClusterConfig.enablePrivateEndpoint: true.",
+)
+def gke_master_authorized_networks(resource: ResourceContext, report: Report) -> None:
+    private = get(resource.props, "privateClusterConfig", "enablePrivateEndpoint")
+    config = get(resource.props, "masterAuthorizedNetworksConfig")
+    if isinstance(private, Unknown) or isinstance(config, Unknown):
+        resource.unknown("masterAuthorizedNetworksConfig")
+        return
+    if flag(private) is True:
+        return
+    blocks = [get(block, "cidrBlock") for block in items(get(config, "cidrBlocks"))]
+    public = [block for block in blocks if isinstance(block, str) and is_public_source(block)]
+    if config is None or not blocks or public:
+        shown = f"allows {public[0]}" if public else "lists no networks"
+        report(
+            f"{resource.label}: the control plane is public and masterAuthorizedNetworksConfig {shown}. Fix: list admin/CI CIDRs in masterAuthorizedNetworksConfig.cidrBlocks."
+        )
+
+
 POLICIES = [
     gcp_firewall_no_public_admin_ports,
     gcp_firewall_no_public_all_ports,
@@ -280,4 +426,11 @@ POLICIES = [
     gce_shielded_vm,
     gce_no_default_service_account_full_scope,
     gcp_ssl_policy_tls12,
+    gcp_firewall_no_public_data_ports,
+    gce_serial_port_disabled,
+    gce_os_login_enabled,
+    gce_block_project_ssh_keys,
+    gke_no_legacy_abac,
+    gke_private_nodes,
+    gke_master_authorized_networks,
 ]

@@ -18,20 +18,15 @@ from policies.common.framework import (
     stack_policy,
 )
 from policies.common.kubernetes import (
-    CLUSTER_SCOPED_KINDS,
     WORKLOAD_TYPES,
     container_name,
     containers,
-    kind_of,
     namespace_of,
     pod_spec,
     resources_of,
 )
 from policies.common.network import is_public_source
 from policies.common.props import Unknown, flag, get, items, number, strings
-
-DEFAULT_REGISTRIES = ["ghcr.io/rollway/", "registry.k8s.io/"]
-"""Rollway's own images, and the Kubernetes project's registry (kubectl for scheduled scaling jobs)."""
 
 
 def _pod(resource: ResourceContext) -> dict[str, Any] | None:
@@ -241,34 +236,6 @@ def k8s_image_tag_pinned(resource: ResourceContext, report: Report) -> None:
 
 
 @resource_policy(
-    name="k8s-allowed-registries",
-    description="Kubernetes containers pull images only from allowed registries.",
-    types=WORKLOAD_TYPES,
-    enforcement=MANDATORY,
-    severity=Severity.HIGH,
-    remediation_steps="Mirror the image into an allowed registry, or add the registry to allowedRegistries in the policy config.",
-    config={
-        "allowedRegistries": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": DEFAULT_REGISTRIES,
-            "description": "Image reference prefixes that are allowed, e.g. ghcr.io/rollway/.",
-        }
-    },
-)
-def k8s_allowed_registries(resource: ResourceContext, report: Report) -> None:
-    allowed = [prefix for prefix in resource.config["allowedRegistries"] if isinstance(prefix, str)]
-    for label, container, _pod_spec in _containers(resource):
-        image = container.get("image")
-        if isinstance(image, Unknown):
-            resource.unknown(f"{label} image")
-        elif isinstance(image, str) and not any(image.startswith(prefix) for prefix in allowed):
-            report(
-                f"{resource.label}: {label} image {image!r} is not from an allowed registry ({', '.join(allowed) or 'none configured'}). Fix: mirror it into an allowed registry."
-            )
-
-
-@resource_policy(
     name="k8s-loadbalancer-source-ranges",
     description="Kubernetes LoadBalancer Services restrict loadBalancerSourceRanges.",
     types=("kubernetes:core/v1:Service",),
@@ -320,40 +287,124 @@ def k8s_no_default_namespace(resource: ResourceContext, report: Report) -> None:
 
 @stack_policy(
     name="k8s-namespace-has-network-policy",
-    description="Every Kubernetes namespace the stack deploys into has at least one NetworkPolicy.",
+    description="Every Kubernetes namespace the stack creates has at least one NetworkPolicy (namespaces owned elsewhere are their owner's concern).",
     enforcement=MANDATORY,
     severity=Severity.HIGH,
     remediation_steps="Add a default-deny NetworkPolicy to the namespace plus policies allowing the traffic you expect.",
 )
 def k8s_namespace_has_network_policy(stack: StackContext, report: StackReport) -> None:
-    covered: set[str] = set()
-    namespaces: dict[str, str] = {}
-    names_by_urn = {r.urn: get(r.props, "metadata", "name") for r in stack.of_type("kubernetes:core/v1:Namespace")}
-    for resource in stack.resources:
-        if not resource.type.startswith("kubernetes:") or kind_of(resource.type) in CLUSTER_SCOPED_KINDS:
-            continue
-        namespace = namespace_of(resource.props, resource.provider_props)
-        if isinstance(namespace, Unknown):
-            # Preview: the namespace comes from another resource's output; match it through the dependency.
-            deps = resource.property_dependencies.get("metadata", []) or resource.dependencies
-            known = [names_by_urn[urn] for urn in deps if isinstance(names_by_urn.get(urn), str)]
-            if not known:
-                continue
-            namespace = known[0]
-        name = namespace or "default"
-        if resource.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy":
-            covered.add(name)
-        elif resource.type in WORKLOAD_TYPES:
-            namespaces.setdefault(name, resource.urn)
+    owned: dict[str, str] = {}
     for namespace_resource in stack.of_type("kubernetes:core/v1:Namespace"):
         name = get(namespace_resource.props, "metadata", "name")
         if isinstance(name, str):
-            namespaces.setdefault(name, namespace_resource.urn)
-    for name, urn in sorted(namespaces.items()):
+            owned.setdefault(name, namespace_resource.urn)
+    names_by_urn = {urn: name for name, urn in owned.items()}
+    covered: set[str] = set()
+    for policy in stack.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        namespace = namespace_of(policy.props, policy.provider_props)
+        if isinstance(namespace, Unknown):
+            # Preview: the namespace comes from the Namespace resource's output; match it through the dependency.
+            deps = policy.property_dependencies.get("metadata", []) or policy.dependencies
+            covered.update(names_by_urn[urn] for urn in deps if urn in names_by_urn)
+        else:
+            covered.add(namespace or "default")
+    for name, urn in sorted(owned.items()):
         if name not in covered:
             report(
-                f"Namespace {name!r} (created or deployed into by this stack) has no NetworkPolicy. Fix: add a default-deny NetworkPolicy there plus rules for the expected traffic.",
+                f"Namespace {name!r} (created by this stack) has no NetworkPolicy. Fix: add a default-deny NetworkPolicy there plus rules for the expected traffic.",
                 urn,
+            )
+
+
+DANGEROUS_CAPABILITIES = frozenset(
+    {
+        "ALL",
+        "SYS_ADMIN",
+        "NET_RAW",
+        "NET_ADMIN",
+        "SYS_PTRACE",
+        "SYS_MODULE",
+        "SYS_RAWIO",
+        "SYS_BOOT",
+        "BPF",
+        "PERFMON",
+        "DAC_READ_SEARCH",
+    }
+)
+"""Capabilities that let a container escape or spy on its node or neighbours."""
+
+
+@resource_policy(
+    name="k8s-no-dangerous-capabilities",
+    description="Kubernetes containers add no dangerous Linux capabilities (SYS_ADMIN, NET_RAW, NET_ADMIN, SYS_PTRACE, ALL...).",
+    types=WORKLOAD_TYPES,
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Remove the capability from securityContext.capabilities.add; NET_BIND_SERVICE is the usual one a web server needs.",
+)
+def k8s_no_dangerous_capabilities(resource: ResourceContext, report: Report) -> None:
+    for label, container, _pod_spec in _containers(resource):
+        added = get(container, "securityContext", "capabilities", "add")
+        if isinstance(added, Unknown):
+            resource.unknown(f"{label} securityContext.capabilities.add")
+            continue
+        dangerous = sorted({item.upper().removeprefix("CAP_") for item in strings(added)} & DANGEROUS_CAPABILITIES)
+        if dangerous:
+            report(
+                f"{resource.label}: {label} adds capabilities {', '.join(dangerous)}. Fix: remove them from securityContext.capabilities.add."
+            )
+
+
+@resource_policy(
+    name="k8s-seccomp-profile",
+    description="Kubernetes pods run with a seccomp profile (RuntimeDefault or Localhost), never Unconfined.",
+    types=WORKLOAD_TYPES,
+    enforcement=ADVISORY,
+    severity=Severity.MEDIUM,
+    remediation_steps="Set the pod's securityContext.seccompProfile: {type: RuntimeDefault}.",
+)
+def k8s_seccomp_profile(resource: ResourceContext, report: Report) -> None:
+    for label, container, pod in _containers(resource):
+        profile = _setting(container, pod, "seccompProfile")
+        if isinstance(profile, Unknown) or isinstance(get(profile, "type"), Unknown):
+            resource.unknown(f"{label} seccompProfile")
+            continue
+        kind = get(profile, "type")
+        if kind not in ("RuntimeDefault", "Localhost"):
+            report(
+                f"{resource.label}: {label} seccompProfile is {kind or 'unset'}. Fix: set securityContext.seccompProfile.type: RuntimeDefault on the pod."
+            )
+
+
+BINDINGS = ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+BROAD_GROUPS = frozenset({"system:serviceaccounts", "system:authenticated", "system:unauthenticated"})
+
+
+@resource_policy(
+    name="k8s-no-cluster-admin-for-workloads",
+    description="cluster-admin is never bound to a service account, all service accounts, or all (un)authenticated users.",
+    types=BINDINGS,
+    enforcement=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Bind a Role with only the verbs and resources the workload uses; keep cluster-admin for named human groups.",
+)
+def k8s_no_cluster_admin_for_workloads(resource: ResourceContext, report: Report) -> None:
+    role = get(resource.props, "roleRef", "name")
+    if isinstance(role, Unknown):
+        resource.unknown("roleRef.name")
+        return
+    if role != "cluster-admin":
+        return
+    subjects = get(resource.props, "subjects")
+    if isinstance(subjects, Unknown):
+        resource.unknown("subjects")
+        return
+    for index, subject in enumerate(items(subjects)):
+        kind, name = get(subject, "kind"), get(subject, "name")
+        broad = kind == "Group" and isinstance(name, str) and (name in BROAD_GROUPS or name.startswith("system:serviceaccounts:"))
+        if kind == "ServiceAccount" or broad or (kind == "User" and name == "system:anonymous"):
+            report(
+                f"{resource.label}: subjects[{index}] ({kind} {name!r}) is bound to cluster-admin. Fix: bind a Role with only the permissions the workload needs."
             )
 
 
@@ -367,8 +418,10 @@ POLICIES = [
     k8s_drop_all_capabilities,
     k8s_resource_requests_limits,
     k8s_image_tag_pinned,
-    k8s_allowed_registries,
     k8s_loadbalancer_source_ranges,
     k8s_no_default_namespace,
     k8s_namespace_has_network_policy,
+    k8s_no_dangerous_capabilities,
+    k8s_seccomp_profile,
+    k8s_no_cluster_admin_for_workloads,
 ]

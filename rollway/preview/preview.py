@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rollway.engine.diff import ResourceChange, diff_resources
 from rollway.engine.run import RecordedResource
 from rollway.engine.values import Secret
-from rollway.preview.analyzer import DEFAULT_TIMEOUT, PackSpec, PolicyGate, PolicyReport, StackInfo
+from rollway.preview.analyzer import DEFAULT_TIMEOUT, Diagnostic, PackSpec, PolicyGate, PolicyReport, StackInfo
 from rollway.preview.config import StackSettings, load_stack_settings
 from rollway.preview.errors import ProgramError, UsageError
 from rollway.preview.evaluate import Evaluation
@@ -93,9 +93,20 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
         recording = evaluation.recording
         resources = tree_order(recording.resources)
         policy = PolicyReport()
+        rerun_note: str | None = None
         if specs:
             policy = gate.analyze(analyzed_resources(resources, project.name, settings.stack, settings.values))
+            if not options.resolve_outputs and any(can_not_run(d) for d in policy.diagnostics):
+                # No blind spots: what a policy could not decide on preview values is decided on values with
+                # provider-computed fields filled in, the same program evaluated as `--resolve-outputs` does.
+                resolved = evaluate_scrubbed(project, settings, resolve_outputs=True).recording
+                again = gate.analyze(
+                    analyzed_resources(tree_order(resolved.resources), project.name, settings.stack, settings.values)
+                )
+                rerun_note = decide_on_filled_in_values(policy, again)
     warnings = list(evaluation.notes)
+    if rerun_note:
+        warnings.append(rerun_note)
     if settings.environments:
         warnings.append(
             f"{Path(settings.source).name} imports ESC environment(s) {', '.join(settings.environments)}; "
@@ -115,6 +126,34 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
         logs=evaluation.logs,
         warnings=warnings,
         secret_texts={text for text in secrets if len(text) >= 4},
+    )
+
+
+FILLED_IN = "[decided on values with provider-computed fields filled in] "
+"""Prefix of a finding that a policy made on the re-run, because preview values could not decide it."""
+
+
+def can_not_run(diagnostic: Diagnostic) -> bool:
+    """The SDK's advisory note for a policy that needed a value unknown during preview."""
+    return diagnostic.message.startswith("can't run policy ") and " during preview: " in diagnostic.message
+
+
+def decide_on_filled_in_values(preview: PolicyReport, resolved: PolicyReport) -> str:
+    """Replace, in `preview`, every "can't run during preview" note by what the same policy said about the same
+    resource on the re-run (marked FILLED_IN); a note the re-run cannot decide either stays. Returns the line
+    the report shows about it."""
+    decided = 0
+    for pack, again in zip(preview.packs, resolved.packs, strict=True):
+        blind = {(d.policy, d.urn) for d in pack.diagnostics if can_not_run(d)}
+        answers = [d for d in again.diagnostics if (d.policy, d.urn) in blind]
+        undecided = {(d.policy, d.urn) for d in answers if can_not_run(d)}
+        kept = [d for d in pack.diagnostics if not can_not_run(d) or (d.policy, d.urn) in undecided]
+        added = [replace(d, message=FILLED_IN + d.message) for d in answers if not can_not_run(d)]
+        decided += len(blind - undecided)
+        pack.diagnostics = kept + added
+    return (
+        f"{decided} policy check(s) could not run on preview values and were re-run on values with "
+        "provider-computed fields filled in (their findings say so)"
     )
 
 

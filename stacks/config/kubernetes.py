@@ -83,9 +83,8 @@ class KubernetesSettings(CloudSettings):
     """TLS certificate secret for HTTPS on the Ingresses (ingressNginx); it must cover `*.<hostname>`, which
     takes in the test hostnames too. With gatewayApi, TLS is the Gateway listener's."""
     run_as_user: int | None = None
-    """UID (and GID) the service containers and the scaling schedule jobs run as, 1..2147483647. Set it for images
-    whose USER is a name (`USER app`): the kubelet cannot prove a name is not root, so `runAsNonRoot` refuses
-    to start them. Unset: the image's own USER, which must then be numeric and non-zero."""
+    """UID (and GID) the service containers and the scaling schedule jobs run as, 1..2147483647. Unset: the
+    services run as 10001 and the schedule jobs as 65532, whatever the images' USER."""
     pod_cidr: Cidr | None = None
     """The cluster's pod network, checked for overlaps with the other clouds' networks."""
     service_cidr: Cidr | None = None

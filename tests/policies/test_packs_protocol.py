@@ -150,7 +150,7 @@ def test_unknown_value_becomes_an_advisory_preview_note(running: dict[str, Runni
     diagnostics = analyze(
         running["security"],
         "aws:rds/instance:Instance",
-        {"publiclyAccessible": UNKNOWN, "storageEncrypted": True, "backupRetentionPeriod": 7},
+        {"publiclyAccessible": UNKNOWN, "storageEncrypted": True, "backupRetentionPeriod": 7, "deletionProtection": True},
     )
     (diagnostic,) = diagnostics
     assert diagnostic.policyName == "rds-not-publicly-accessible"

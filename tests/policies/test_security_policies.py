@@ -21,6 +21,8 @@ class Case:
     good: dict[str, Any]
     says: str
     """A fragment the violation message must contain (the offending value or setting)."""
+    config: dict[str, Any] | None = None
+    """Policy config both resources are checked with (for policies that do nothing until configured)."""
 
 
 def _pod(container: dict[str, Any], **pod: Any) -> dict[str, Any]:
@@ -429,11 +431,12 @@ CASES = [
         "latest",
     ),
     Case(
-        "k8s-allowed-registries",
+        "container-allowed-registries",
         DEPLOYMENT,
         _pod({**HARDENED, "image": "docker.io/library/nginx:1.27"}),
         _pod(HARDENED),
         "docker.io/library/nginx:1.27",
+        config={"allowedRegistries": ["ghcr.io/rollway/"]},
     ),
     Case(
         "k8s-loadbalancer-source-ranges",
@@ -448,6 +451,293 @@ CASES = [
         {"metadata": {"name": "c"}},
         {"metadata": {"name": "c", "namespace": "rollway-dev"}},
         "unset (default)",
+    ),
+    # --- AWS managed services (policies/security/aws_services.py) ---
+    Case("efs-encrypted", "aws:efs/fileSystem:FileSystem", {"encrypted": False}, {"encrypted": True}, "encrypted is False"),
+    Case("sqs-queue-encrypted", "aws:sqs/queue:Queue", {"sqsManagedSseEnabled": False}, {}, "sqsManagedSseEnabled is False"),
+    Case(
+        "sns-topic-encrypted",
+        "aws:sns/topic:Topic",
+        {"name": "t"},
+        {"kmsMasterKeyId": "alias/aws/sns"},
+        "kmsMasterKeyId is unset",
+    ),
+    Case(
+        "dynamodb-table-kms-encryption",
+        "aws:dynamodb/table:Table",
+        {"serverSideEncryption": {"enabled": False}},
+        {"serverSideEncryption": {"enabled": True}},
+        "serverSideEncryption.enabled is False",
+    ),
+    Case(
+        "opensearch-encryption-at-rest",
+        "aws:opensearch/domain:Domain",
+        {"encryptAtRest": {"enabled": False}},
+        {"encryptAtRest": {"enabled": True}},
+        "encryptAtRest.enabled is False",
+    ),
+    Case(
+        "redshift-cluster-encrypted",
+        "aws:redshift/cluster:Cluster",
+        {"encrypted": False},
+        {"encrypted": True},
+        "encrypted is False",
+    ),
+    Case(
+        "elasticache-at-rest-encryption",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        {"atRestEncryptionEnabled": False},
+        {"atRestEncryptionEnabled": True},
+        "atRestEncryptionEnabled is False",
+    ),
+    Case(
+        "elasticache-transit-encryption",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        {"engine": "redis"},
+        {"engine": "redis", "transitEncryptionEnabled": True},
+        "transitEncryptionEnabled is unset",
+    ),
+    Case(
+        "elasticache-auth-required",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        {"engine": "redis", "transitEncryptionEnabled": True},
+        {"engine": "redis", "transitEncryptionEnabled": True, "userGroupIds": ["app-users"]},
+        "neither authToken nor userGroupIds",
+    ),
+    Case(
+        "opensearch-in-transit-encryption",
+        "aws:opensearch/domain:Domain",
+        {
+            "domainEndpointOptions": {"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-0-2019-07"},
+            "nodeToNodeEncryption": {"enabled": True},
+        },
+        {
+            "domainEndpointOptions": {"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"},
+            "nodeToNodeEncryption": {"enabled": True},
+        },
+        "allows TLS 1.0",
+    ),
+    Case(
+        "security-group-no-public-data-ports",
+        "aws:ec2/securityGroup:SecurityGroup",
+        {"ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}]},
+        {"ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.0.0.0/16"]}]},
+        "data port(s) 5432",
+    ),
+    Case(
+        "subnet-no-auto-public-ip",
+        "aws:ec2/subnet:Subnet",
+        {"mapPublicIpOnLaunch": True},
+        {"mapPublicIpOnLaunch": False},
+        "mapPublicIpOnLaunch is True",
+    ),
+    Case(
+        "opensearch-not-public",
+        "aws:opensearch/domain:Domain",
+        {"accessPolicies": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "es:*"}]})},
+        {
+            "vpcOptions": {"subnetIds": ["subnet-1"]},
+            "accessPolicies": json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "es:*"}]}),
+        },
+        "Principal '*'",
+    ),
+    Case(
+        "redshift-not-publicly-accessible",
+        "aws:redshift/cluster:Cluster",
+        {"publiclyAccessible": True},
+        {"publiclyAccessible": False},
+        "publiclyAccessible is True",
+    ),
+    Case(
+        "eks-endpoint-not-public",
+        "aws:eks/cluster:Cluster",
+        {"vpcConfig": {"subnetIds": ["s"], "endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}},
+        {"vpcConfig": {"subnetIds": ["s"], "endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}},
+        "public to 0.0.0.0/0",
+    ),
+    Case(
+        "eks-secrets-encryption",
+        "aws:eks/cluster:Cluster",
+        {"vpcConfig": {"subnetIds": ["s"]}},
+        {"encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:aws:kms:us-east-1:1:key/k"}}},
+        "does not cover secrets",
+    ),
+    Case(
+        "eks-control-plane-logging",
+        "aws:eks/cluster:Cluster",
+        {"enabledClusterLogTypes": ["api"]},
+        {"enabledClusterLogTypes": ["api", "audit", "authenticator"]},
+        "lacks audit, authenticator",
+    ),
+    Case(
+        "cloudtrail-log-file-validation",
+        "aws:cloudtrail/trail:Trail",
+        {"s3BucketName": "logs"},
+        {"s3BucketName": "logs", "enableLogFileValidation": True},
+        "enableLogFileValidation is unset",
+    ),
+    Case(
+        "cloudtrail-multi-region",
+        "aws:cloudtrail/trail:Trail",
+        {"isMultiRegionTrail": False},
+        {"isMultiRegionTrail": True},
+        "isMultiRegionTrail is False",
+    ),
+    Case(
+        "cloudtrail-kms-encrypted",
+        "aws:cloudtrail/trail:Trail",
+        {"s3BucketName": "logs"},
+        {"kmsKeyId": "arn:aws:kms:us-east-1:1:key/k"},
+        "kmsKeyId is unset",
+    ),
+    Case(
+        "alb-access-logs",
+        "aws:lb/loadBalancer:LoadBalancer",
+        {"loadBalancerType": "application"},
+        {"loadBalancerType": "application", "accessLogs": {"bucket": "lb-logs", "enabled": True}},
+        "access logs are off",
+    ),
+    Case(
+        "iam-user-no-policies",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        {"policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "users": ["deploy"]},
+        {"policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "roles": ["app"]},
+        "1 IAM user(s)",
+    ),
+    Case(
+        "iam-no-access-keys",
+        "aws:iam/accessKey:AccessKey",
+        {"user": "ci"},
+        {"user": "ci", "status": "Inactive"},
+        "long-lived access key",
+    ),
+    Case(
+        "dynamodb-point-in-time-recovery",
+        "aws:dynamodb/table:Table",
+        {"pointInTimeRecovery": {"enabled": False}},
+        {"pointInTimeRecovery": {"enabled": True}},
+        "pointInTimeRecovery.enabled is False",
+    ),
+    Case(
+        "rds-deletion-protection",
+        "aws:rds/instance:Instance",
+        {"engine": "postgres"},
+        {"deletionProtection": True},
+        "deletionProtection is unset",
+    ),
+    # --- GCP ---
+    Case(
+        "gcp-firewall-no-public-data-ports",
+        "gcp:compute/firewall:Firewall",
+        {"sourceRanges": ["0.0.0.0/0"], "allows": [{"protocol": "tcp", "ports": ["6379", "8080"]}]},
+        {"sourceRanges": ["0.0.0.0/0"], "allows": [{"protocol": "tcp", "ports": ["443"]}]},
+        "data port(s) 6379",
+    ),
+    Case(
+        "gce-serial-port-disabled",
+        "gcp:compute/instance:Instance",
+        {"metadata": {"serial-port-enable": "TRUE"}},
+        {"metadata": {"serial-port-enable": "FALSE"}},
+        "serial-port-enable is on",
+    ),
+    Case(
+        "gce-os-login-enabled",
+        "gcp:compute/instance:Instance",
+        {"metadata": {"enable-oslogin": "false"}},
+        {"metadata": {"enable-oslogin": "TRUE"}},
+        "enable-oslogin is FALSE",
+    ),
+    Case(
+        "gce-block-project-ssh-keys",
+        "gcp:compute/instanceTemplate:InstanceTemplate",
+        {"metadata": {"enable-oslogin": "TRUE"}},
+        {"metadata": {"block-project-ssh-keys": "true"}},
+        "block-project-ssh-keys is unset",
+    ),
+    Case(
+        "gke-no-legacy-abac",
+        "gcp:container/cluster:Cluster",
+        {"enableLegacyAbac": True},
+        {"enableLegacyAbac": False},
+        "enableLegacyAbac is true",
+    ),
+    Case(
+        "gke-private-nodes",
+        "gcp:container/cluster:Cluster",
+        {"location": "us-central1"},
+        {"privateClusterConfig": {"enablePrivateNodes": True}},
+        "enablePrivateNodes is unset",
+    ),
+    Case(
+        "gke-master-authorized-networks",
+        "gcp:container/cluster:Cluster",
+        {"masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "0.0.0.0/0"}]}},
+        {"masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "office"}]}},
+        "allows 0.0.0.0/0",
+    ),
+    # --- Azure ---
+    Case(
+        "azure-nsg-no-public-data-ports",
+        "azure-native:network:SecurityRule",
+        {"direction": "Inbound", "access": "Allow", "sourceAddressPrefix": "Internet", "destinationPortRange": "1433"},
+        {"direction": "Inbound", "access": "Allow", "sourceAddressPrefix": "10.0.1.0/24", "destinationPortRange": "1433"},
+        "data port(s) 1433",
+    ),
+    Case(
+        "aks-rbac-enabled",
+        "azure-native:containerservice:ManagedCluster",
+        {"enableRBAC": False},
+        {"enableRBAC": True},
+        "enableRBAC is false",
+    ),
+    Case(
+        "aks-local-accounts-disabled",
+        "azure-native:containerservice:ManagedCluster",
+        {"enableRBAC": True},
+        {"enableRBAC": True, "disableLocalAccounts": True},
+        "disableLocalAccounts is unset",
+    ),
+    Case(
+        "azure-appservice-https-only", "azure-native:web:WebApp", {"httpsOnly": False}, {"httpsOnly": True}, "httpsOnly is False"
+    ),
+    Case(
+        "azure-appservice-ftp-disabled",
+        "azure-native:web:WebApp",
+        {"siteConfig": {"ftpsState": "AllAllowed"}},
+        {"siteConfig": {"ftpsState": "Disabled"}},
+        "ftpsState is AllAllowed",
+    ),
+    Case(
+        "azure-appservice-min-tls12",
+        "azure-native:web:WebApp",
+        {"siteConfig": {"minTlsVersion": "1.0"}},
+        {"siteConfig": {"minTlsVersion": "1.2"}},
+        "minTlsVersion is 1.0",
+    ),
+    # --- Kubernetes ---
+    Case(
+        "k8s-no-dangerous-capabilities",
+        DEPLOYMENT,
+        _pod({"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE", "SYS_ADMIN"]}}}),
+        _pod({"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}}}),
+        "SYS_ADMIN",
+    ),
+    Case(
+        "k8s-seccomp-profile",
+        DEPLOYMENT,
+        _pod({"securityContext": {"seccompProfile": {"type": "Unconfined"}}}),
+        _pod({}, securityContext={"seccompProfile": {"type": "RuntimeDefault"}}),
+        "Unconfined",
+    ),
+    Case(
+        "k8s-no-cluster-admin-for-workloads",
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+        {
+            "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "apps"}],
+        },
+        {"roleRef": {"kind": "ClusterRole", "name": "cluster-admin"}, "subjects": [{"kind": "Group", "name": "platform-admins"}]},
+        "ServiceAccount 'default'",
     ),
     Case(
         "no-secret-literals",
@@ -471,15 +761,16 @@ def test_cases_cover_every_resource_policy_of_the_pack() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
 def test_violating_resource_is_reported_with_value_and_fix(case: Case) -> None:
-    outcome = check(case.policy, case.type, case.bad)
+    outcome = check(case.policy, case.type, case.bad, config=case.config)
     assert len(outcome.violations) >= 1, outcome
     message = outcome.violations[0]
     assert case.says in message and "'subject'" in message and "Fix:" in message
+    assert f'key "{case.policy}"' in message and "policies/config/" in message
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)
 def test_compliant_resource_passes(case: Case) -> None:
-    assert check(case.policy, case.type, case.good).passed
+    assert check(case.policy, case.type, case.good, config=case.config).passed
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.policy)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from policy_harness import Res, check_stack
+from policy_harness import UNKNOWN, Res, check_stack
 
 BUCKET = Res("aws:s3/bucket:Bucket", "logs", {"bucket": "logs-1", "tags": {"environment": "dev"}})
 BLOCK = Res(
@@ -55,15 +55,38 @@ def _k8s(kind: str, name: str, namespace: str, **extra: object) -> Res:
     return Res(kind, name, {"metadata": {"name": name, "namespace": namespace}, **extra})
 
 
-def test_namespace_with_workloads_and_no_network_policy_is_reported() -> None:
-    stack = [_k8s("kubernetes:apps/v1:Deployment", "web", "rollway-dev"), _k8s("kubernetes:apps/v1:Deployment", "api", "other")]
+def _namespace(name: str) -> Res:
+    return Res("kubernetes:core/v1:Namespace", name, {"metadata": {"name": name}})
+
+
+def test_namespace_the_stack_creates_without_network_policy_is_reported() -> None:
+    stack = [_namespace("rollway-dev"), _namespace("other"), _k8s("kubernetes:apps/v1:Deployment", "api", "other")]
     stack.append(_k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny", "rollway-dev"))
     outcome = check_stack("k8s-namespace-has-network-policy", stack)
     assert len(outcome.violations) == 1 and "'other'" in outcome.violations[0]
+    assert 'policies/config/dev/security.json, key "k8s-namespace-has-network-policy"' in outcome.violations[0]
+
+
+def test_deployment_into_a_namespace_the_stack_does_not_create_passes() -> None:
+    stack = [_k8s("kubernetes:apps/v1:Deployment", "web", "team-apps")]
+    assert check_stack("k8s-namespace-has-network-policy", stack).passed
+
+
+def test_network_policy_matched_to_its_namespace_through_the_dependency_during_preview() -> None:
+    namespace = _namespace("shop")
+    policy = Res(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "deny",
+        {"metadata": {"name": "deny", "namespace": UNKNOWN}},
+        property_dependencies={"metadata": [namespace.urn]},
+    )
+    assert check_stack("k8s-namespace-has-network-policy", [namespace, policy]).passed
+    assert len(check_stack("k8s-namespace-has-network-policy", [namespace]).violations) == 1
 
 
 def test_namespace_with_network_policy_passes() -> None:
     stack = [
+        _namespace("rollway-dev"),
         _k8s("kubernetes:apps/v1:Deployment", "web", "rollway-dev"),
         _k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny", "rollway-dev"),
     ]

@@ -547,11 +547,9 @@ def test_run_as_user_runs_every_pod_as_that_uid() -> None:
         assert pod["securityContext"]["runAsNonRoot"] is True
 
 
-def test_without_run_as_user_the_service_pods_keep_the_images_user() -> None:
+def test_without_run_as_user_the_service_pods_run_as_a_high_uid() -> None:
     stack = built()
-    stack.resource_count_is(
-        DEPLOYMENT, 0, {"spec": {"template": {"spec": {"securityContext": {"runAsUser": Match.any_value()}}}}}
-    )
+    stack.resource_count_is(DEPLOYMENT, 3, {"spec": {"template": {"spec": {"securityContext": {"runAsUser": 10001}}}}})
 
 
 @pytest.mark.parametrize("uid", [0, -1, 2147483648])

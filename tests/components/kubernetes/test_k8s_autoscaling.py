@@ -283,3 +283,16 @@ def test_a_cut_name_ends_with_a_hash_of_the_whole_name() -> None:
 
 def test_a_name_that_fits_is_kept_whole() -> None:
     assert dns_label("web", "blue", "Business Hours", limit=52) == "web-blue-business-hours"
+
+
+def test_schedule_jobs_mount_only_a_short_lived_api_token() -> None:
+    spec = pod_spec(autoscaling(), CRONJOB, "web-blue-business-hours")
+    assert spec["automountServiceAccountToken"] is False
+    (token,) = [volume for volume in spec["volumes"] if volume["name"] == "api-token"]
+    sources = token["projected"]["sources"]
+    assert sources[0] == {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}
+    (container,) = spec["containers"]
+    assert {"name": "api-token", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True} in container[
+        "volumeMounts"
+    ]
+    assert container["imagePullPolicy"] == "Always"

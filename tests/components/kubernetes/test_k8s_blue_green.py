@@ -41,9 +41,15 @@ def test_every_child_is_parented_to_the_component() -> None:
 @pytest.mark.parametrize("color", ["blue", "green"])
 def test_pods_are_hardened(color: str) -> None:
     spec = pod_spec(blue_green(), DEPLOYMENT, f"web-{color}")
-    assert spec["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert spec["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     assert spec["automountServiceAccountToken"] is False
     for container in spec["containers"]:
+        assert container["imagePullPolicy"] == "Always"
         assert container["securityContext"] == {
             "runAsNonRoot": True,
             "readOnlyRootFilesystem": True,
