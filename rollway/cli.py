@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rollway.preview.analyzer import DEFAULT_TIMEOUT
 from rollway.preview.errors import EXIT_OK, EXIT_USAGE, PreflightError, UsageError
+from rollway.preview.runner import DEFAULT_PROGRAM_TIMEOUT
 
 _EXAMPLES = """\
 examples:
@@ -32,6 +35,33 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--path", action="store_true", help="treat -c keys as paths into structured values (ns:a.b[0])")
     parser.add_argument("--config-file", type=Path, help="read stack config from this file instead of Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--program-timeout",
+        type=_seconds("--program-timeout"),
+        default=DEFAULT_PROGRAM_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long the program may take to evaluate (default: {DEFAULT_PROGRAM_TIMEOUT:g})",
+    )
+
+
+MAX_TIMEOUT = 86_400.0
+"""A day: longer timeouts are typos (`1e300`), and would overflow the clocks they are added to."""
+
+
+def _seconds(flag: str) -> Callable[[str], float]:
+    """An argparse type for a timeout: a finite number of seconds in (0, MAX_TIMEOUT]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
+        return value
+
+    parse.__name__ = flag
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--graph", type=Path, metavar="FILE.mmd", help="write a Mermaid flowchart of components and children")
     preview.add_argument(
         "--policy-timeout",
-        type=float,
+        type=_seconds("--policy-timeout"),
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="how long a policy pack may take to start or answer",
@@ -136,8 +166,6 @@ def _preview(args: argparse.Namespace) -> int:
     for target in (args.markdown, args.graph, None if args.json in (None, "-") else Path(args.json)):
         if target is not None and target.is_dir():
             raise UsageError(f"{target} is a directory; give a file name")
-    if args.policy_timeout <= 0:
-        raise UsageError("--policy-timeout must be a positive number of seconds")
     options = PreviewOptions(
         cwd=args.cwd,
         stack=args.stack,
@@ -148,6 +176,7 @@ def _preview(args: argparse.Namespace) -> int:
         policy_packs=args.policy_pack,
         policy_pack_configs=args.policy_pack_config,
         timeout=args.policy_timeout,
+        program_timeout=args.program_timeout,
     )
     report = run_preview(options)
     if args.json != "-":
@@ -172,6 +201,7 @@ def _diff(args: argparse.Namespace) -> int:
         path_keys=args.path,
         config_file=args.config_file,
         against=args.against,
+        program_timeout=args.program_timeout,
     )
     report = run_diff(options)
     if args.json != "-":

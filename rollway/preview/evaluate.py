@@ -9,6 +9,7 @@ is restored afterwards, so one process can evaluate several programs (tests, `ro
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 import os
 import runpy
@@ -40,6 +41,8 @@ class Evaluation:
     """(level, message) pairs: info, warning, error."""
     notes: list[str] = field(default_factory=list)
     """How the program was evaluated, when that is not the obvious way (e.g. in its own virtualenv)."""
+    secrets: set[str] = field(default_factory=set)
+    """Plaintexts the program handled as secrets (`Output.secret`, `require_secret`, secret outputs), to mask."""
 
     @property
     def errors(self) -> list[str]:
@@ -62,14 +65,107 @@ def entry_file(project: Project) -> Path:
     return entry
 
 
-def evaluate(project: Project, settings: StackSettings, resolve_outputs: bool = False) -> Evaluation:
-    """Run the project's program under mocks; raises ProgramError with the program's own error and where.
+def evaluate(
+    project: Project, settings: StackSettings, resolve_outputs: bool = False, secret_sink: set[str] | None = None
+) -> Evaluation:
+    """Run the project's program under mocks; raises ProgramError with the program's own error and where,
+    every secret the program handled masked in it.
 
     Args:
         project: The loaded project (program location, name).
         settings: The stack's config bag (values and secret keys).
         resolve_outputs: Fill provider-computed outputs with plausible values instead of leaving them unknown.
+        secret_sink: Collects the plaintexts of secrets the program handled (also returned on the evaluation).
     """
+    seen = secret_sink if secret_sink is not None else set()
+    seen |= secret_config_texts(settings)
+    try:
+        with collect_secrets(seen):
+            evaluation = _evaluate(project, settings, resolve_outputs)
+    except ProgramError as error:
+        text = mask(str(error), seen)
+        if isinstance(error, MissingModule):
+            raise MissingModule(error.module, text) from None
+        raise ProgramError(text) from None
+    evaluation.secrets = set(seen)
+    return evaluation
+
+
+MIN_MASKED_CHARS = 4
+"""Shorter secret texts are not masked: replacing every `no` or `1` would garble messages and reveal nothing."""
+
+
+def secret_config_texts(settings: StackSettings) -> set[str]:
+    """Plaintexts of the stack's secret config values (each leaf of a structured value)."""
+    texts: set[str] = set()
+    for key in settings.secret_keys:
+        if key in settings.values:
+            texts |= leaf_texts(settings.values[key])
+    return texts
+
+
+def leaf_texts(value: Any) -> set[str]:
+    """Every string or number inside a value, as text, long enough to be worth masking."""
+    if isinstance(value, dict):
+        return set().union(*(leaf_texts(item) for item in value.values())) if value else set()
+    if isinstance(value, list | tuple):
+        return set().union(*(leaf_texts(item) for item in value)) if value else set()
+    if isinstance(value, bool) or value is None:
+        return set()
+    text = str(value)
+    texts = {text} if len(text) >= MIN_MASKED_CHARS else set()
+    if isinstance(value, str) and value[:1] in "[{":
+        # Structured config reaches programs as JSON text; its leaves are secrets too.
+        try:
+            texts |= leaf_texts(json.loads(value))
+        except ValueError:
+            pass
+    return texts
+
+
+def mask(text: str, secrets: set[str]) -> str:
+    """`text` with every secret plaintext replaced by `[secret]`, longest first (one may contain another)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "[secret]")
+    return text
+
+
+@contextmanager
+def collect_secrets(sink: set[str]) -> Iterator[None]:
+    """Record the plaintext of every secret Output the program creates or looks into.
+
+    `Output.secret(value)` is recorded directly; any other secret (secret config, a resource's secret outputs,
+    a value derived from a secret) is recorded when the program applies a function to it, which is the only way
+    a program can put its plaintext into a message.
+    """
+    original_secret = pulumi.Output.secret
+    original_apply = pulumi.Output.apply
+
+    def secret(val: Any) -> Any:
+        if not isinstance(val, pulumi.Output):
+            sink.update(leaf_texts(val))
+        return original_secret(val)
+
+    def apply(self: Any, func: Any, run_with_unknowns: bool = False) -> Any:
+        def recording(value: Any) -> Any:
+            data = getattr(self, "_data", None)
+            if data is not None and data.done() and not data.cancelled() and data.exception() is None:
+                if data.result().is_secret:
+                    sink.update(leaf_texts(value))
+            return func(value)
+
+        return original_apply(self, recording, run_with_unknowns)
+
+    pulumi.Output.secret = staticmethod(secret)  # type: ignore[method-assign,assignment]
+    pulumi.Output.apply = apply  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        pulumi.Output.secret = staticmethod(original_secret)  # type: ignore[method-assign]
+        pulumi.Output.apply = original_apply  # type: ignore[method-assign]
+
+
+def _evaluate(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
     entry = entry_file(project)
     config = settings.engine_config()
     mocks = PlausibleMocks(resolve_outputs=resolve_outputs, context=CloudContext.from_config(config))
