@@ -15,6 +15,7 @@ import pulumi
 
 from stacks.config import ConfigError, ConfigProblem, StackConfig, load_stack_config
 from stacks.config.loader import stack_file_name
+from stacks.config.problems import InvalidStackConfig
 
 
 def builder_for(cloud: str) -> ModuleType:
@@ -42,7 +43,7 @@ def fail_on(problems: list[ConfigProblem]) -> None:
 
 def config_run_error(error: ConfigError) -> pulumi.RunError:
     # RunError is reported by the language host as a message, without a Python traceback.
-    return pulumi.RunError(f"invalid stack config:\n{error.render()}")
+    return InvalidStackConfig(error)
 
 
 def build_stack() -> StackConfig:

@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 
 from rollway.preview.config import StackSettings
-from rollway.preview.errors import ProgramError
+from rollway.preview.errors import ProgramError, UsageError
 from rollway.preview.project import Project
 from rollway.preview.venv import in_own_virtualenv, incompatible_sdk_pin, requirements_file, unsatisfied_requirements
 from rollway.testing import CloudContext, PlausibleMocks, Recording, run_program
@@ -57,6 +57,31 @@ class MissingModule(ProgramError):
         self.module = module
 
 
+class ConfigInvalid(UsageError):
+    """The program refused its stack config (it raised an error carrying `config_problems`): a config error, exit 2."""
+
+
+def config_problems_of(error: BaseException) -> list[Any] | None:
+    """The problems of a program's config error, or None for any other error.
+
+    A program reports config problems in a form the preview can attribute to where each value came from by
+    raising an exception with `config_problems`: a list of items with `key` (`ns:a.b[0]`) and `render(source)`.
+    """
+    problems = getattr(error, "config_problems", None)
+    if not isinstance(problems, list) or not problems:
+        return None
+    if not all(isinstance(getattr(item, "key", None), str) and callable(getattr(item, "render", None)) for item in problems):
+        return None
+    return problems
+
+
+def render_config_problems(problems: list[Any], settings: StackSettings) -> str:
+    """Every problem, each attributed to the stack file or the `-c` item its value came from."""
+    lines = [str(item.render(settings.origin_of(item.key))) for item in problems]
+    count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"
+    return f"invalid stack config for stack `{settings.stack}` ({count}):\n" + "\n".join(lines)
+
+
 def entry_file(project: Project) -> Path:
     path = project.program_path
     entry = path if path.suffix == ".py" else path / "__main__.py"
@@ -82,11 +107,10 @@ def evaluate(
     try:
         with collect_secrets(seen):
             evaluation = _evaluate(project, settings, resolve_outputs)
-    except ProgramError as error:
-        text = mask(str(error), seen)
-        if isinstance(error, MissingModule):
-            raise MissingModule(error.module, text) from None
-        raise ProgramError(text) from None
+    except MissingModule as error:
+        raise MissingModule(error.module, mask(str(error), seen)) from None
+    except (ConfigInvalid, ProgramError) as error:
+        raise type(error)(mask(str(error), seen)) from None
     evaluation.secrets = set(seen)
     return evaluation
 
@@ -199,6 +223,9 @@ def _evaluate(project: Project, settings: StackSettings, resolve_outputs: bool) 
                 ) from None
             raise ProgramError(f"program exited with status {error.code} (sys.exit)") from None
         except Exception as error:
+            problems = config_problems_of(error)
+            if problems is not None:
+                raise ConfigInvalid(render_config_problems(problems, settings)) from None
             description = _describe_failure(error, project, mocks.unanswered_invokes)
             _raise_if_versions_differ(error, project, description)
             raise ProgramError(description) from None
@@ -336,7 +363,14 @@ def _program_environment(project: Project, entry: Path, settings: StackSettings,
     saved_cwd = os.getcwd()
     saved_path = sys.path[:]
     saved_argv = sys.argv[:]
-    env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")
+    env_keys = (
+        "PULUMI_CONFIG",
+        "PULUMI_CONFIG_SECRET_KEYS",
+        "PULUMI_PROJECT",
+        "PULUMI_STACK",
+        "PULUMI_DRY_RUN",
+        "ROLLWAY_STACK_FILE",
+    )
     saved_env = {key: os.environ.get(key) for key in env_keys}
     before = set(sys.modules)
 
@@ -358,6 +392,8 @@ def _program_environment(project: Project, entry: Path, settings: StackSettings,
             "PULUMI_PROJECT": project.name,
             "PULUMI_STACK": settings.stack,
             "PULUMI_DRY_RUN": "true",
+            # The stack file read (`--config-file` may name another): a program may check how values are written.
+            "ROLLWAY_STACK_FILE": str(Path(settings.source).resolve()) if settings.source else "",
         }
     )
     try:

@@ -17,7 +17,7 @@ from typing import Any
 import rollway.preview
 from rollway.preview.config import StackSettings
 from rollway.preview.errors import ProgramError
-from rollway.preview.evaluate import Evaluation, MissingModule, entry_file, evaluate, mask, secret_config_texts
+from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, entry_file, evaluate, mask, secret_config_texts
 from rollway.preview.project import Project
 from rollway.preview.venv import ensure_virtualenv, missing_imports, requirements_file
 
@@ -165,9 +165,19 @@ def evaluate_in_virtualenv(
                 f"evaluating the program with {python} failed before it could report:\n{done.stderr.strip()[-3000:]}"
             )
         result = json.loads(result_file.read_text(encoding="utf-8"))
-    if not result["ok"]:
-        raise ProgramError(result["error"])
+    _raise_if_failed(result)
     return evaluation_from_json(result)
+
+
+def _raise_if_failed(result: dict[str, Any]) -> None:
+    """Raise the error a child or worker reported, as the same kind of error."""
+    if result["ok"]:
+        return
+    if "missing_module" in result:
+        raise MissingModule(result["missing_module"], result["error"])
+    if result.get("usage"):
+        raise ConfigInvalid(result["error"])
+    raise ProgramError(result["error"])
 
 
 class ForkedChild:
@@ -236,10 +246,7 @@ class ForkedChild:
         result = json.loads(self.result_file.read_text(encoding="utf-8"))
         seen = set(result.get("secrets", [])) | self.config_secrets
         self._relay_output(seen)
-        if not result["ok"]:
-            if "missing_module" in result:
-                raise MissingModule(result["missing_module"], result["error"])
-            raise ProgramError(result["error"])
+        _raise_if_failed(result)
         evaluation = evaluation_from_json(result)
         evaluation.secrets = seen
         return evaluation
@@ -304,6 +311,8 @@ def _child_result(project: Project, settings: StackSettings, resolve_outputs: bo
         evaluation = evaluate(project, settings, resolve_outputs, secret_sink=seen)
     except MissingModule as error:
         return {"ok": False, "error": str(error), "missing_module": error.module, "secrets": sorted(seen)}
+    except ConfigInvalid as error:
+        return {"ok": False, "error": str(error), "usage": True, "secrets": sorted(seen)}
     except ProgramError as error:
         return {"ok": False, "error": str(error), "secrets": sorted(seen)}
     return {
