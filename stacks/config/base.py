@@ -22,6 +22,8 @@ class ConfigModel(BaseModel):
         frozen=True,
         # No silent coercion: `canaryWeight: true` or `port: "80"` in a stack file is a mistake to report.
         strict=True,
+        # NaN and infinities pass every range check written as `not lo <= x <= hi` only by accident; refuse them.
+        allow_inf_nan=False,
     )
 
 
