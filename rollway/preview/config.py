@@ -45,7 +45,6 @@ class StackSettings:
     overrides: dict[str, str] = field(default_factory=dict)
     """Key (or `--path` path) set by `-c` -> the `-c` item that set it, so problems name the flag, not the file."""
 
-
     def origin_of(self, key: str) -> str:
         """Where the value at `key` (a key or a path into one, `ns:a.b[0]`) came from: `-c` or the stack file's name."""
         for path in sorted(self.overrides, key=len, reverse=True):

@@ -16,7 +16,7 @@ import runpy
 import sys
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -140,10 +140,8 @@ def leaf_texts(value: Any) -> set[str]:
     texts = {text} if len(text) >= MIN_MASKED_CHARS else set()
     if isinstance(value, str) and value[:1] in "[{":
         # Structured config reaches programs as JSON text; its leaves are secrets too.
-        try:
+        with suppress(ValueError):
             texts |= leaf_texts(json.loads(value))
-        except ValueError:
-            pass
     return texts
 
 
@@ -172,21 +170,27 @@ def collect_secrets(sink: set[str]) -> Iterator[None]:
 
     def apply(self: Any, func: Any, run_with_unknowns: bool = False) -> Any:
         def recording(value: Any) -> Any:
-            data = getattr(self, "_data", None)
-            if data is not None and data.done() and not data.cancelled() and data.exception() is None:
-                if data.result().is_secret:
-                    sink.update(leaf_texts(value))
+            if _is_secret_now(self):
+                sink.update(leaf_texts(value))
             return func(value)
 
         return original_apply(self, recording, run_with_unknowns)
 
-    pulumi.Output.secret = staticmethod(secret)  # type: ignore[method-assign,assignment]
+    pulumi.Output.secret = staticmethod(secret)  # type: ignore[method-assign]
     pulumi.Output.apply = apply  # type: ignore[method-assign]
     try:
         yield
     finally:
         pulumi.Output.secret = staticmethod(original_secret)  # type: ignore[method-assign]
         pulumi.Output.apply = original_apply  # type: ignore[method-assign]
+
+
+def _is_secret_now(output: Any) -> bool:
+    """Whether an Output whose value is being applied is secret (its data has resolved by then)."""
+    data = getattr(output, "_data", None)
+    if data is None or not data.done() or data.cancelled() or data.exception() is not None:
+        return False
+    return bool(data.result().is_secret)
 
 
 def _evaluate(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:

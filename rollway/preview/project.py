@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-
 from rollway.preview.errors import UsageError
 from rollway.preview.yamlfile import read_yaml_file
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -284,10 +285,8 @@ class ForkedChild:
         return f"it exited with status {os.WEXITSTATUS(status)} without reporting, e.g. through os._exit"
 
     def _kill_group(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def close(self) -> None:
         """Kill and reap the child (if still running) and remove its scratch files; safe to call twice."""

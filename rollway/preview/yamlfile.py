@@ -42,7 +42,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def _timestamp_as_text(loader: _StrictLoader, node: Node) -> Any:
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    return loader.construct_scalar(node)
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 import pulumi.runtime.config as runtime_config
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from stacks.config.base import ConfigModel, overlapping_ranges

@@ -77,7 +77,7 @@ def test_dates_reach_the_program_as_the_text_written(rollway, tmp_path: Path) ->
 def test_values_no_config_can_hold_are_config_errors(rollway, tmp_path: Path, value: str, expected: str) -> None:
     run = rollway("preview", "--cwd", stack(tmp_path, f"config:\n  scratch:settings: {value}\n"), "--stack", "dev")
     assert run.code == 2
-    assert f"Pulumi.dev.yaml (line 2" in run.err
+    assert "Pulumi.dev.yaml (line 2" in run.err
     assert expected in run.err
     assert "Traceback" not in run.err
 
@@ -164,7 +164,7 @@ def test_structure_and_json_problems_are_reported_together(rollway, repo_copy: P
     )  # fmt: skip
     assert run.code == 2, run.err
     assert "-c: rollway:tags: is not valid structured config (JSON)" in run.err
-    assert "-c: rollway:environment = \"qa\": must be one of" in run.err
+    assert '-c: rollway:environment = "qa": must be one of' in run.err
 
 
 def test_plain_text_secret_beside_a_secure_one_is_refused(rollway, repo_copy: Path) -> None:
