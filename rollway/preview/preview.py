@@ -88,9 +88,11 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
     stack_info = StackInfo(
         project=project.name, stack=settings.stack, config=settings.engine_config(), secret_keys=sorted(settings.secret_keys)
     )
-    # The program starts evaluating (a forked child) first, then the packs boot (each a Python process) meanwhile.
-    with start_evaluation(project, settings, options.resolve_outputs, options.program_timeout) as pending:
-        with PolicyGate(specs, stack_info, options.timeout) as gate:
+    # Packs boot (each a Python process, forked from this one while it has a single thread), then the program
+    # evaluates in a forked child meanwhile. (Forking the evaluation first made the packs' Handshake fail with
+    # UNAVAILABLE; the cause was not found, so the order is kept as tested.)
+    with PolicyGate(specs, stack_info, options.timeout) as gate:
+        with start_evaluation(project, settings, options.resolve_outputs, options.program_timeout) as pending:
             evaluation = scrubbed(project, settings, pending.result)
             recording = evaluation.recording
         resources = tree_order(recording.resources)

@@ -51,7 +51,7 @@ def evaluate_program(
 def start_evaluation(
     project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float = DEFAULT_PROGRAM_TIMEOUT
 ) -> PendingEvaluation:
-    """Start evaluating now (before policy packs spawn their threads: forking wants one thread); `result()` waits."""
+    """Start evaluating now in a forked child (see ForkedChild); `result()` waits for it."""
     return PendingEvaluation(project, settings, resolve_outputs, timeout)
 
 
