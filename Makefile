@@ -12,7 +12,7 @@ STAMP := $(VENV)/.rollway-installed
 # disables it, or every test and policy-pack process recompiles what it imports.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install preview test lint typecheck check workflows bench clean
+.PHONY: install bytecode preview test lint typecheck check workflows bench clean
 
 install: $(STAMP)
 
@@ -20,7 +20,16 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	@$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@$(MAKE) --no-print-directory bytecode
 	@touch $(STAMP)
+
+# Compile every installed module once, at install: where a CI image sets PYTHONDONTWRITEBYTECODE, Python
+# still reads .pyc files but never writes them, so without this every run recompiles the provider SDKs
+# (about 10 s of a preview). Some packages ship .py files that are not valid Python 3 (templates, test
+# data); compileall reports them and still compiles everything else, so its status is ignored.
+bytecode:
+	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null 2>&1 || true
+	@$(BIN)/python -m compileall -q -j 0 rollway components stacks policies >/dev/null
 
 preview: $(STAMP)
 	$(BIN)/rollway preview --stack $(STACK) \
