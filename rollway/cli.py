@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rollway.preview.analyzer import DEFAULT_TIMEOUT
 from rollway.preview.errors import EXIT_USAGE, PreflightError, UsageError
+from rollway.preview.runner import DEFAULT_PROGRAM_TIMEOUT
 
 if TYPE_CHECKING:
     from rollway.preview.basediff import ChangeReport
@@ -38,6 +41,33 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--path", action="store_true", help="treat -c keys as paths into structured values (ns:a.b[0])")
     parser.add_argument("--config-file", type=Path, help="read stack config from this file instead of Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--program-timeout",
+        type=_seconds("--program-timeout"),
+        default=DEFAULT_PROGRAM_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long the program may take to evaluate (default: {DEFAULT_PROGRAM_TIMEOUT:g})",
+    )
+
+
+MAX_TIMEOUT = 86_400.0
+"""A day: longer timeouts are typos (`1e300`), and would overflow the clocks they are added to."""
+
+
+def _seconds(flag: str) -> Callable[[str], float]:
+    """An argparse type for a timeout: a finite number of seconds in (0, MAX_TIMEOUT]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
+        return value
+
+    parse.__name__ = flag
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument(
         "--policy-timeout",
-        type=float,
+        type=_seconds("--policy-timeout"),
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="how long a policy pack may take to start or answer",
@@ -164,6 +194,7 @@ def _preview(args: argparse.Namespace) -> int:
         policy_packs=args.policy_pack,
         policy_pack_configs=args.policy_pack_config,
         timeout=args.policy_timeout,
+        program_timeout=args.program_timeout,
     )
     if args.base is not None:
         return _base_preview(args, options)
@@ -219,6 +250,7 @@ def _diff(args: argparse.Namespace) -> int:
         path_keys=args.path,
         config_file=args.config_file,
         against=args.against,
+        program_timeout=args.program_timeout,
     )
     report = run_config_diff(options)
     _write_change(args, report)

@@ -15,6 +15,7 @@ import pulumi
 from rollway import clouds
 from stacks.config import ConfigError, ConfigProblem, StackConfig, load_stack_config
 from stacks.config.loader import stack_file_name
+from stacks.config.problems import InvalidStackConfig
 
 
 def builder_for(cloud: str) -> ModuleType:
@@ -43,8 +44,9 @@ def fail_on(problems: list[ConfigProblem]) -> None:
 
 
 def config_run_error(error: ConfigError) -> pulumi.RunError:
-    # RunError is reported by the language host as a message, without a Python traceback.
-    return pulumi.RunError(f"invalid stack config:\n{error.render()}")
+    # RunError is reported by the language host as a message, without a Python traceback; rollway preview reads the
+    # problems it carries and exits 2 (a config error), not 1.
+    return InvalidStackConfig(error)
 
 
 def build_stack() -> StackConfig:

@@ -42,6 +42,15 @@ class StackSettings:
     """ESC environments the stack file imports (not resolvable offline; reported as a warning)."""
     notes: list[str] = field(default_factory=list)
     """How the config was assembled when that is not the obvious way (reported as warnings)."""
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Key (or `--path` path) set by `-c` -> the `-c` item that set it, so problems name the flag, not the file."""
+
+    def origin_of(self, key: str) -> str:
+        """Where the value at `key` (a key or a path into one, `ns:a.b[0]`) came from: `-c` or the stack file's name."""
+        for path in sorted(self.overrides, key=len, reverse=True):
+            if key == path or key.startswith((path + ".", path + "[")):
+                return "-c"
+        return Path(self.source).name if self.source else "stack config"
 
     def engine_config(self) -> dict[str, str]:
         """Config as the engine hands it to a program or a policy pack: every value a string, structures as JSON."""
@@ -151,10 +160,12 @@ def _apply_override(project: Project, settings: StackSettings, item: str, path_k
     key, sep, value = item.partition("=")
     if not sep or not key:
         raise UsageError(f"-c {item!r}: expected KEY=VALUE")
+    full = project.full_key(key)
+    settings.overrides[full] = item
     if not path_keys:
-        settings.values[project.full_key(key)] = value
+        settings.values[full] = value
         return
-    root, path = split_path(project.full_key(key))
+    root, path = split_path(full)
     settings.values[root] = set_path(settings.values.get(root), path, _scalar(value), f"-c {key}")
 
 

@@ -9,13 +9,14 @@ is restored afterwards, so one process can evaluate several programs (tests, `ro
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 import os
 import runpy
 import sys
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -26,7 +27,7 @@ import pulumi
 from rollway.engine.mocks import CloudContext, PlausibleMocks
 from rollway.engine.run import Recording, run_program
 from rollway.preview.config import StackSettings
-from rollway.preview.errors import ProgramError
+from rollway.preview.errors import ProgramError, UsageError
 from rollway.preview.project import Project
 from rollway.preview.venv import in_own_virtualenv, incompatible_sdk_pin, requirements_file, unsatisfied_requirements
 
@@ -41,6 +42,8 @@ class Evaluation:
     """(level, message) pairs: info, warning, error."""
     notes: list[str] = field(default_factory=list)
     """How the program was evaluated, when that is not the obvious way (e.g. in its own virtualenv)."""
+    secrets: set[str] = field(default_factory=set)
+    """Plaintexts the program handled as secrets (`Output.secret`, `require_secret`, secret outputs), to mask."""
 
     @property
     def errors(self) -> list[str]:
@@ -55,6 +58,31 @@ class MissingModule(ProgramError):
         self.module = module
 
 
+class ConfigInvalid(UsageError):
+    """The program refused its stack config (it raised an error carrying `config_problems`): a config error, exit 2."""
+
+
+def config_problems_of(error: BaseException) -> list[Any] | None:
+    """The problems of a program's config error, or None for any other error.
+
+    A program reports config problems in a form the preview can attribute to where each value came from by
+    raising an exception with `config_problems`: a list of items with `key` (`ns:a.b[0]`) and `render(source)`.
+    """
+    problems = getattr(error, "config_problems", None)
+    if not isinstance(problems, list) or not problems:
+        return None
+    if not all(isinstance(getattr(item, "key", None), str) and callable(getattr(item, "render", None)) for item in problems):
+        return None
+    return problems
+
+
+def render_config_problems(problems: list[Any], settings: StackSettings) -> str:
+    """Every problem, each attributed to the stack file or the `-c` item its value came from."""
+    lines = [str(item.render(settings.origin_of(item.key))) for item in problems]
+    count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"
+    return f"invalid stack config for stack `{settings.stack}` ({count}):\n" + "\n".join(lines)
+
+
 def entry_file(project: Project) -> Path:
     path = project.program_path
     entry = path if path.suffix == ".py" else path / "__main__.py"
@@ -63,14 +91,110 @@ def entry_file(project: Project) -> Path:
     return entry
 
 
-def evaluate(project: Project, settings: StackSettings, resolve_outputs: bool = False) -> Evaluation:
-    """Run the project's program under mocks; raises ProgramError with the program's own error and where.
+def evaluate(
+    project: Project, settings: StackSettings, resolve_outputs: bool = False, secret_sink: set[str] | None = None
+) -> Evaluation:
+    """Run the project's program under mocks; raises ProgramError with the program's own error and where,
+    every secret the program handled masked in it.
 
     Args:
         project: The loaded project (program location, name).
         settings: The stack's config bag (values and secret keys).
         resolve_outputs: Fill provider-computed outputs with plausible values instead of leaving them unknown.
+        secret_sink: Collects the plaintexts of secrets the program handled (also returned on the evaluation).
     """
+    seen = secret_sink if secret_sink is not None else set()
+    seen |= secret_config_texts(settings)
+    try:
+        with collect_secrets(seen):
+            evaluation = _evaluate(project, settings, resolve_outputs)
+    except MissingModule as error:
+        raise MissingModule(error.module, mask(str(error), seen)) from None
+    except (ConfigInvalid, ProgramError) as error:
+        raise type(error)(mask(str(error), seen)) from None
+    evaluation.secrets = set(seen)
+    return evaluation
+
+
+MIN_MASKED_CHARS = 4
+"""Shorter secret texts are not masked: replacing every `no` or `1` would garble messages and reveal nothing."""
+
+
+def secret_config_texts(settings: StackSettings) -> set[str]:
+    """Plaintexts of the stack's secret config values (each leaf of a structured value)."""
+    texts: set[str] = set()
+    for key in settings.secret_keys:
+        if key in settings.values:
+            texts |= leaf_texts(settings.values[key])
+    return texts
+
+
+def leaf_texts(value: Any) -> set[str]:
+    """Every string or number inside a value, as text, long enough to be worth masking."""
+    if isinstance(value, dict):
+        return set().union(*(leaf_texts(item) for item in value.values())) if value else set()
+    if isinstance(value, list | tuple):
+        return set().union(*(leaf_texts(item) for item in value)) if value else set()
+    if isinstance(value, bool) or value is None:
+        return set()
+    text = str(value)
+    texts = {text} if len(text) >= MIN_MASKED_CHARS else set()
+    if isinstance(value, str) and value[:1] in "[{":
+        # Structured config reaches programs as JSON text; its leaves are secrets too.
+        with suppress(ValueError):
+            texts |= leaf_texts(json.loads(value))
+    return texts
+
+
+def mask(text: str, secrets: set[str]) -> str:
+    """`text` with every secret plaintext replaced by `[secret]`, longest first (one may contain another)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "[secret]")
+    return text
+
+
+@contextmanager
+def collect_secrets(sink: set[str]) -> Iterator[None]:
+    """Record the plaintext of every secret Output the program creates or looks into.
+
+    `Output.secret(value)` is recorded directly; any other secret (secret config, a resource's secret outputs,
+    a value derived from a secret) is recorded when the program applies a function to it, which is the only way
+    a program can put its plaintext into a message.
+    """
+    original_secret = pulumi.Output.secret
+    original_apply = pulumi.Output.apply
+
+    def secret(val: Any) -> Any:
+        if not isinstance(val, pulumi.Output):
+            sink.update(leaf_texts(val))
+        return original_secret(val)
+
+    def apply(self: Any, func: Any, run_with_unknowns: bool = False) -> Any:
+        def recording(value: Any) -> Any:
+            if _is_secret_now(self):
+                sink.update(leaf_texts(value))
+            return func(value)
+
+        return original_apply(self, recording, run_with_unknowns)
+
+    pulumi.Output.secret = staticmethod(secret)  # type: ignore[method-assign]
+    pulumi.Output.apply = apply  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        pulumi.Output.secret = staticmethod(original_secret)  # type: ignore[method-assign]
+        pulumi.Output.apply = original_apply  # type: ignore[method-assign]
+
+
+def _is_secret_now(output: Any) -> bool:
+    """Whether an Output whose value is being applied is secret (its data has resolved by then)."""
+    data = getattr(output, "_data", None)
+    if data is None or not data.done() or data.cancelled() or data.exception() is not None:
+        return False
+    return bool(data.result().is_secret)
+
+
+def _evaluate(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
     entry = entry_file(project)
     config = settings.engine_config()
     mocks = PlausibleMocks(resolve_outputs=resolve_outputs, context=CloudContext.from_config(config))
@@ -104,6 +228,9 @@ def evaluate(project: Project, settings: StackSettings, resolve_outputs: bool = 
                 ) from None
             raise ProgramError(f"program exited with status {error.code} (sys.exit)") from None
         except Exception as error:
+            problems = config_problems_of(error)
+            if problems is not None:
+                raise ConfigInvalid(render_config_problems(problems, settings)) from None
             description = _describe_failure(error, project, mocks.unanswered_invokes)
             _raise_if_versions_differ(error, project, description)
             raise ProgramError(description) from None
@@ -241,7 +368,14 @@ def _program_environment(project: Project, entry: Path, settings: StackSettings,
     saved_cwd = os.getcwd()
     saved_path = sys.path[:]
     saved_argv = sys.argv[:]
-    env_keys = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")
+    env_keys = (
+        "PULUMI_CONFIG",
+        "PULUMI_CONFIG_SECRET_KEYS",
+        "PULUMI_PROJECT",
+        "PULUMI_STACK",
+        "PULUMI_DRY_RUN",
+        "ROLLWAY_STACK_FILE",
+    )
     saved_env = {key: os.environ.get(key) for key in env_keys}
     before = set(sys.modules)
 
@@ -263,6 +397,8 @@ def _program_environment(project: Project, entry: Path, settings: StackSettings,
             "PULUMI_PROJECT": project.name,
             "PULUMI_STACK": settings.stack,
             "PULUMI_DRY_RUN": "true",
+            # The stack file read (`--config-file` may name another): a program may check how values are written.
+            "ROLLWAY_STACK_FILE": str(Path(settings.source).resolve()) if settings.source else "",
         }
     )
     try:

@@ -485,10 +485,21 @@ def _forget_foreign_modules() -> None:
     for name, module in list(sys.modules.items()):
         if name == "__main__" or module is None:
             continue
-        file = getattr(module, "__file__", None)
-        paths = [file] if isinstance(file, str) else [p for p in (getattr(module, "__path__", None) or []) if isinstance(p, str)]
-        if paths and not all(os.path.abspath(path).startswith(roots) for path in paths):
+        paths = _module_paths(module)
+        if paths is None or (paths and not all(os.path.abspath(path).startswith(roots) for path in paths)):
             del sys.modules[name]
+
+
+def _module_paths(module: Any) -> list[str] | None:
+    """Where a module was loaded from; None when that cannot be told (a namespace package whose parent was
+    dropped recomputes its path and fails): such a module is not the installation's, so it is dropped too."""
+    file = getattr(module, "__file__", None)
+    if isinstance(file, str):
+        return [file]
+    try:
+        return [path for path in (getattr(module, "__path__", None) or []) if isinstance(path, str)]
+    except Exception:
+        return None
 
 
 if __name__ == "__main__":

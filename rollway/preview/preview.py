@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from rollway.preview.evaluate import Evaluation
 from rollway.preview.gate import analyzed_resources
 from rollway.preview.project import Project, load_project
 from rollway.preview.report import PreviewReport, secret_plaintexts
-from rollway.preview.runner import evaluate_program
+from rollway.preview.runner import DEFAULT_PROGRAM_TIMEOUT, evaluate_program, start_evaluation
 
 
 @dataclass
@@ -34,6 +35,8 @@ class StackSelection:
     """`--config-file`: use this file instead of Pulumi.<stack>.yaml."""
     resolve_outputs: bool = False
     """Fill provider-computed outputs with plausible values."""
+    program_timeout: float = DEFAULT_PROGRAM_TIMEOUT
+    """`--program-timeout`: seconds the program may take to evaluate."""
 
 
 @dataclass
@@ -87,19 +90,24 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
     stack_info = StackInfo(
         project=project.name, stack=settings.stack, config=settings.engine_config(), secret_keys=sorted(settings.secret_keys)
     )
-    # Packs boot (each a Python process) while the program evaluates here.
+    # Packs boot (each a Python process, forked from this one while it has a single thread), then the program
+    # evaluates in a forked child meanwhile. (Forking the evaluation first made the packs' Handshake fail with
+    # UNAVAILABLE; the cause was not found, so the order is kept as tested.)
     with PolicyGate(specs, stack_info, options.timeout) as gate:
-        evaluation = evaluate_scrubbed(project, settings, options.resolve_outputs)
-        recording = evaluation.recording
+        with start_evaluation(project, settings, options.resolve_outputs, options.program_timeout) as pending:
+            evaluation = scrubbed(project, settings, pending.result)
+            recording = evaluation.recording
         resources = tree_order(recording.resources)
         policy = PolicyReport()
         rerun_note: str | None = None
+        rerun_secrets: set[str] = set()
         if specs:
             policy = gate.analyze(analyzed_resources(resources, project.name, settings.stack, settings.values))
             if not options.resolve_outputs and any(can_not_run(d) for d in policy.diagnostics):
                 # No blind spots: what a policy could not decide on preview values is decided on values with
                 # provider-computed fields filled in, the same program evaluated as `--resolve-outputs` does.
-                resolved = evaluate_scrubbed(project, settings, resolve_outputs=True).recording
+                rerun = evaluate_scrubbed(project, settings, True, options.program_timeout)
+                resolved, rerun_secrets = rerun.recording, set(rerun.secrets)
                 again = gate.analyze(
                     analyzed_resources(tree_order(resolved.resources), project.name, settings.stack, settings.values)
                 )
@@ -114,6 +122,7 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
         )
     secrets = secret_plaintexts([resource.inputs for resource in recording.resources])
     secrets |= {str(settings.values[key]) for key in settings.secret_keys if key in settings.values}
+    secrets |= evaluation.secrets | rerun_secrets
     return PreviewReport(
         project=project.name,
         stack=settings.stack,
@@ -157,10 +166,18 @@ def decide_on_filled_in_values(preview: PolicyReport, resolved: PolicyReport) ->
     )
 
 
-def evaluate_scrubbed(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+def evaluate_scrubbed(
+    project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float = DEFAULT_PROGRAM_TIMEOUT
+) -> Evaluation:
     """evaluate_program, with secret config values masked in the program's error (it may quote them)."""
+    return scrubbed(project, settings, lambda: evaluate_program(project, settings, resolve_outputs, timeout))
+
+
+def scrubbed(project: Project, settings: StackSettings, run: Callable[[], Evaluation]) -> Evaluation:
+    """`run()`, with secret config values masked in the program's error (the evaluation masks what it saw;
+    this also covers errors raised before the program ran)."""
     try:
-        return evaluate_program(project, settings, resolve_outputs)
+        return run()
     except ProgramError as error:
         text = str(error)
         secrets = secret_plaintexts([Secret(settings.values[key]) for key in settings.secret_keys if key in settings.values])
@@ -250,8 +267,8 @@ def run_diff(options: DiffOptions) -> DiffReport:
         other_settings = load_stack_settings(project, against, None, options.config, options.path_keys)
     if not options.config and as_file is None and against == base_stack:
         raise UsageError("nothing to compare: give --against STACK|FILE, or -c KEY=VALUE changes to the base stack")
-    base = evaluate_scrubbed(project, base_settings, resolve_outputs=True).recording
-    other = evaluate_scrubbed(project, other_settings, resolve_outputs=True).recording
+    base = evaluate_scrubbed(project, base_settings, True, options.program_timeout).recording
+    other = evaluate_scrubbed(project, other_settings, True, options.program_timeout).recording
     changes = diff_resources(base.resources, _rebase(other.resources, other_settings.stack, base_stack))
     changes.sort(key=lambda change: (("added", "removed", "changed").index(change.kind), change.type, change.name))
     return DiffReport(project.name, base_stack, against, changes)

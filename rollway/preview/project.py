@@ -12,9 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rollway.preview.errors import UsageError
+from rollway.preview.yamlfile import read_yaml_file
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 _DECLARATION_KEYS = {"type", "description", "items", "secret", "default", "value"}
@@ -89,18 +88,8 @@ class Project:
 
 
 def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
-    """Parse a YAML file that must hold a mapping; an empty file is an empty mapping."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read {what} {path}: {error.strerror or error}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise UsageError(f"{path}{where}: malformed YAML: {problem}") from None
+    """Parse a YAML file that must hold a mapping (strictly: see rollway.preview.yamlfile); empty is an empty mapping."""
+    data = read_yaml_file(path, what)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import rollway.preview
 from rollway.preview.config import StackSettings
 from rollway.preview.errors import ProgramError
-from rollway.preview.evaluate import Evaluation, MissingModule, entry_file, evaluate
+from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, entry_file, evaluate, mask, secret_config_texts
 from rollway.preview.project import Project
 from rollway.preview.venv import ensure_virtualenv, missing_imports, requirements_file
 
-WORKER_TIMEOUT = 900
+DEFAULT_PROGRAM_TIMEOUT = 600.0
+"""Seconds a program may take to evaluate (`--program-timeout`); a hung program fails the gate."""
 
 
 class VirtualenvUnavailable(ProgramError):
@@ -24,20 +31,62 @@ class VirtualenvUnavailable(ProgramError):
     so this is not the program's error."""
 
 
-def evaluate_program(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
-    """Evaluate in-process when possible; otherwise install the program's requirements and evaluate there.
+def evaluate_program(
+    project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float = DEFAULT_PROGRAM_TIMEOUT
+) -> Evaluation:
+    """Evaluate in a forked child when the program's imports are installed here; otherwise install the program's
+    requirements and evaluate in its own virtualenv. Either way the program runs in a process of its own, so a
+    program that exits early, hangs or leaves threads behind fails the gate instead of ending it.
 
     Args:
         project: The loaded project (program location, runtime options, requirements).
         settings: The stack's config bag; its notes are reported whichever way the program runs.
         resolve_outputs: Fill provider-computed outputs with plausible values instead of leaving them unknown.
+        timeout: Seconds the program may take (`--program-timeout`).
     """
-    entry_file(project)
-    missing = missing_imports(project.program_directory)
+    with start_evaluation(project, settings, resolve_outputs, timeout) as pending:
+        return pending.result()
+
+
+def start_evaluation(
+    project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float = DEFAULT_PROGRAM_TIMEOUT
+) -> PendingEvaluation:
+    """Start evaluating now in a forked child (see ForkedChild); `result()` waits for it."""
+    return PendingEvaluation(project, settings, resolve_outputs, timeout)
+
+
+class PendingEvaluation:
+    """A program being evaluated in a forked child; a context manager so the child and its group always end."""
+
+    def __init__(self, project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float) -> None:
+        self.project, self.settings, self.resolve_outputs, self.timeout = project, settings, resolve_outputs, timeout
+        entry_file(project)
+        self.missing = missing_imports(project.program_directory)
+        self.child: ForkedChild | None = None
+        if not self.missing:
+            self.child = ForkedChild(project, settings, resolve_outputs, timeout)
+
+    def __enter__(self) -> PendingEvaluation:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.close()
+
+    def result(self) -> Evaluation:
+        return _evaluate_or_fall_back(self)
+
+
+def _evaluate_or_fall_back(pending: PendingEvaluation) -> Evaluation:
+    project, settings, resolve_outputs = pending.project, pending.settings, pending.resolve_outputs
+    missing = pending.missing
     retried: MissingModule | None = None
-    if not missing:
+    if pending.child is not None:
         try:
-            return evaluate(project, settings, resolve_outputs)
+            return pending.child.result()
         except MissingModule as error:
             # An import the static scan could not see (dynamic, or under a guard), or an SDK whose installed
             # version the program's pins exclude: same remedy.
@@ -48,7 +97,7 @@ def evaluate_program(project: Project, settings: StackSettings, resolve_outputs:
             missing = [error.module]
             retried = error
     try:
-        evaluation = evaluate_in_virtualenv(project, settings, resolve_outputs)
+        evaluation = evaluate_in_virtualenv(project, settings, resolve_outputs, pending.timeout)
     except VirtualenvUnavailable as unavailable:
         if retried is None:
             raise
@@ -61,7 +110,9 @@ def evaluate_program(project: Project, settings: StackSettings, resolve_outputs:
     return evaluation
 
 
-def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+def evaluate_in_virtualenv(
+    project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float = DEFAULT_PROGRAM_TIMEOUT
+) -> Evaluation:
     """Install the program's requirements into its own virtualenv and evaluate it there (`python -m rollway.preview.worker`).
 
     Raises VirtualenvUnavailable when the virtualenv cannot be made or the worker dies before reporting, and
@@ -71,6 +122,7 @@ def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_ou
         project: The loaded project.
         settings: The stack's config bag, passed whole to the worker (notes included).
         resolve_outputs: Fill provider-computed outputs with plausible values instead of leaving them unknown.
+        timeout: Seconds the program may take there (`--program-timeout`; installing requirements is not counted).
     """
     from rollway.preview.worker import evaluation_from_json, settings_to_json
 
@@ -100,11 +152,13 @@ def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_ou
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
-                timeout=WORKER_TIMEOUT,
+                timeout=timeout,
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise ProgramError(f"the program did not finish within {WORKER_TIMEOUT}s in {python}") from None
+            raise ProgramError(
+                f"the program did not finish within {timeout:g}s in {python} (raise --program-timeout if it is only slow)"
+            ) from None
         # The program's own prints go to our stderr, keeping stdout for --json -.
         sys.stderr.write(done.stdout)
         if not result_file.exists():
@@ -112,6 +166,158 @@ def evaluate_in_virtualenv(project: Project, settings: StackSettings, resolve_ou
                 f"evaluating the program with {python} failed before it could report:\n{done.stderr.strip()[-3000:]}"
             )
         result = json.loads(result_file.read_text(encoding="utf-8"))
-    if not result["ok"]:
-        raise ProgramError(result["error"])
+    _raise_if_failed(result)
     return evaluation_from_json(result)
+
+
+def _raise_if_failed(result: dict[str, Any]) -> None:
+    """Raise the error a child or worker reported, as the same kind of error."""
+    if result["ok"]:
+        return
+    if "missing_module" in result:
+        raise MissingModule(result["missing_module"], result["error"])
+    if result.get("usage"):
+        raise ConfigInvalid(result["error"])
+    raise ProgramError(result["error"])
+
+
+class ForkedChild:
+    """The program evaluated in a forked copy of this process, in its own process group.
+
+    The child writes its result to a file, then a handshake (a random token only this run knows) to another;
+    the parent trusts a result only with the handshake. A program that calls `os._exit`, is killed, or outlives
+    the timeout never writes it, so the gate fails; the child's whole process group is killed afterwards, which
+    also ends threads and subprocesses the program left running.
+    """
+
+    def __init__(self, project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float) -> None:
+        self.timeout = timeout
+        self.scratch = tempfile.TemporaryDirectory(prefix="rollway-eval-")
+        self.result_file = Path(self.scratch.name, "result.json")
+        self.done_file = Path(self.scratch.name, "done")
+        self.output_file = Path(self.scratch.name, "output.txt")
+        self.token = secrets.token_hex(16)
+        self.config_secrets = secret_config_texts(settings)
+        self.status: int | None = None
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - runs in the child; its effects are what the tests check
+            self._run_child(project, settings, resolve_outputs)
+        self.started = time.monotonic()
+
+    def _run_child(self, project: Project, settings: StackSettings, resolve_outputs: bool) -> None:  # pragma: no cover
+        code = 0
+        try:
+            os.setpgid(0, 0)
+            # Everything the program prints (from Python or its subprocesses) goes to a file the parent relays
+            # to its stderr, however the child ends; stdout stays clean for `--json -`.
+            output = os.open(self.output_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(output, 1)
+            os.dup2(output, 2)
+            os.close(output)
+            sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+            payload = json.dumps(_child_result(project, settings, resolve_outputs))
+            self.result_file.write_text(payload, encoding="utf-8")
+            self.done_file.write_text(self.token, encoding="utf-8")
+        except BaseException:
+            code = 70
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+    def result(self) -> Evaluation:
+        from rollway.preview.worker import evaluation_from_json
+
+        try:
+            self._wait()
+        except ProgramError:
+            self._relay_output(self.config_secrets)
+            raise
+        try:
+            handshake = self.done_file.read_text(encoding="utf-8")
+        except OSError:
+            handshake = ""
+        if handshake != self.token:
+            self._relay_output(self.config_secrets)
+            raise ProgramError(f"the program ended before the evaluation finished ({self._how_it_ended()}); nothing was checked")
+        result = json.loads(self.result_file.read_text(encoding="utf-8"))
+        seen = set(result.get("secrets", [])) | self.config_secrets
+        self._relay_output(seen)
+        _raise_if_failed(result)
+        evaluation = evaluation_from_json(result)
+        evaluation.secrets = seen
+        return evaluation
+
+    def _wait(self) -> None:
+        deadline = self.started + self.timeout
+        while self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.status = status
+                break
+            if time.monotonic() >= deadline:
+                self._kill_group()
+                _, self.status = os.waitpid(self.pid, 0)
+                raise ProgramError(
+                    f"the program did not finish within {self.timeout:g}s (--program-timeout); it was stopped and nothing was checked"
+                )
+            time.sleep(0.02)
+        self._kill_group()
+
+    def _relay_output(self, secrets: set[str]) -> None:
+        try:
+            printed = self.output_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return
+        if printed:
+            sys.stderr.write(mask(printed, secrets))
+            sys.stderr.flush()
+
+    def _how_it_ended(self) -> str:
+        status = self.status or 0
+        if os.WIFSIGNALED(status):
+            signum = os.WTERMSIG(status)
+            return f"killed by signal {signal.Signals(signum).name}"
+        return f"it exited with status {os.WEXITSTATUS(status)} without reporting, e.g. through os._exit"
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Kill and reap the child (if still running) and remove its scratch files; safe to call twice."""
+        if self.status is None:
+            self._kill_group()
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                _, self.status = os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                self.status = 0
+            except ProcessLookupError:
+                self.status = 0
+        self.scratch.cleanup()
+
+
+def _child_result(project: Project, settings: StackSettings, resolve_outputs: bool) -> dict[str, Any]:  # pragma: no cover
+    from rollway.preview.worker import recording_to_json
+
+    seen: set[str] = set()
+    try:
+        evaluation = evaluate(project, settings, resolve_outputs, secret_sink=seen)
+    except MissingModule as error:
+        return {"ok": False, "error": str(error), "missing_module": error.module, "secrets": sorted(seen)}
+    except ConfigInvalid as error:
+        return {"ok": False, "error": str(error), "usage": True, "secrets": sorted(seen)}
+    except ProgramError as error:
+        return {"ok": False, "error": str(error), "secrets": sorted(seen)}
+    return {
+        "ok": True,
+        "recording": recording_to_json(evaluation.recording),
+        "logs": evaluation.logs,
+        "notes": evaluation.notes,
+        "secrets": sorted(seen),
+    }

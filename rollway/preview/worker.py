@@ -17,7 +17,7 @@ from rollway.engine.run import RecordedResource, Recording
 from rollway.engine.values import from_wire
 from rollway.preview.config import StackSettings
 from rollway.preview.errors import ProgramError
-from rollway.preview.evaluate import Evaluation, MissingModule, evaluate
+from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, evaluate
 from rollway.preview.gate import to_wire
 from rollway.preview.project import load_project
 
@@ -71,6 +71,7 @@ def settings_to_json(settings: StackSettings) -> dict[str, Any]:
         "source": settings.source,
         "environments": list(settings.environments),
         "notes": list(settings.notes),
+        "overrides": dict(settings.overrides),
     }
 
 
@@ -84,6 +85,7 @@ def settings_from_json(data: dict[str, Any]) -> StackSettings:
         source=data["source"],
         environments=list(data["environments"]),
         notes=list(data["notes"]),
+        overrides=dict(data.get("overrides", {})),
     )
 
 
@@ -103,6 +105,8 @@ def main(argv: list[str]) -> int:
         }
     except MissingModule as error:
         result = {"ok": False, "error": str(error), "missing_module": error.module}
+    except ConfigInvalid as error:
+        result = {"ok": False, "error": str(error), "usage": True}
     except ProgramError as error:
         result = {"ok": False, "error": str(error)}
     result_file.write_text(json.dumps(result), encoding="utf-8")

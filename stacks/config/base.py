@@ -28,6 +28,8 @@ class ConfigModel(BaseModel):
         strict=True,
         # Attribute docstrings become field descriptions: the JSON Schema and docs/config-reference.md show them.
         use_attribute_docstrings=True,
+        # NaN and infinities pass every range check written as `not lo <= x <= hi` only by accident; refuse them.
+        allow_inf_nan=False,
     )
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi.runtime.config as runtime_config
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from stacks.config.base import ConfigModel, overlapping_ranges
@@ -38,6 +41,7 @@ class _Lookup:
     """Reads the whole config bag, whether set in-process (mocks, Automation API) or by the engine."""
 
     def __init__(self, values: Mapping[str, Any] | None = None, secret_keys: Iterable[str] | None = None) -> None:
+        self.reads_program_config = values is None
         if values is None:
             merged: dict[str, Any] = dict(runtime_config.get_config_env())
             merged.update(runtime_config.CONFIG.get())
@@ -67,17 +71,58 @@ def load_stack_config(
     """
     lookup = _Lookup(values, secret_keys)
     source = source or stack_file_name()
+    # Every problem at once: unreadable keys and the model's checks together; relations between values
+    # (semantic_problems) need a valid model, so they follow only when the first two phases find nothing.
     raw, problems = _raw_rollway_config(lookup)
-    if problems:
-        raise ConfigError(source, problems)
+    problems += plaintext_secret_problems(stack_file_secrets(lookup))
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_problem_from_error(error) for error in exc.errors()]) from None
-    problems = semantic_problems(config, lookup)
+        problems += [_problem_from_error(error) for error in exc.errors()]
+        raise ConfigError(source, problems) from None
+    problems += semantic_problems(config, lookup)
     if problems:
         raise ConfigError(source, problems)
     return config
+
+
+STACK_FILE_ENV = "ROLLWAY_STACK_FILE"
+"""Set by `rollway preview` to the stack file it read (which `--config-file` may have chosen)."""
+
+
+def stack_file_secrets(lookup: _Lookup) -> Any:
+    """`rollway:secrets` exactly as the running stack's file writes it (secure leaves as `{secure: ...}`), or None.
+
+    The engine hands a program the decrypted config and marks a key secret when any leaf is secure, so only the
+    file tells a plain-text leaf from a secure sibling. Read only for the running program's own config (not a
+    bag passed in), from the file `rollway preview` names or `Pulumi.<stack>.yaml` in the project directory.
+    """
+    if not lookup.reads_program_config or not lookup.is_secret(SECRET_KEY):
+        return None
+    path = Path(os.environ.get(STACK_FILE_ENV) or stack_file_name())
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    config = data.get("config") if isinstance(data, dict) else None
+    return config.get(SECRET_KEY) if isinstance(config, dict) else None
+
+
+def plaintext_secret_problems(written: Any) -> list[ConfigProblem]:
+    """Every `rollway:secrets` entry written in plain text, even when a sibling is secure (values never shown)."""
+    if not isinstance(written, dict):
+        return []
+    problems: list[ConfigProblem] = []
+    for name, value in written.items():
+        if not (isinstance(value, dict) and set(value) == {"secure"}):
+            problems.append(
+                ConfigProblem(
+                    f"{SECRET_KEY}.{name}",
+                    f"is plain text in the stack file; every secret must be encrypted: "
+                    f"`pulumi config set --secret --path {SECRET_KEY}.{name} <value>`",
+                )
+            )
+    return problems
 
 
 def _raw_rollway_config(lookup: _Lookup) -> tuple[dict[str, Any], list[ConfigProblem]]:
@@ -180,6 +225,8 @@ def _problem_from_error(error: Mapping[str, Any]) -> ConfigProblem:
         message = f"must be at most {ctx.get('le')}"
     elif kind == "too_short":
         message = f"must have at least {ctx.get('min_length')} item(s)"
+    elif kind == "string_pattern_mismatch" and loc == ("environment",):
+        message = "must be a lowercase name: a letter, then letters, digits or '-', at most 31 characters (e.g. qa)"
     elif kind == "value_error":
         message = str(ctx.get("error", error.get("msg", "")))
     else:
@@ -282,11 +329,6 @@ def _service_problems(config: StackConfig) -> list[ConfigProblem]:
                     service.canary_weight,
                 )
             )
-        for color, image in (("blue", service.image.blue), ("green", service.image.green)):
-            if image is not None and (not image.strip() or any(ch.isspace() for ch in image)):
-                problems.append(
-                    ConfigProblem(f"{prefix}.image.{color}", "must be a container image reference without spaces", image)
-                )
         scaling = service.autoscaling
         if scaling.min > scaling.max:
             problems.append(

@@ -63,15 +63,50 @@ def _header_value(value: str) -> str:
     return value
 
 
+# The OCI distribution reference grammar (github.com/distribution/reference): [host[:port]/]path[:tag][@digest].
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?"
+)
+MAX_IMAGE_NAME_CHARS = 255
+"""Longest repository name (domain and path) the reference grammar allows."""
+_DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
+
+
+def image_reference(value: str) -> str:
+    """Check a container image reference against the OCI grammar: `[registry[:port]/]repo/path[:tag][@algo:hex]`."""
+    match = IMAGE_REFERENCE.fullmatch(value)
+    if match is None:
+        raise ValueError(
+            "must be a container image reference: [registry[:port]/]repository[:tag][@sha256:<64 hex>], "
+            "repository in lowercase letters, digits and . _ - separators (e.g. ghcr.io/acme/web:1.4.0)"
+        )
+    domain, path = match.group("domain"), match.group("path")
+    if len((f"{domain}/" if domain else "") + path) > MAX_IMAGE_NAME_CHARS:
+        raise ValueError(f"must have a repository name of at most {MAX_IMAGE_NAME_CHARS} characters")
+    digest = match.group("digest")
+    if digest is not None:
+        algorithm, _, encoded = digest.partition(":")
+        expected = _DIGEST_LENGTHS.get(algorithm)
+        if expected is not None and not re.fullmatch(rf"[a-f0-9]{{{expected}}}", encoded):
+            raise ValueError(f"must have a {algorithm} digest of exactly {expected} lowercase hex characters")
+    return value
+
+
+ImageReference = Annotated[str, AfterValidator(image_reference)]
 HeaderName = Annotated[str, AfterValidator(_header_name)]
 HeaderValue = Annotated[str, AfterValidator(_header_value)]
 
 
 class ColorImages(ConfigModel):
-    blue: str | None = None
+    blue: ImageReference | None = None
     """Container image of the blue color (registry/repository:tag or @digest)."""
-    green: str | None = None
-    """Container image of the green color."""
+    green: ImageReference | None = None
+    """Container image of the green color (same grammar)."""
 
     def for_color(self, color: Color) -> str | None:
         return self.blue if color == "blue" else self.green

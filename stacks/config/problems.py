@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 _MISSING = object()
 MAX_VALUE_CHARS = 60
 
@@ -44,3 +46,14 @@ class ConfigError(Exception):
 
     def render(self) -> str:
         return "\n".join(problem.render(self.source) for problem in self.problems)
+
+
+class InvalidStackConfig(pulumi.RunError):
+    """A ConfigError as the program raises it: the language host prints a RunError's message without a traceback,
+    and `config_problems` (each with `key` and `render(source)`) lets `rollway preview` report it as a config
+    error (exit 2) and name, per problem, whether the value came from the stack file or a `-c` flag."""
+
+    def __init__(self, error: ConfigError) -> None:
+        self.config_problems = list(error.problems)
+        self.source = error.source
+        super().__init__(f"invalid stack config:\n{error.render()}")
