@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rollway.rollout.analysis import build_checks
+from rollway.rollout.analysis.templates import expand_spec_templates, resolve_analysis
 from rollway.rollout.clock import Clock
 from rollway.rollout.controller import Controller
 from rollway.rollout.deployer import Deployer
@@ -51,7 +52,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--deadline", help="roll back unless promoted within this")
     p.add_argument("--interval", help="time between analysis measurements")
     p.add_argument("--failure-limit", type=int, help="failed measurements tolerated before rollback")
-    p.add_argument("--smoke-url", help="add an HTTP check of this URL (2xx expected), e.g. the blue/green test route")
+    p.add_argument(
+        "--smoke-url",
+        "--test-url",
+        dest="smoke_url",
+        help="HTTP probe of this URL (2xx expected), e.g. the test route that reaches the idle color",
+    )
+    p.add_argument(
+        "--metrics-url",
+        help="Prometheus-compatible query API for the default analysis (canary success rate and p99 latency)",
+    )
+    p.add_argument("--metrics-flavor", choices=["generic", "ingress-nginx"], help="metric names of the default analysis")
+    p.add_argument(
+        "--no-analysis",
+        action="store_true",
+        help="run without any analysis (steps only bake); without it, a rollout with no checks uses the default analysis",
+    )
     p.add_argument("--gate", action="store_true", help="wait for approval before the switch")
     p.add_argument("--approval-file", help="approval file for the gate (implies --gate)")
     p.add_argument("--approve", action="store_true", help="approve the gate up front")
@@ -80,13 +96,8 @@ def _merge_flags(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any
     if args.steps is not None:
         merged.pop("steps", None)
         merged.pop("preset", None)
-        if re.fullmatch(r"[\d\s,%]+", args.steps):
-            try:
-                merged["steps"] = [int(part.strip().rstrip("%")) for part in args.steps.split(",") if part.strip()]
-            except ValueError:
-                raise UsageError(
-                    f"--steps {args.steps!r}: list whole percents separated by commas, e.g. 5,10,25,50,100"
-                ) from None
+        if "," in args.steps or re.fullmatch(r"[\d\s%.+-]+", args.steps):
+            merged["steps"] = _weights(args.steps)
         else:
             merged["preset"] = args.steps
     if args.no_scale_down:
@@ -99,8 +110,17 @@ def _merge_flags(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any
             analysis["interval"] = args.interval
         if args.failure_limit is not None:
             analysis["failureLimit"] = args.failure_limit
-        if args.smoke_url is not None:
-            analysis["checks"] = [*list(analysis.get("checks") or []), {"name": "smoke-url", "http": {"url": args.smoke_url}}]
+        own_checks = analysis.get("checks")
+        if args.smoke_url is not None and own_checks:
+            if isinstance(own_checks, list):
+                analysis["checks"] = [*own_checks, {"name": "smoke-url", "http": {"url": args.smoke_url}}]
+        else:
+            defaults = analysis.get("defaults") or {}
+            if isinstance(defaults, dict):
+                flags = {"testUrl": args.smoke_url, "prometheus": args.metrics_url, "flavor": args.metrics_flavor}
+                defaults = {**defaults, **{key: value for key, value in flags.items() if value is not None}}
+                if defaults:
+                    analysis["defaults"] = defaults
         merged["analysis"] = analysis
     if args.gate or args.approval_file or args.approve:
         gate = merged.get("gate") or {}
@@ -110,6 +130,20 @@ def _merge_flags(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any
                 gate["approvalFile"] = args.approval_file
             merged["gate"] = gate
     return merged
+
+
+def _weights(text: str) -> list[int]:
+    """`--steps 5,10,25`: whole percents; anything else names the offending part."""
+    weights = []
+    for part in text.split(","):
+        value = part.strip().rstrip("%").strip()
+        if not re.fullmatch(r"\d+", value):
+            raise UsageError(
+                f"--steps {text!r}: {part.strip()!r} is not a whole percent; list whole percents separated by commas, "
+                f"e.g. 5,10,25,50,100"
+            )
+        weights.append(int(value))
+    return weights
 
 
 def _default_deployer(spec: RolloutSpec, args: argparse.Namespace) -> Deployer:
@@ -158,7 +192,7 @@ def main(
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code not in (0, None) else 0
     try:
-        return _run(args, deployer_factory or _default_deployer, clock, out)
+        return _run(args, deployer_factory or _default_deployer, clock, out, err)
     except UsageError as exc:
         for line in str(exc).splitlines():
             err.write(f"rollway rollout: error: {line}\n")
@@ -170,14 +204,17 @@ def main(
         return EXIT_INTERRUPTED
 
 
-def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clock | None, out: TextIO) -> int:
+def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clock | None, out: TextIO, err: TextIO) -> int:
     raw = load_spec_file(args.spec) if args.spec is not None else {}
     source = str(args.spec) if args.spec is not None else "command line"
     if args.spec is not None and args.service is None and "service" not in raw:
         raise UsageError(f"{args.spec}: service: is required (or pass --service)")
     if args.spec is None and args.service is None:
         raise UsageError("--service is required (or a --spec file with `service:`)")
-    spec = build_spec(_merge_flags(raw, args), source)
+    base_dir = args.spec.parent if args.spec is not None else Path(".")
+    spec = build_spec(expand_spec_templates(_merge_flags(raw, args), base_dir, source), source)
+    if not args.abort:
+        spec = resolve_analysis(spec, args.no_analysis)
 
     state_dir = args.state_dir / _safe(args.stack)
     journal = Journal(state_dir / "journal.jsonl")
@@ -189,6 +226,11 @@ def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clo
         except OSError as exc:
             raise UsageError(f"--events {args.events}: cannot open: {exc.strerror or exc}") from None
         sinks.append(JsonLinesSink(events_file))
+    warnings: list[str] = []
+    if args.no_analysis and not args.abort:
+        warning = "--no-analysis: nothing measures the new version; every step promotes after its bake time whatever it serves"
+        err.write(f"rollway rollout: warning: {warning}\n")
+        warnings.append(warning)
     try:
         with StackLock(state_dir / "lock", {"service": spec.service, "command": "rollway rollout"}):
             progress = journal.unfinished()
@@ -210,14 +252,14 @@ def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clo
             deployer = deployer_factory(spec, args)
             checks = build_checks(spec.analysis.checks)
             if progress is not None:
-                controller = Controller(deployer, progress.plan, journal, checks, Fanout(sinks), clock, progress)
+                controller = Controller(deployer, progress.plan, journal, checks, Fanout(sinks), clock, progress, warnings)
             else:
                 state = deployer.read(spec.service)
                 approval = None
                 if spec.gate is not None:
                     approval = spec.gate.approval_file or str(state_dir / f"{_safe(spec.service)}.approval")
                 plan = build_plan(spec, state, args.stack, approval, pre_approved=args.approve)
-                controller = Controller(deployer, plan, journal, checks, Fanout(sinks), clock)
+                controller = Controller(deployer, plan, journal, checks, Fanout(sinks), clock, warnings=warnings)
             outcome = controller.run()
             return EXIT_PROMOTED if outcome.promoted else EXIT_ROLLED_BACK
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,7 @@ class Controller:
         events: Receives every event.
         clock: Time source (tests pass a fake).
         resume: Progress of the unfinished rollout this run continues.
+        warnings: Emitted as `warning` events right after the start (e.g. running with --no-analysis).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Controller:
         events: EventSink,
         clock: Clock | None = None,
         resume: Progress | None = None,
+        warnings: Sequence[str] = (),
     ) -> None:
         self.deployer = deployer
         self.plan = plan
@@ -82,6 +85,7 @@ class Controller:
         self.analyzer = Analyzer(checks, plan.failure_limit, failures=resume.failures if resume else 0)
         self.context = Context(plan.service, plan.canary, plan.stable)
         self.promoted = False
+        self.warnings = list(warnings)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _emit(self, kind: str, **data: object) -> None:
@@ -119,6 +123,8 @@ class Controller:
             notes=plan.notes,
             nextPhase=self.resume.next_phase if self.resume else 0,
         )
+        for warning in self.warnings:
+            self._emit("warning", message=warning)
         try:
             if abort:
                 return self._rollback(RollbackNeeded("aborted by operator (--abort)"))
@@ -175,10 +181,12 @@ class Controller:
         end = self.clock.now() + duration
         active = bool(self.analyzer.active(kind))
         measured = False
+        self.analyzer.begin_phase()
         while True:
             self._check_deadline()
             remaining = end - self.clock.now()
             if remaining <= 0 and (measured or not active):
+                self._raise_if_exhausted(self.analyzer.end_phase(kind, self._on_measurement))
                 return
             wait = min(self.plan.interval, max(remaining, 0.0))
             if not self.promoted:
@@ -187,20 +195,24 @@ class Controller:
             if active:
                 results = self.analyzer.tick(kind, self.context, self._on_measurement)
                 measured = True
-                if self.analyzer.exhausted:
-                    failed = [result for result in results if result.ok is False]
-                    decided_at = max(result.finished_at for result in failed) if failed else time.monotonic()
-                    names = "; ".join(f"{result.check}: {result.detail}" for result in failed)
-                    raise RollbackNeeded(
-                        f"analysis failed ({self.analyzer.failures} failed measurement(s), limit {self.plan.failure_limit}): {names}",
-                        decided_at,
-                    )
+                self._raise_if_exhausted(results)
             self._emit(
                 "analysis.tick",
                 label=label,
                 bakeLeft=max(end - self.clock.now(), 0.0),
                 deadlineLeft=max(self._deadline_left(), 0.0),
             )
+
+    def _raise_if_exhausted(self, results: list[Measurement]) -> None:
+        if not self.analyzer.exhausted:
+            return
+        failed = [result for result in results if result.ok is False]
+        decided_at = max(result.finished_at for result in failed) if failed else time.monotonic()
+        names = "; ".join(f"{result.check}: {result.detail}" for result in failed) or "no data during a whole phase"
+        raise RollbackNeeded(
+            f"analysis failed ({self.analyzer.failures} failed measurement(s), limit {self.plan.failure_limit}): {names}",
+            decided_at,
+        )
 
     def _on_measurement(self, result: Measurement) -> None:
         if result.ok is False:
