@@ -72,6 +72,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--approval-file", help="approval file for the gate (implies --gate)")
     p.add_argument("--approve", action="store_true", help="approve the gate up front")
     p.add_argument("--no-scale-down", action="store_true", help="keep the old color's workload after the drain window")
+    p.add_argument(
+        "--policy-pack",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="policy pack every update runs (repeatable); default: <work-dir>/policies/{security,cost} when present",
+    )
+    p.add_argument(
+        "--policy-pack-config",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="config of the --policy-pack at the same position; default: <work-dir>/policies/config/<stack>/<pack>.json",
+    )
+    p.add_argument("--no-policy-packs", action="store_true", help="run updates without policy packs (not recommended)")
     p.add_argument("--abort", action="store_true", help="roll back the stack's unfinished rollout")
     p.add_argument("--json", action="store_true", help="JSON-lines events on stdout instead of the progress view")
     p.add_argument("--events", type=Path, help="also write JSON-lines events to this file")
@@ -161,7 +178,61 @@ def _default_deployer(spec: RolloutSpec, args: argparse.Namespace) -> Deployer:
         handles[0].flush()
 
     matchers = [Matcher(rule.type, rule.name_suffix) for rule in spec.routing] if spec.routing is not None else None
-    return PulumiDeployer(args.stack, args.work_dir.resolve(), matchers=matchers, on_output=on_output)
+    packs, configs = policy_packs(args)
+    return PulumiDeployer(
+        args.stack,
+        args.work_dir.resolve(),
+        matchers=matchers,
+        on_output=on_output,
+        policy_packs=[str(pack) for pack in packs],
+        policy_pack_configs=[str(config) for config in configs],
+    )
+
+
+DEFAULT_PACKS = ("security", "cost")
+
+
+def policy_packs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
+    """The policy packs (and paired configs) every update of this rollout runs; UsageError for a missing one.
+
+    Without flags: the project's own packs, `<work-dir>/policies/<pack>` for security and cost when present,
+    each with `<work-dir>/policies/config/<stack>/<pack>.json` (the environment's config) when that exists.
+    """
+    if args.no_policy_packs:
+        if args.policy_pack or args.policy_pack_config:
+            raise UsageError("--no-policy-packs contradicts --policy-pack/--policy-pack-config; give one or the other")
+        return [], []
+    packs: list[Path] = list(args.policy_pack)
+    configs: list[Path] = list(args.policy_pack_config)
+    if not packs:
+        if configs:
+            raise UsageError("--policy-pack-config needs the --policy-pack it configures (paired by position)")
+        environment = args.stack.rsplit("/", 1)[-1]
+        for name in DEFAULT_PACKS:
+            pack = args.work_dir / "policies" / name
+            if (pack / "PulumiPolicy.yaml").is_file():
+                packs.append(pack)
+                configs.append(args.work_dir / "policies" / "config" / environment / f"{name}.json")
+        found = [config for config in configs if config.is_file()]
+        if not found:
+            configs = []
+        elif len(found) < len(configs):
+            missing = next(config for config in configs if not config.is_file())
+            raise UsageError(
+                f"{missing}: no policy-pack config for stack `{args.stack}` while the other pack has one; add it "
+                f"(it may be `{{}}`) or pass --policy-pack/--policy-pack-config explicitly"
+            )
+    if configs and len(configs) != len(packs):
+        raise UsageError(
+            f"--policy-pack-config is paired with --policy-pack by position: got {len(configs)} config file(s) for {len(packs)} pack(s)"
+        )
+    for pack in packs:
+        if not pack.is_dir():
+            raise UsageError(f"--policy-pack {pack}: not a directory")
+    for config in configs:
+        if not config.is_file():
+            raise UsageError(f"--policy-pack-config {config}: no such file")
+    return [pack.resolve() for pack in packs], [config.resolve() for config in configs]
 
 
 def _safe(name: str) -> str:
