@@ -7,6 +7,7 @@ Exit codes: 0 promoted, 1 rolled back (or the rollback failed), 2 usage/config e
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from rollway.rollout.controller import Controller
 from rollway.rollout.deployer import Deployer
 from rollway.rollout.errors import UsageError
 from rollway.rollout.events import EventSink, Fanout, JsonLinesSink, ProgressView
-from rollway.rollout.journal import Journal
+from rollway.rollout.journal import Journal, ensure_dir
 from rollway.rollout.lock import StackLock
 from rollway.rollout.plan import build_plan, fingerprint
 from rollway.rollout.routing import Matcher
@@ -179,6 +180,7 @@ def _default_deployer(spec: RolloutSpec, args: argparse.Namespace) -> Deployer:
 
     matchers = [Matcher(rule.type, rule.name_suffix) for rule in spec.routing] if spec.routing is not None else None
     packs, configs = policy_packs(args)
+    configs = rollout_policy_configs(packs, configs, args.state_dir / _safe(args.stack) / "policy-config")
     return PulumiDeployer(
         args.stack,
         args.work_dir.resolve(),
@@ -190,6 +192,40 @@ def _default_deployer(spec: RolloutSpec, args: argparse.Namespace) -> Deployer:
 
 
 DEFAULT_PACKS = ("security", "cost")
+
+
+BUDGET_POLICY = "monthly-budget"
+
+
+def rollout_policy_configs(packs: list[Path], configs: list[Path], directory: Path) -> list[Path]:
+    """The configs a rollout's updates pass: each pack's own, with the budget policy told a rollout is running.
+
+    The cost pack's `monthly-budget` grants its `rolloutAllowancePercent` only when `duringRollout` is true, so a
+    release's transient second color is not refused; every other setting is the environment's, unchanged.
+    Written under the state directory; a pack without a config gets `{}` (its defaults) to keep the pairing.
+    """
+    if not packs:
+        return []
+    ensure_dir(directory)
+    derived: list[Path] = []
+    for index, pack in enumerate(packs):
+        data: dict[str, Any] = {}
+        if configs:
+            try:
+                loaded = json.loads(configs[index].read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UsageError(f"{configs[index]}: not a readable JSON policy-pack config: {exc}") from None
+            if not isinstance(loaded, dict):
+                raise UsageError(f"{configs[index]}: a policy-pack config is a JSON object of policy -> settings")
+            data = loaded
+        if pack.name == "cost" or BUDGET_POLICY in data:
+            budget = data.get(BUDGET_POLICY)
+            budget = dict(budget) if isinstance(budget, dict) else ({"enforcementLevel": budget} if budget else {})
+            data = {**data, BUDGET_POLICY: {**budget, "duringRollout": True}}
+        path = directory / f"{index}-{pack.name}.json"
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        derived.append(path)
+    return derived
 
 
 def policy_packs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:

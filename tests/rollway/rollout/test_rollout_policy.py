@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from rollway.rollout.cli import parser, policy_packs
+from rollway.rollout.cli import parser, policy_packs, rollout_policy_configs
 from rollway.rollout.errors import UsageError
 
 
@@ -88,3 +89,48 @@ def test_bad_policy_flags_are_usage_errors(tmp_path, monkeypatch, argv, message)
 
 def test_no_policy_packs_runs_none_even_in_a_project_with_packs(tmp_path):
     assert _packs(_project(tmp_path), "--no-policy-packs") == ([], [])
+
+
+def test_the_cost_packs_config_tells_the_budget_policy_a_rollout_runs(tmp_path):
+    root = _project(tmp_path)
+    (root / "policies/config/prod/cost.json").write_text(
+        json.dumps({"monthly-budget": {"prod": {"monthlyBudgetUsd": 15000}, "capacityBasis": "max"}})
+    )
+    packs, configs = _packs(root)
+
+    derived = rollout_policy_configs(packs, configs, tmp_path / "out")
+
+    assert [path.name for path in derived] == ["0-security.json", "1-cost.json"]
+    assert json.loads(derived[0].read_text()) == {}
+    assert json.loads(derived[1].read_text()) == {
+        "monthly-budget": {"prod": {"monthlyBudgetUsd": 15000}, "capacityBasis": "max", "duringRollout": True}
+    }
+    assert json.loads((root / "policies/config/prod/cost.json").read_text())["monthly-budget"].get("duringRollout") is None
+
+
+def test_a_cost_pack_without_config_still_gets_the_rollout_flag(tmp_path):
+    root = _project(tmp_path, stacks=())
+    packs, configs = _packs(root)
+
+    derived = rollout_policy_configs(packs, configs, tmp_path / "out")
+
+    assert json.loads(derived[1].read_text()) == {"monthly-budget": {"duringRollout": True}}
+
+
+def test_an_enforcement_level_shorthand_is_kept(tmp_path):
+    root = _project(tmp_path)
+    (root / "policies/config/prod/cost.json").write_text(json.dumps({"monthly-budget": "advisory"}))
+    packs, configs = _packs(root)
+
+    derived = rollout_policy_configs(packs, configs, tmp_path / "out")
+
+    assert json.loads(derived[1].read_text()) == {"monthly-budget": {"enforcementLevel": "advisory", "duringRollout": True}}
+
+
+def test_a_config_that_is_not_json_is_a_usage_error(tmp_path):
+    root = _project(tmp_path)
+    (root / "policies/config/prod/cost.json").write_text("{nope")
+    packs, configs = _packs(root)
+
+    with pytest.raises(UsageError, match=r"cost\.json: not a readable JSON policy-pack config"):
+        rollout_policy_configs(packs, configs, tmp_path / "out")
