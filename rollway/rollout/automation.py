@@ -161,6 +161,38 @@ class PulumiDeployer:
             )
         self._checked_pending = True
 
+    def publish_status(self, status: dict[str, Any]) -> None:
+        """Mirror the rollout status into the stack's tags, so anyone with the backend sees it
+        (`pulumi stack tag get rollway:rollout:<service>`, or `rollway rollout status --from-stack`).
+
+        Tag values are short (Pulumi Cloud allows 256 characters): state, phase, traffic, failures, rollout id.
+        A backend without stack tags raises; the caller reports that once and the rollout goes on.
+        """
+        phase = status.get("phase") or {}
+        compact = {
+            "id": status.get("rolloutId"),
+            "state": status.get("state"),
+            "phase": f"{phase.get('index')}/{phase.get('total')} {phase.get('type')}" if phase else None,
+            "live": status.get("liveColor"),
+            "weight": status.get("canaryWeight"),
+            "failures": status.get("failures"),
+            "at": status.get("updatedAt"),
+        }
+        value = json.dumps({key: item for key, item in compact.items() if item is not None}, separators=(",", ":"))
+        self._stack.workspace.set_tag(self._stack.name, status_tag(str(status.get("service"))), value[:256])
+
+    def read_status_tag(self, service: str) -> dict[str, Any] | None:
+        """The status another runner published into the stack's tags (None: no rollout published one)."""
+        try:
+            value = self._stack.workspace.get_tag(self._stack.name, status_tag(service))
+        except auto.errors.CommandError:
+            return None
+        try:
+            data = json.loads(value)
+        except (TypeError, json.JSONDecodeError):
+            raise UsageError(f"stack `{self.stack_name}`: tag {status_tag(service)} is not rollway's JSON: {value!r}") from None
+        return data if isinstance(data, dict) else None
+
     def history(self, limit: int = 50) -> list[dict[str, Any]]:
         """The engine's update history of this stack, newest first: the updates a rollout made carry its message."""
         try:
@@ -190,6 +222,10 @@ class PulumiDeployer:
             deployment = exported.deployment if exported is not None else None
             self._urns[service] = routing_urns(deployment, service, self._services, self._matchers)
         return self._urns[service]
+
+
+def status_tag(service: str) -> str:
+    return f"rollway:rollout:{service}"
 
 
 def _op_name(op: object) -> str:

@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,9 +24,12 @@ from rollway.rollout.errors import UsageError
 from rollway.rollout.events import EventSink, Fanout, JsonLinesSink, ProgressView
 from rollway.rollout.journal import Journal, ensure_dir
 from rollway.rollout.lock import StackLock
+from rollway.rollout.notify import NotifySink, parse_targets
+from rollway.rollout.notify import environment as notify_environment
 from rollway.rollout.plan import build_plan, fingerprint
 from rollway.rollout.routing import Matcher
 from rollway.rollout.spec import RolloutSpec, build_spec, load_spec_file
+from rollway.rollout.status import ControlFile, StatusSink
 
 EXIT_PROMOTED, EXIT_ROLLED_BACK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -91,6 +95,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-policy-packs", action="store_true", help="run updates without policy packs (not recommended)")
     p.add_argument("--abort", action="store_true", help="roll back the stack's unfinished rollout")
+    p.add_argument(
+        "--notify",
+        action="append",
+        default=[],
+        metavar="TARGET",
+        help="notify a webhook URL (JSON), slack:<URL>, or github (deployment statuses); repeatable",
+    )
+    p.add_argument("--github-deployment", help="GitHub deployment id for --notify github (or ROLLWAY_GITHUB_DEPLOYMENT_ID)")
     p.add_argument("--json", action="store_true", help="JSON-lines events on stdout instead of the progress view")
     p.add_argument("--events", type=Path, help="also write JSON-lines events to this file")
     p.add_argument("--work-dir", type=Path, default=Path("."), help="Pulumi project directory (default: .)")
@@ -285,6 +297,9 @@ def main(
 ) -> int:
     """Run `rollway rollout` with `argv` (arguments after `rollout`); returns the exit code.
 
+    `rollway rollout <status|watch|history|pause|resume|promote|abort|approve|reject|retry> --stack S` are the
+    day-2 commands (rollway.rollout.ops); anything else starts or resumes a rollout.
+
     Args:
         argv: Command-line arguments.
         deployer_factory: Builds the Deployer (default: the Automation API on --work-dir); tests pass a fake.
@@ -294,12 +309,17 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    factory = deployer_factory or _default_deployer
     try:
-        args = parser().parse_args(argv)
-    except SystemExit as exit_:
-        return EXIT_USAGE if exit_.code not in (0, None) else 0
-    try:
-        return _run(args, deployer_factory or _default_deployer, clock, out, err)
+        if argv[:1] and argv[0] in OPS:
+            from rollway.rollout.ops import run_op
+
+            return run_op(argv, factory, clock, out, err)
+        try:
+            args = parser().parse_args(argv)
+        except SystemExit as exit_:
+            return EXIT_USAGE if exit_.code not in (0, None) else 0
+        return run(args, factory, clock, out, err)
     except UsageError as exc:
         for line in str(exc).splitlines():
             err.write(f"rollway rollout: error: {line}\n")
@@ -311,7 +331,10 @@ def main(
         return EXIT_INTERRUPTED
 
 
-def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clock | None, out: TextIO, err: TextIO) -> int:
+OPS = ("status", "watch", "history", "pause", "resume", "promote", "abort", "approve", "reject", "retry")
+
+
+def _spec_from_args(args: argparse.Namespace) -> RolloutSpec:
     raw = load_spec_file(args.spec) if args.spec is not None else {}
     source = str(args.spec) if args.spec is not None else "command line"
     if args.spec is not None and args.service is None and "service" not in raw:
@@ -322,10 +345,31 @@ def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clo
     spec = build_spec(expand_spec_templates(_merge_flags(raw, args), base_dir, source), source)
     if not args.abort:
         spec = resolve_analysis(spec, args.no_analysis)
+    return spec
 
+
+def run(
+    args: argparse.Namespace,
+    deployer_factory: DeployerFactory,
+    clock: Clock | None,
+    out: TextIO,
+    err: TextIO,
+    spec: RolloutSpec | None = None,
+) -> int:
+    """Start, resume or abort a rollout; `spec` (retry) replaces the one the flags and --spec describe."""
+    spec = spec or _spec_from_args(args)
     state_dir = args.state_dir / _safe(args.stack)
     journal = Journal(state_dir / "journal.jsonl")
-    sinks: list[EventSink] = [JsonLinesSink(out) if args.json else ProgressView(out)]
+    targets = parse_targets(args.notify, notify_environment(), args.github_deployment)
+
+    def warn(message: str) -> None:
+        err.write(f"rollway rollout: warning: {message}\n")
+
+    status = StatusSink(state_dir / "status.json", on_publish_error=warn)
+    sinks: list[EventSink] = [JsonLinesSink(out) if args.json else ProgressView(out), status]
+    notifier = NotifySink(targets, warn) if targets else None
+    if notifier is not None:
+        sinks.append(notifier)
     events_file = None
     if args.events is not None:
         try:
@@ -336,16 +380,19 @@ def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clo
     warnings: list[str] = []
     if args.no_analysis and not args.abort:
         warning = "--no-analysis: nothing measures the new version; every step promotes after its bake time whatever it serves"
-        err.write(f"rollway rollout: warning: {warning}\n")
+        warn(warning)
         warnings.append(warning)
+    control = ControlFile(state_dir / "control.json", clock.now if clock is not None else time.time)
     try:
         with StackLock(state_dir / "lock", {"service": spec.service, "command": "rollway rollout"}):
             progress = journal.unfinished()
+            events = Fanout(sinks)
             if args.abort:
                 if progress is None:
                     raise UsageError(f"stack `{args.stack}` has no unfinished rollout to abort ({journal.path})")
                 deployer = deployer_factory(spec, args)
-                controller = Controller(deployer, progress.plan, journal, build_checks([]), Fanout(sinks), clock, progress)
+                status.publish = getattr(deployer, "publish_status", None)
+                controller = Controller(deployer, progress.plan, journal, build_checks([]), events, clock, progress)
                 controller.run(abort=True)
                 return EXIT_ROLLED_BACK
             wanted = fingerprint(spec, args.stack)
@@ -357,18 +404,23 @@ def _run(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clo
                     f"re-run that command to resume it, or add --abort to roll it back"
                 )
             deployer = deployer_factory(spec, args)
+            status.publish = getattr(deployer, "publish_status", None)
             checks = build_checks(spec.analysis.checks)
             if progress is not None:
-                controller = Controller(deployer, progress.plan, journal, checks, Fanout(sinks), clock, progress, warnings)
+                plan = progress.plan
             else:
                 state = deployer.read(spec.service)
                 approval = None
                 if spec.gate is not None:
                     approval = spec.gate.approval_file or str(state_dir / f"{_safe(spec.service)}.approval")
                 plan = build_plan(spec, state, args.stack, approval, pre_approved=args.approve)
-                controller = Controller(deployer, plan, journal, checks, Fanout(sinks), clock, warnings=warnings)
+            controller = Controller(deployer, plan, journal, checks, events, clock, progress, warnings)
+            # Requests older than the rollout's start are stale (e.g. an `abort` meant for an earlier rollout).
+            controller.control = lambda: control.take(not_before=controller.started_at)
             outcome = controller.run()
             return EXIT_PROMOTED if outcome.promoted else EXIT_ROLLED_BACK
     finally:
+        if notifier is not None:
+            notifier.close()
         if events_file is not None:
             events_file.close()

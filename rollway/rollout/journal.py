@@ -136,6 +136,11 @@ class Journal:
                 summaries[rollout_id].update(outcome=record.get("outcome"), reason=record.get("reason"), endedAt=record.get("at"))
         return list(summaries.values())
 
+    def last_begin(self) -> dict[str, Any] | None:
+        """The newest `begin` record (its plan holds the spec), or None."""
+        begins = [record for record in self.records() if record.get("rec") == "begin"]
+        return begins[-1] if begins else None
+
     def unfinished(self) -> Progress | None:
         """The latest rollout if it has no `end` record."""
         records = self.records()
