@@ -395,3 +395,47 @@ def test_a_slow_receiver_does_not_delay_events():
     sink.emit(Event("rollout.rolled_back", {"reason": "r"}))  # returns while the first post still hangs
     release.set()
     sink.close()
+
+
+def test_status_and_approval_from_another_process(tmp_path):
+    """A rollout waits at its gate in this process; `rollway rollout status` and `approve` run as separate processes."""
+    import subprocess
+    import sys
+
+    from rollout_helpers import state
+
+    from rollway.rollout.fake import FakeDeployer
+    from rollway.rollout.sandbox.procs import wait_until
+
+    deployer = FakeDeployer({"web": state()})
+    state_dir = tmp_path / "state"
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--stack", "dev", "--state-dir", str(state_dir), "--service", "web", "--steps", "100", "--json"]
+    argv += ["--step-duration", "0s", "--drain", "0s", "--no-analysis", "--gate", "--interval", "200ms"]
+    result: dict[str, int] = {}
+    worker = threading.Thread(
+        target=lambda: result.setdefault("code", main(argv, deployer_factory=lambda s, a: deployer, stdout=out, stderr=err))
+    )
+    worker.start()
+    status_file = state_dir / "dev" / "status.json"
+    wait_until(lambda: status_file.is_file() and "waiting-for-approval" in status_file.read_text(), 20, "the gate")
+    cli = [sys.executable, "-m", "rollway.cli", "rollout"]
+
+    shown = subprocess.run(
+        [*cli, "status", "--stack", "dev", "--state-dir", str(state_dir), "--json"], capture_output=True, text=True, timeout=60
+    )
+    approved = subprocess.run(
+        [*cli, "approve", "--stack", "dev", "--state-dir", str(state_dir), "--by", "release-manager"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    worker.join(30)
+
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["state"] == "waiting-for-approval"
+    assert approved.returncode == 0, approved.stderr
+    assert result["code"] == 0
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [event["by"] for event in events if event["event"] == "gate.approved"] == ["release-manager"]
+    assert deployer.routes("web")[-1] == ("green", 0)
