@@ -17,11 +17,12 @@ from typing import Any, TextIO
 
 from rollway.rollout.analysis import build_checks
 from rollway.rollout.analysis.templates import expand_spec_templates, resolve_analysis
-from rollway.rollout.clock import Clock
+from rollway.rollout.clock import Clock, SystemClock
 from rollway.rollout.controller import Controller
 from rollway.rollout.deployer import Deployer
+from rollway.rollout.durations import parse_duration
 from rollway.rollout.errors import UsageError
-from rollway.rollout.events import EventSink, Fanout, JsonLinesSink, ProgressView
+from rollway.rollout.events import Event, EventSink, Fanout, JsonLinesSink, ProgressView
 from rollway.rollout.journal import Journal, ensure_dir
 from rollway.rollout.lock import StackLock
 from rollway.rollout.notify import NotifySink, parse_targets
@@ -42,7 +43,12 @@ def parser() -> argparse.ArgumentParser:
         description="Progressive delivery for one service of a stack: canary steps or a blue/green switch, "
         "with analysis between steps and automatic rollback.",
     )
-    p.add_argument("--stack", required=True, help="stack to release on (e.g. dev)")
+    p.add_argument(
+        "--stack",
+        required=True,
+        help="stack to release on (e.g. dev); several, comma-separated (prod-us,prod-eu), release in waves in that order",
+    )
+    p.add_argument("--wave-bake", help="waves: how long to wait after one stack promotes before starting the next")
     p.add_argument("--service", help="service to release (key of rollway:services); or `service:` in --spec")
     p.add_argument("--spec", type=Path, help="rollout spec file (YAML): steps, analysis checks, gate; flags override it")
     p.add_argument("--strategy", choices=["canary", "blue-green", "blueGreen"], help="default: canary")
@@ -319,7 +325,7 @@ def main(
             args = parser().parse_args(argv)
         except SystemExit as exit_:
             return EXIT_USAGE if exit_.code not in (0, None) else 0
-        return run(args, factory, clock, out, err)
+        return run_waves(args, factory, clock, out, err)
     except UsageError as exc:
         for line in str(exc).splitlines():
             err.write(f"rollway rollout: error: {line}\n")
@@ -346,6 +352,40 @@ def _spec_from_args(args: argparse.Namespace) -> RolloutSpec:
     if not args.abort:
         spec = resolve_analysis(spec, args.no_analysis)
     return spec
+
+
+def run_waves(args: argparse.Namespace, deployer_factory: DeployerFactory, clock: Clock | None, out: TextIO, err: TextIO) -> int:
+    """One release over several stacks in order: each wave is a full rollout of its stack (its own journal,
+    lock, analysis and rollback); a wave that does not promote stops the release, the next never starts.
+    Waves already promoted stay promoted (roll them back with `rollway rollout abort`/a new release)."""
+    stacks = [part.strip() for part in args.stack.split(",")]
+    if any(not stack for stack in stacks) or len(set(stacks)) != len(stacks):
+        raise UsageError(f"--stack {args.stack!r}: list distinct stack names separated by commas, e.g. prod-us,prod-eu")
+    try:
+        bake = parse_duration(args.wave_bake) if args.wave_bake is not None else 0.0
+    except ValueError as exc:
+        raise UsageError(f"--wave-bake {args.wave_bake!r}: {exc}") from None
+    if len(stacks) == 1:
+        if args.wave_bake is not None:
+            raise UsageError("--wave-bake needs several stacks (--stack prod-us,prod-eu)")
+        return run(args, deployer_factory, clock, out, err)
+    if args.abort:
+        raise UsageError("--abort acts on one stack; run it per stack (--stack prod-eu --abort)")
+    spec = _spec_from_args(args)  # validated once, before the first wave changes anything
+    view: EventSink = JsonLinesSink(out) if args.json else ProgressView(out)
+    timer = clock or SystemClock()
+    for number, stack in enumerate(stacks, start=1):
+        data = {"wave": number, "waves": len(stacks), "stack": stack, "service": spec.service}
+        view.emit(Event("wave.started", data, timer.now()))
+        code = run(argparse.Namespace(**{**vars(args), "stack": stack}), deployer_factory, clock, out, err, spec=spec)
+        if code != EXIT_PROMOTED:
+            rest = stacks[number:]
+            view.emit(Event("wave.stopped", {**data, "exitCode": code, "notStarted": rest}, timer.now()))
+            return code
+        view.emit(Event("wave.completed", data, timer.now()))
+        if number < len(stacks) and bake > 0:
+            timer.sleep(bake)
+    return EXIT_PROMOTED
 
 
 def run(
