@@ -5,14 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
-# Policy config per environment kind; per-PR stacks (pr-<n>) use the preview environment's.
+# Policy config per environment (any name: policies/config/<env>/, following `extends`); per-PR stacks
+# (pr-<n>) use the preview environment's. The merged files go to $(POLICY_CONFIG)/<env>/.
 ENVIRONMENT ?= $(if $(filter pr-%,$(STACK)),preview,$(STACK))
+POLICY_CONFIG := .rollway/policy-config
 STAMP := $(VENV)/.rollway-installed
 # The provider SDKs are large; let Python cache their bytecode in .venv even where the environment
 # disables it, or every test and policy-pack process recompiles what it imports.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install preview test lint typecheck check workflows bench clean
+.PHONY: install preview test lint typecheck check workflows bench clean engine engine-preview
 
 install: $(STAMP)
 
@@ -20,10 +22,34 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	@$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@# In this repository the packs' own virtualenvs (PulumiPolicy.yaml: virtualenv: venv) are the project's.
+	@for pack in policies/security policies/cost; do test -e $$pack/venv || ln -s ../../$(VENV) $$pack/venv; done
 	@touch $(STAMP)
 
 preview: $(STAMP)
+	$(BIN)/python -m policies.common.envconfig $(ENVIRONMENT) --out $(POLICY_CONFIG)
 	$(BIN)/rollway preview --stack $(STACK) \
+		--policy-pack policies/security --policy-pack policies/cost \
+		--policy-pack-config $(POLICY_CONFIG)/$(ENVIRONMENT)/security.json \
+		--policy-pack-config $(POLICY_CONFIG)/$(ENVIRONMENT)/cost.json
+
+# The real Pulumi engine, offline: the CLI and a Python language host built from Pulumi's Go modules (needs Go),
+# plus the offline test provider installed as the aws/gcp/azure-native/kubernetes/random plugins. All of it in
+# the git-ignored .engine/ (README: "The real engine").
+ENGINE := .engine
+ENGINE_STAMP := $(ENGINE)/.built
+engine: $(ENGINE_STAMP)
+
+$(ENGINE_STAMP): $(STAMP) engine/go.mod engine/go.sum engine/build.sh $(wildcard engine/cmd/*/*.go) engine/pulumi-analyzer-policy-nodejs rollway/testing/offline_provider.py \
+		tests/fixtures/packs/node-guardrails/package-lock.json
+	@command -v go >/dev/null || { echo "make engine needs the Go toolchain (go) on PATH" >&2; exit 2; }
+	bash engine/build.sh
+	$(BIN)/python -m rollway.testing.offline_provider install --pulumi $(ENGINE)/bin/pulumi --home $(ENGINE)/home
+	cd tests/fixtures/packs/node-guardrails && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+engine-preview: $(ENGINE_STAMP)
+	$(BIN)/python -m rollway.testing.real_engine preview --stack $(STACK) \
 		--policy-pack policies/security --policy-pack policies/cost \
 		--policy-pack-config policies/config/$(ENVIRONMENT)/security.json \
 		--policy-pack-config policies/config/$(ENVIRONMENT)/cost.json
@@ -44,4 +70,4 @@ workflows: $(STAMP)
 check: lint typecheck workflows
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(ENGINE) .pytest_cache .ruff_cache .mypy_cache

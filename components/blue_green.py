@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 
-Color = Literal["blue", "green"]
-COLORS: tuple[Color, Color] = ("blue", "green")
+from rollway.helpers import COLORS, Color, other_color
 
-
-def other_color(color: Color) -> Color:
-    """The idle color when `color` is live (and vice versa)."""
-    return "green" if color == "blue" else "blue"
+__all__ = ["COLORS", "BlueGreenArgs", "Color", "Workload", "other_color"]
 
 
 @dataclass(frozen=True)

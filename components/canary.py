@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.blue_green import Color, other_color
+from rollway.helpers import Color, other_color, weight_split
+
+__all__ = ["CanaryArgs", "weight_split"]
 
 
 @dataclass(frozen=True)
@@ -33,18 +35,3 @@ class CanaryArgs:
     def split(self, total: int = 100) -> dict[Color, int]:
         """Integer weight per color summing exactly to `total`; see `weight_split`."""
         return weight_split(self.live_color, self.canary_weight, total)
-
-
-def weight_split(live_color: Color, canary_weight: int, total: int = 100) -> dict[Color, int]:
-    """Map a canary percent onto a weight scale of `total` (100 for ALB/Gateway API, 1000 for GCP/AFD).
-
-    The idle color gets round(canary_weight * total / 100) (half up), the live color the exact rest, so the
-    two always sum to `total` and 0/100 percent give a full 0/total split.
-    """
-    if not 0 <= canary_weight <= 100:
-        raise ValueError(f"canary weight must be between 0 and 100, got {canary_weight}")
-    if total <= 0:
-        raise ValueError(f"weight total must be positive, got {total}")
-    idle = (canary_weight * total * 2 + 100) // 200
-    idle_color = other_color(live_color)
-    return {live_color: total - idle, idle_color: idle}

@@ -11,14 +11,20 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rollway.preview.analyzer import DEFAULT_TIMEOUT
-from rollway.preview.errors import EXIT_OK, EXIT_USAGE, PreflightError, UsageError
+from rollway.preview.errors import EXIT_USAGE, PreflightError, UsageError
+
+if TYPE_CHECKING:
+    from rollway.preview.basediff import ChangeReport
+    from rollway.preview.preview import PreviewOptions
 
 _EXAMPLES = """\
 examples:
   rollway preview --stack dev --policy-pack policies/security --policy-pack-config policies/config/dev/security.json
   rollway preview --stack dev --json - | jq .summary
+  rollway preview --stack staging --base origin/main --markdown comment.md
   rollway diff --stack dev --against prod
   rollway diff --stack dev --path -c rollway:services.web.canaryWeight=20
 """
@@ -63,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--markdown", type=Path, metavar="FILE", help="write a pull-request comment in Markdown")
     preview.add_argument("--graph", type=Path, metavar="FILE.mmd", help="write a Mermaid flowchart of components and children")
     preview.add_argument(
+        "--base",
+        metavar="REF|FILE.json",
+        help="compare with the program and stack config at this git ref (or a saved --resolve-outputs --json report): "
+        "report creates, updates, replaces and deletes, with policy findings on what changed",
+    )
+    preview.add_argument(
         "--policy-timeout",
         type=float,
         default=DEFAULT_TIMEOUT,
@@ -70,10 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a policy pack may take to start or answer",
     )
 
-    diff = commands.add_parser("diff", help="resources added, removed and changed between two configurations")
+    diff = commands.add_parser(
+        "diff",
+        help="resources created, updated, replaced and deleted between the stack's config and another "
+        "(--against STACK|FILE, --config-file FILE, or -c changes)",
+    )
     _add_selection(diff)
     diff.add_argument("--against", metavar="STACK|FILE", help="stack name or stack config file to compare with")
     diff.add_argument("--json", metavar="FILE|-", help="write the changes as JSON; - for stdout")
+    diff.add_argument("--markdown", type=Path, metavar="FILE", help="write the changes as a pull-request comment")
+    diff.add_argument("--graph", type=Path, metavar="FILE.mmd", help="write a Mermaid flowchart of the changed resources")
 
     commands.add_parser("rollout", help="progressive rollout (see `rollway rollout --help`)", add_help=False)
     return parser
@@ -133,9 +151,7 @@ def _preview(args: argparse.Namespace) -> int:
     from rollway.preview.preview import PreviewOptions, run_preview
     from rollway.preview.render import render_markdown, render_mermaid, render_text
 
-    for target in (args.markdown, args.graph, None if args.json in (None, "-") else Path(args.json)):
-        if target is not None and target.is_dir():
-            raise UsageError(f"{target} is a directory; give a file name")
+    _check_targets(args)
     if args.policy_timeout <= 0:
         raise UsageError("--policy-timeout must be a positive number of seconds")
     options = PreviewOptions(
@@ -149,6 +165,8 @@ def _preview(args: argparse.Namespace) -> int:
         policy_pack_configs=args.policy_pack_config,
         timeout=args.policy_timeout,
     )
+    if args.base is not None:
+        return _base_preview(args, options)
     report = run_preview(options)
     if args.json != "-":
         sys.stdout.write(render_text(report))
@@ -161,11 +179,40 @@ def _preview(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _diff(args: argparse.Namespace) -> int:
-    from rollway.preview.diffview import diff_json, render_diff
-    from rollway.preview.preview import DiffOptions, run_diff
+def _check_targets(args: argparse.Namespace) -> None:
+    for target in (args.markdown, args.graph, None if args.json in (None, "-") else Path(args.json)):
+        if target is not None and target.is_dir():
+            raise UsageError(f"{target} is a directory; give a file name")
 
-    options = DiffOptions(
+
+def _write_change(args: argparse.Namespace, report: ChangeReport) -> None:
+    from rollway.preview.diffview import change_json, render_change_markdown, render_change_mermaid, render_change_text
+
+    if args.json != "-":
+        sys.stdout.write(render_change_text(report))
+    if args.json:
+        _write(args.json, json.dumps(change_json(report), indent=2) + "\n")
+    if args.markdown:
+        _write(args.markdown, render_change_markdown(report))
+    if args.graph:
+        _write(args.graph, render_change_mermaid(report))
+
+
+def _base_preview(args: argparse.Namespace, options: PreviewOptions) -> int:
+    from rollway.preview.basediff import BasePreviewOptions, run_base_preview
+
+    if args.resolve_outputs:
+        raise UsageError("--base always compares plausible outputs; drop --resolve-outputs")
+    report = run_base_preview(BasePreviewOptions(**vars(options), base=args.base))
+    _write_change(args, report)
+    return report.exit_code
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from rollway.preview.basediff import ConfigDiffOptions, run_config_diff
+
+    _check_targets(args)
+    options = ConfigDiffOptions(
         cwd=args.cwd,
         stack=args.stack,
         config=args.config,
@@ -173,12 +220,9 @@ def _diff(args: argparse.Namespace) -> int:
         config_file=args.config_file,
         against=args.against,
     )
-    report = run_diff(options)
-    if args.json != "-":
-        sys.stdout.write(render_diff(report))
-    if args.json:
-        _write(args.json, json.dumps(diff_json(report), indent=2) + "\n")
-    return EXIT_OK
+    report = run_config_diff(options)
+    _write_change(args, report)
+    return report.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

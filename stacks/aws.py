@@ -25,10 +25,10 @@ from components.aws import (
     ScalableService,
 )
 from components.aws.environment import available_zone_names
-from stacks import fail_on
 from stacks.config import ConfigProblem, Service, StackConfig
 from stacks.config.aws import AwsSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+from stacks.program import fail_on
 
 KEY = "rollway:aws"
 

@@ -15,10 +15,10 @@ from components.azure.blue_green import AzureBlueGreenArgs, BlueGreenTargets
 from components.azure.canary import AzureCanaryArgs, CanaryRoute
 from components.azure.environment import AzureEnvironmentArgs, Environment
 from components.blue_green import COLORS, Color
-from stacks import fail_on
 from stacks.config import ConfigProblem, StackConfig
 from stacks.config.azure import container_app_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
+from stacks.program import fail_on
 
 PREFIX = "rollway:azure"
 

@@ -19,8 +19,8 @@ from components.gcp import (
     GcpCanaryArgs,
     GcpEnvironmentArgs,
 )
-from components.gcp.sizing import cloud_run_resources, label_name, machine_type_for
-from stacks.config import ConfigProblem, Service, StackConfig
+from components.gcp.sizing import label_name
+from stacks.config import Service, StackConfig
 from stacks.config.gcp import GcpSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
@@ -35,93 +35,11 @@ def _location(settings: GcpSettings) -> tuple[str, str]:
     return settings.project, settings.region
 
 
-def config_problems(config: StackConfig) -> list[ConfigProblem]:
-    """What the GCP side cannot build from an otherwise valid config (runtime limits, schedules).
-
-    Meant to run with the rest of the config validation, before any resource is registered.
-    """
-    settings = config.settings("gcp")
-    problems: list[ConfigProblem] = []
-    for name, service in config.services.items():
-        prefix = f"rollway:services.{name}"
-        problems += _size_problems(settings, prefix, service)
-        problems += _environment_problems(settings, prefix, service)
-        problems += _schedule_problems(settings, prefix, service)
-    return problems
-
-
-def _size_problems(settings: GcpSettings, prefix: str, service: Service) -> list[ConfigProblem]:
-    if settings.runtime == "cloudRun" and cloud_run_resources(service.cpu, service.memory) is None:
-        return [
-            ConfigProblem(
-                f"{prefix}.cpu",
-                f"with memory {service.memory} MiB has no Cloud Run shape (at most 8 vCPU and 32768 MiB, 4 GiB per vCPU "
-                f"below 4 vCPU); lower it or set {KEY}.runtime to instanceGroup",
-                service.cpu,
-            )
-        ]
-    fits_e2 = machine_type_for(service.cpu, service.memory) is not None
-    if settings.runtime == "instanceGroup" and settings.machine_type is None and not fits_e2:
-        return [
-            ConfigProblem(
-                f"{prefix}.cpu", f"with memory {service.memory} MiB fits no E2 machine type; set {KEY}.machineType", service.cpu
-            )
-        ]
-    return []
-
-
-def _environment_problems(settings: GcpSettings, prefix: str, service: Service) -> list[ConfigProblem]:
-    if settings.runtime != "instanceGroup":
-        return []
-    # VMs hand plain variables to `docker run --env-file`, which reads one variable per line.
-    return [
-        ConfigProblem(
-            f"{prefix}.environment.{var}",
-            f"must be a single line on {KEY}.runtime = instanceGroup (variables reach the container through an env file)",
-            value,
-        )
-        for var, value in service.environment.items()
-        if "\n" in value or "\r" in value
-    ]
-
-
-def _schedule_problems(settings: GcpSettings, prefix: str, service: Service) -> list[ConfigProblem]:
-    # Cron syntax, time zones and window bounds are checked for every cloud by the config model
-    # (stacks/config/schedules.py, loader); only what GCP adds is checked here.
-    windows = service.autoscaling.schedules
-    if windows and settings.runtime == "cloudRun":
-        return [
-            ConfigProblem(
-                f"{prefix}.autoscaling.schedules",
-                f"scheduled windows need {KEY}.runtime = instanceGroup (Cloud Run has no scheduled capacity); "
-                "remove them or switch the runtime",
-                [window.name for window in windows],
-            )
-        ]
-    # Scaling schedule names are label-like on GCP: distinct window names may still collide once normalized
-    # (identical names are the loader's to report).
-    problems: list[ConfigProblem] = []
-    first_by_label: dict[str, str] = {}
-    for index, window in enumerate(windows):
-        label = label_name(window.name)
-        first = first_by_label.setdefault(label, window.name)
-        if first != window.name:
-            problems.append(
-                ConfigProblem(
-                    f"{prefix}.autoscaling.schedules[{index}].name",
-                    f"names the same GCP scaling schedule as window `{first}` ({label}); window names must differ in "
-                    "more than case and punctuation",
-                    window.name,
-                )
-            )
-    return problems
-
-
 def build(config: StackConfig) -> dict[str, Any]:
     """Register the GCP side of the stack; returns its outputs (network, per service URL and backends).
 
-    Expects a config that passed validation (`stacks.build_stack` runs the model's and `config_problems`'
-    checks before any cloud registers a resource), so it does not check again.
+    Expects a config that passed validation (the loader runs GcpSettings' checks, `problems` and
+    `service_problems`, before any cloud registers a resource), so it does not check again.
     """
     settings = config.settings("gcp")
     project, region = _location(settings)

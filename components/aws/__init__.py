@@ -8,8 +8,9 @@ first use, so config validation (which imports those helpers) does not load the 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rollway.helpers import lazy_exports
 
 if TYPE_CHECKING:
     from components.aws.autoscaling import Autoscaling, AwsAutoscalingArgs, ScalableService
@@ -44,8 +45,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_exports(__name__, _MODULE_OF)

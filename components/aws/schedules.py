@@ -6,7 +6,7 @@ express is reported with the rest of the config before anything is registered.
 
 from __future__ import annotations
 
-import re
+from rollway.helpers import clean_name
 
 # Unix cron numbers days 0..7 from Sunday (7 is Sunday again); AWS numbers them 1..7, so use names instead.
 _DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -37,7 +37,7 @@ def aws_cron_problem(schedule: str) -> str | None:
 
 def window_slug(name: str) -> str:
     """The part of a scheduled action's resource name that comes from its window's name."""
-    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "window"
+    return clean_name(name, fallback="window")
 
 
 def _convert(schedule: str) -> str:

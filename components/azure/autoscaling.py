@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from pulumi_azure_native import app, monitor
 from components.autoscaling import AutoscalingArgs
 from components.azure.schedules import keda_cron_rules, weekly_recurrence, windows_time_zone
 from components.blue_green import Color
+from rollway.helpers import clean_name
 
 TYPE = "rollway:azure:Autoscaling"
 KEDA_POLLING_SECONDS = 30
@@ -82,8 +82,7 @@ def container_app_scale(args: AutoscalingArgs, request_latency_ms: int = 200) ->
 
 
 def _rule_name(text: str) -> str:
-    cleaned = re.sub(r"[^a-z0-9-]", "-", text.lower()).strip("-")
-    return cleaned or "window"
+    return clean_name(text, fallback="window")
 
 
 def _unique(name: str, taken: set[str]) -> str:

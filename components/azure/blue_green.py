@@ -16,7 +16,6 @@ A color may instead run on an existing VM scale set (`scale_set_hosts`); then on
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from pulumi_azure_native import app
 
 from components.azure import FRONT_DOOR_ID_ENV
 from components.blue_green import COLORS, BlueGreenArgs, Color
+from rollway.helpers import clean_name
 
 TYPE = "rollway:azure:BlueGreenTargets"
 CONTAINER_NAME = "app"
@@ -115,7 +115,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
 
 def secret_name(env_var: str) -> str:
     """Container App secret name for an environment variable (lowercase letters, digits and '-')."""
-    return re.sub(r"[^a-z0-9]", "-", env_var.lower()).strip("-")
+    return clean_name(env_var, allowed="a-z0-9")
 
 
 def _configuration(targets: BlueGreenArgs) -> app.ConfigurationArgs:

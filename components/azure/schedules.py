@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from components.autoscaling import ScheduledCapacity
+from rollway.helpers import parse_cron
 
 # Azure autoscale recurrences take Windows time zone names, not IANA ones.
 WINDOWS_TIME_ZONES: dict[str, str] = {
@@ -55,7 +56,6 @@ WINDOWS_TIME_ZONES: dict[str, str] = {
     "Pacific/Auckland": "New Zealand Standard Time",
 }
 _DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-_DOW_ALIASES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 _NUMBER = re.compile(r"^\d{1,2}$")
 
 
@@ -75,36 +75,13 @@ def weekly_recurrence(schedule: str) -> WeeklyRecurrence:
     fields = schedule.split()
     if len(fields) != 5:
         raise ValueError("needs 5 cron fields (minute hour day-of-month month day-of-week)")
-    minute, hour, dom, month, dow = fields
+    minute, hour, dom, month, _ = fields
     if not (_NUMBER.match(minute) and _NUMBER.match(hour)) or int(minute) > 59 or int(hour) > 23:
         raise ValueError("minute and hour must be single numbers: Azure recurrences start at one time of day")
     if dom != "*" or month != "*":
         raise ValueError("day-of-month and month must be `*`: Azure recurrences repeat weekly")
-    return WeeklyRecurrence(days=_days_of_week(dow), hour=int(hour), minute=int(minute))
-
-
-def _days_of_week(field_text: str) -> tuple[str, ...]:
-    if field_text == "*":
-        return _DAY_NAMES
-    days: set[int] = set()
-    for part in field_text.split(","):
-        bounds = [_day_number(bound) for bound in part.split("-")]
-        if len(bounds) == 1:
-            days.add(bounds[0])
-        elif len(bounds) == 2 and bounds[0] <= bounds[1]:
-            days.update(range(bounds[0], bounds[1] + 1))
-        else:
-            raise ValueError(f"day-of-week `{part}` is not a day, list or ascending range")
-    return tuple(_DAY_NAMES[day] for day in sorted({day % 7 for day in days}))
-
-
-def _day_number(text: str) -> int:
-    lowered = text.lower()
-    if lowered in _DOW_ALIASES:
-        return _DOW_ALIASES[lowered]
-    if _NUMBER.match(text) and int(text) <= 7:
-        return int(text)
-    raise ValueError(f"day-of-week `{text}` is not 0-7 or a day name")
+    cron = parse_cron(schedule)
+    return WeeklyRecurrence(days=tuple(_DAY_NAMES[day] for day in sorted(cron.days_of_week)), hour=int(hour), minute=int(minute))
 
 
 def windows_time_zone(iana: str) -> str:
@@ -122,7 +99,6 @@ MINUTES_PER_WEEK = 7 * 24 * 60
 # A fixed reference week (Monday 2026-01-05, UTC) with no daylight saving change in common zones, so windows
 # in different time zones are related at one fixed offset and the result is deterministic.
 REFERENCE_WEEK = datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC"))
-_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day-of-week", 0, 7))
 
 
 @dataclass(frozen=True)
@@ -146,40 +122,10 @@ def weekly_minutes(schedule: str) -> frozenset[tuple[int, int, int]]:
     fields = schedule.split()
     if len(fields) != 5:
         raise ValueError("needs 5 cron fields (minute hour day-of-month month day-of-week)")
-    minute, hour, dom, month, dow = fields
-    if dom != "*" or month != "*":
+    if fields[2] != "*" or fields[3] != "*":
         raise ValueError("day-of-month and month must be `*`: Azure repeats scheduled windows weekly")
-    minutes, hours, days = (_cron_values(text, *spec) for text, spec in zip((minute, hour, dow), _CRON_FIELDS, strict=True))
-    return frozenset((day % 7, h, m) for day in days for h in hours for m in minutes)
-
-
-def _cron_values(text: str, name: str, low: int, high: int) -> set[int]:
-    values: set[int] = set()
-    for item in text.split(","):
-        body, slash, step_text = item.partition("/")
-        if slash and not (_NUMBER.match(step_text) and int(step_text) >= 1):
-            raise ValueError(f"{name} step `{step_text}` must be a whole number of at least 1")
-        step = int(step_text) if slash else 1
-        if body == "*":
-            first, last = low, high
-        elif "-" in body:
-            first_text, _, last_text = body.partition("-")
-            first, last = _cron_value(first_text, name, low, high), _cron_value(last_text, name, low, high)
-        else:
-            first = _cron_value(body, name, low, high)
-            last = high if slash else first
-        if first > last:
-            raise ValueError(f"{name} range `{body}` must run from low to high")
-        values.update(range(first, last + 1, step))
-    return values
-
-
-def _cron_value(text: str, name: str, low: int, high: int) -> int:
-    if name == "day-of-week" and text.lower() in _DOW_ALIASES:
-        return _DOW_ALIASES[text.lower()]
-    if _NUMBER.match(text) and low <= int(text) <= high:
-        return int(text)
-    raise ValueError(f"{name} `{text}` is not a number between {low} and {high}")
+    cron = parse_cron(schedule)
+    return frozenset((day, h, m) for day in cron.days_of_week for h in cron.hours for m in cron.minutes)
 
 
 def _week_minute(day: int, hour: int, minute: int, zone: ZoneInfo) -> int:

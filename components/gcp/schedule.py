@@ -14,63 +14,26 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from components.autoscaling import ScheduledCapacity
+from rollway.helpers import parse_cron
 
 MIN_DURATION_SECONDS = 300
 """GCP's shortest scaling schedule."""
 
-_NAMES = {
-    **{name: index for index, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))},
-    **{
-        name: index + 1
-        for index, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
-    },
-}
-_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 # A fixed reference week (Monday 2026-01-05, no DST change nearby) keeps the result deterministic.
 _WEEK_START = datetime(2026, 1, 5)
 
 
-def _values(text: str, low: int, high: int) -> set[int]:
-    values: set[int] = set()
-    for part in text.lower().split(","):
-        body, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if body == "*":
-            start, end = low, high
-        elif "-" in body:
-            first, last = body.split("-", 1)
-            start, end = int(_NAMES.get(first, first)), int(_NAMES.get(last, last))
-        else:
-            start = int(_NAMES.get(body, body))
-            end = high if step_text else start
-        if step < 1 or not low <= start <= end <= high:
-            raise ValueError(f"cron field {text!r} is out of range {low}-{high}")
-        values.update(range(start, end + 1, step))
-    return values
-
-
 def cron_starts(expression: str, timezone: str, start: datetime, days: int) -> list[datetime]:
     """UTC (naive) start times of a 5-field cron expression in `timezone`, from `start` for `days` days."""
-    fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron expression {expression!r} must have 5 fields")
-    minutes, hours, days_of_month, months, weekdays = (
-        _values(text, low, high) for text, (low, high) in zip(fields, _FIELDS, strict=True)
-    )
-    weekdays = {day % 7 for day in weekdays}
-    dom_restricted, dow_restricted = fields[2] != "*", fields[4] != "*"
+    cron = parse_cron(expression)
     zone = ZoneInfo(timezone)
     found: list[datetime] = []
     for offset in range(days):
         day = start + timedelta(days=offset)
-        if day.month not in months:
+        if not cron.fires_on(day.date()):
             continue
-        dom_ok, dow_ok = day.day in days_of_month, (day.isoweekday() % 7) in weekdays
-        # Classic cron: when both day fields are restricted, either one matching is enough.
-        if not ((dom_ok or dow_ok) if dom_restricted and dow_restricted else (dom_ok and dow_ok)):
-            continue
-        for hour in sorted(hours):
-            for minute in sorted(minutes):
+        for hour in sorted(cron.hours):
+            for minute in sorted(cron.minutes):
                 local = day.replace(hour=hour, minute=minute, tzinfo=zone)
                 found.append(local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None))
     return found

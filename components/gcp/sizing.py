@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from rollway.helpers import clean_name
 
 # (machine type, vCPUs, memory MiB), smallest first. E2 shared-core types burst above their share.
 E2_MACHINE_TYPES: tuple[tuple[str, float, int], ...] = (
@@ -47,7 +47,4 @@ def cloud_run_resources(cpu: float, memory: int) -> tuple[str, str] | None:
 
 def label_name(text: str, limit: int = 63) -> str:
     """RFC 1035 form of `text` (lowercase letters, digits, '-'; starts with a letter), for GCP resource names."""
-    cleaned = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    if not cleaned or not cleaned[0].isalpha():
-        cleaned = f"x-{cleaned}"
-    return cleaned[:limit].rstrip("-")
+    return clean_name(text, limit=limit, letter_first=True)

@@ -6,13 +6,23 @@ Selector label keys carry a DNS prefix (`app.kubernetes.io/`, `rollway.io/`). Co
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 
 import pulumi_kubernetes as k8s
 
-from components.blue_green import Color
+from rollway.helpers import NAME_HASH_CHARS, Color, cpu_quantity, dns_label, memory_quantity
+
+__all__ = [
+    "NAME_HASH_CHARS",
+    "app_selector",
+    "color_selector",
+    "container_security_context",
+    "cpu_quantity",
+    "dns_label",
+    "memory_quantity",
+    "pod_security_context",
+    "with_labels",
+]
 
 APP_LABEL = "app.kubernetes.io/name"
 """Names the service a pod belongs to (both colors)."""
@@ -41,16 +51,6 @@ def with_labels(labels: Mapping[str, str], selector: Mapping[str, str] | None = 
     return {**labels, MANAGED_BY_LABEL: "rollway", **(selector or {})}
 
 
-def cpu_quantity(vcpus: float) -> str:
-    """vCPUs as a Kubernetes quantity in millicores (0.25 -> `250m`), exact for any config value."""
-    return f"{round(vcpus * 1000)}m"
-
-
-def memory_quantity(mebibytes: int) -> str:
-    """MiB as a Kubernetes quantity (512 -> `512Mi`)."""
-    return f"{mebibytes}Mi"
-
-
 def pod_security_context(run_as_user: int | None = None) -> k8s.core.v1.PodSecurityContextArgsDict:
     """Pod-level hardening: never root, the runtime's default seccomp profile."""
     context: k8s.core.v1.PodSecurityContextArgsDict = {
@@ -72,24 +72,3 @@ def container_security_context() -> k8s.core.v1.SecurityContextArgsDict:
         "capabilities": {"drop": ["ALL"]},
         "seccomp_profile": {"type": "RuntimeDefault"},
     }
-
-
-NAME_HASH_CHARS = 8
-"""Hex digits of the hash a shortened name ends with."""
-
-
-def dns_label(*parts: str, limit: int = 63) -> str:
-    """Join parts into a DNS label (lowercase alphanumerics and '-') of at most `limit` characters.
-
-    A name that fits is returned whole. A longer one is cut and ends with `-<hash>` of the whole name: cutting
-    alone would give two names that differ only past the cut the same label (two windows
-    `weekday-business-hours-start` and `...-stop` of a long service name would be one CronJob). The first part
-    (the service name) comes first, so shortened names stay recognisable; the hash keeps them distinct and
-    deterministic.
-    """
-    cleaned = [re.sub(r"[^a-z0-9-]+", "-", part.lower()).strip("-") for part in parts]
-    text = "-".join(part for part in cleaned if part) or "x"
-    if len(text) <= limit:
-        return text
-    digest = hashlib.sha256(text.encode()).hexdigest()[:NAME_HASH_CHARS]
-    return f"{text[: limit - NAME_HASH_CHARS - 1].rstrip('-')}-{digest}"

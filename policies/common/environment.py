@@ -1,4 +1,4 @@
-"""Which environment (dev, staging, prod, preview) a resource or stack belongs to.
+"""Which environment (dev, staging, prod, preview, or one extending them, e.g. qa) a resource or stack belongs to.
 
 Order, most specific first: the resource's own `environment` tag/label, the stack's `rollway:environment`
 config (the CLI passes stack config to policy packs in PULUMI_CONFIG), then the stack name (PULUMI_STACK,
@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod", "preview")
+from policies.common import envconfig
+
+ENVIRONMENTS: tuple[str, ...] = envconfig.BUILT_IN
+"""Built-in environments (the policies' defaults); any other name with a `policies/config/<name>/environment.json`
+extends one of them (see policies/common/envconfig.py)."""
 FALLBACK = "dev"
 
 _ALIASES = {
@@ -36,7 +40,7 @@ class Environment:
     """A resolved environment and where it came from (shown in messages so a surprise is explainable)."""
 
     name: str
-    """One of dev, staging, prod, preview."""
+    """A built-in environment (dev, staging, prod, preview) or one that extends another (envconfig)."""
     source: str
     """Human-readable origin, e.g. "the resource's environment tag"."""
     guessed: bool = False
@@ -52,6 +56,8 @@ def normalize(text: Any) -> str | None:
         return None
     candidate = text.strip().lower().rsplit("/", 1)[-1]
     if candidate in ENVIRONMENTS:
+        return candidate
+    if envconfig.NAME.fullmatch(candidate) and envconfig.known(candidate):
         return candidate
     if candidate in _ALIASES:
         return _ALIASES[candidate]

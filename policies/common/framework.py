@@ -33,6 +33,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from pulumi_policy.secret import Secret
 
+from policies.common import envconfig
 from policies.common import environment as env
 from policies.common.props import Unknown, mapping, plain
 from policies.common.tags import effective_tags, resource_tags
@@ -63,18 +64,27 @@ class EnvironmentLimits:
                 "description": f"Limits applied to resources of the {name} environment (merged over the defaults).",
                 "properties": self.properties,
                 "additionalProperties": False,
-                "default": self.defaults[name],
+                "default": self.for_environment({}, name),
             }
-            for name in env.ENVIRONMENTS
+            # Built-in environments and the ones that extend them (policies/config/<name>/environment.json),
+            # so a pack config may hold a block for `qa` as well as for `staging`.
+            for name in envconfig.configured()
         }
 
     def for_environment(self, config: Mapping[str, Any], name: str) -> dict[str, Any]:
-        block = dict(self.defaults[name])
-        given = config.get(name)
-        if isinstance(given, Mapping):
-            for key, value in given.items():
-                if key in self.properties and _fits(value, self.properties[key]):
-                    block[key] = value
+        """Defaults of the built-in environment `name` extends, then each config block along its chain
+        (`staging`, then `qa` for qa extends staging). A broken chain reads as the fallback, never raises."""
+        try:
+            lineage = envconfig.chain(name)
+        except envconfig.EnvironmentConfigError:
+            lineage = (env.FALLBACK,)
+        block = dict(self.defaults[lineage[0]])
+        for environment in lineage:
+            given = config.get(environment)
+            if isinstance(given, Mapping):
+                for key, value in given.items():
+                    if key in self.properties and _fits(value, self.properties[key]):
+                        block[key] = value
         return block
 
 

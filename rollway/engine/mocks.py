@@ -24,6 +24,8 @@ import pulumi
 import yaml
 from pulumi.runtime import rpc
 
+from rollway import clouds
+
 ACCOUNT_ID = "123456789012"
 AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 AZURE_TENANT = "11111111-1111-1111-1111-111111111111"
@@ -47,6 +49,7 @@ class CloudContext:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CloudContext:
+        config = {**clouds.provider_defaults(), **{key: value for key, value in config.items() if value}}
         context = cls()
         context.aws_region = str(config.get("aws:region") or context.aws_region)
         context.gcp_project = str(config.get("gcp:project") or context.gcp_project)
@@ -341,13 +344,17 @@ def _random_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext
     return salt[:16], outputs
 
 
-_PACKAGE_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, CloudContext], tuple[str, dict[str, Any]]]] = {
-    "aws": _aws_outputs,
-    "gcp": _gcp_outputs,
-    "azure-native": _azure_outputs,
-    "kubernetes": _kubernetes_outputs,
-    "random": _random_outputs,
-}
+_Outputs = Callable[[pulumi.runtime.MockResourceArgs, CloudContext], tuple[str, dict[str, Any]]]
+_PACKAGE_OUTPUTS: dict[str, _Outputs] = {"random": _random_outputs}
+"""Outputs of packages that are no cloud; each registered cloud's come from its registry entry."""
+
+
+def _outputs_for(package: str) -> _Outputs | None:
+    for cloud in clouds.all_clouds():
+        if cloud.package == package:
+            handler: _Outputs = cloud.mock_outputs_function()
+            return handler
+    return _PACKAGE_OUTPUTS.get(package)
 
 
 # ---------------------------------------------------------------- invokes
@@ -704,7 +711,7 @@ class PlausibleMocks(pulumi.runtime.Mocks):
             # As in a real preview of a create: inputs are known, everything the provider computes is not.
             return "", dict(args.inputs)
         package = args.typ.split(":", 1)[0]
-        handler = _PACKAGE_OUTPUTS.get(package)
+        handler = _outputs_for(package)
         computed: dict[str, Any]
         if handler is None:
             resource_id, computed = f"{args.name}-{digest(args.typ, args.name)}", {}

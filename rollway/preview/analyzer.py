@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -243,9 +244,13 @@ class PolicyPack:
 
     def spawn(self) -> None:
         """Start the pack process (forked when it runs with this interpreter, see rollway.preview.pack_boot)."""
-        if not (self.directory / "__main__.py").exists():
-            raise UsageError(f"--policy-pack {self.spec.directory}: no __main__.py (not a Python policy pack directory)")
         policy_file = self._policy_file()
+        node = self._node_command(policy_file)
+        if node is None and not (self.directory / "__main__.py").exists():
+            raise UsageError(
+                f"--policy-pack {self.spec.directory}: no __main__.py and no Node.js runtime in PulumiPolicy.yaml "
+                "(not a Python or Node.js policy pack directory)"
+            )
         # Python packs always answer 0.0.1; the engine takes the version from PulumiPolicy.yaml.
         self._declared_version = str(policy_file.get("version") or "")
         env = dict(os.environ)
@@ -263,7 +268,13 @@ class PolicyPack:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close(), which every exit path reaches
         self._started_at = time.monotonic()
         python = self._python(policy_file)
-        if pack_boot.can_fork(python):
+        if node is not None:
+            # As the engine does without a Node.js language host: @pulumi/pulumi's run-policy-pack, in the pack's
+            # directory, with an engine address (which it skips) and the program to run.
+            self._process = subprocess.Popen(
+                node, cwd=self.directory, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr
+            )
+        elif pack_boot.can_fork(python):
             # Same interpreter and virtualenv: fork, sharing the imports this process already paid for.
             self._process = pack_boot.fork_pack(str(self.directory), env, self._stderr.fileno())
         else:
@@ -291,6 +302,23 @@ class PolicyPack:
         except (OSError, yaml.YAMLError) as error:
             raise UsageError(f"{policy_file}: cannot read: {error}") from None
         return data if isinstance(data, dict) else {}
+
+    def _node_command(self, policy_file: Mapping[str, Any]) -> list[str] | None:
+        """The command that starts a Node.js pack, or None for a Python pack."""
+        runtime = policy_file.get("runtime")
+        name = runtime.get("name") if isinstance(runtime, dict) else runtime
+        if name != "nodejs":
+            return None
+        runner = self.directory / "node_modules" / "@pulumi" / "pulumi" / "cmd" / "run-policy-pack"
+        if not runner.is_dir():
+            raise UsageError(
+                f"--policy-pack {self.spec.directory}: a Node.js pack without its dependencies "
+                f"({runner} is missing); run `npm install` in {self.directory}"
+            )
+        node = shutil.which("node")
+        if node is None:
+            raise UsageError(f"--policy-pack {self.spec.directory}: a Node.js pack needs `node` on PATH")
+        return [node, str(runner), "127.0.0.1:0", "."]
 
     def _python(self, policy_file: Mapping[str, Any]) -> str:
         # The engine honours the pack's own virtualenv from PulumiPolicy.yaml; otherwise use ours.
@@ -394,16 +422,25 @@ class PolicyPack:
             raise self._rpc_failure(method, error) from None
 
     def _configure(self, info: analyzer_pb2.AnalyzerInfo) -> None:
+        # As the engine reconciles it: each policy's own level and its schema's defaults, then the pack's
+        # initial config (its "all" entry first, then per policy; a level sent there always applies, ADVISORY
+        # included), then the --policy-pack-config file the same way.
         base: dict[str, dict[str, Any]] = {}
         for policy in info.policies:
             entry: dict[str, Any] = {"enforcementLevel": LEVELS.get(policy.enforcementLevel, "advisory")}
-            if policy.name in info.initialConfig:
-                initial = info.initialConfig[policy.name]
-                entry.update(_struct_to_dict(initial.properties))
-                # An unset level reads as ADVISORY (0) on the wire, so only a non-default level overrides.
-                if initial.enforcementLevel != analyzer_pb2.ADVISORY:
-                    entry["enforcementLevel"] = LEVELS.get(initial.enforcementLevel, entry["enforcementLevel"])
+            for key, schema in _struct_to_dict(policy.configSchema.properties).items():
+                if isinstance(schema, dict) and "default" in schema:
+                    entry[key] = schema["default"]
             base[policy.name] = entry
+        initial = {name: info.initialConfig[name] for name in info.initialConfig}
+        if "all" in initial:
+            level = LEVELS.get(initial.pop("all").enforcementLevel, "advisory")
+            for entry in base.values():
+                entry["enforcementLevel"] = level
+        for name, config in initial.items():
+            if name in base:
+                base[name]["enforcementLevel"] = LEVELS.get(config.enforcementLevel, "advisory")
+                base[name].update(_struct_to_dict(config.properties))
         schemas = {policy.name: policy.configSchema for policy in info.policies}
         if self.spec.config_file is not None:
             _merge_config_file(self.spec.config_file, base, schemas, self.name)
@@ -412,9 +449,9 @@ class PolicyPack:
             level = entry.get("enforcementLevel", "advisory")
             config = request.policyConfig[name]
             config.enforcementLevel = LEVEL_CODES[level]
-            properties = {key: value for key, value in entry.items() if key != "enforcementLevel"}
-            if properties:
-                config.properties.update(properties)
+            # The engine always sends a properties block, empty or not (some policy SDKs read it unguarded).
+            config.properties.SetInParent()
+            config.properties.update({key: value for key, value in entry.items() if key != "enforcementLevel"})
         self._call("Configure", request)
         kinds = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}
         self.policies = [

@@ -23,11 +23,12 @@ from typing import Any
 
 import pulumi
 
+from rollway.engine.mocks import CloudContext, PlausibleMocks
+from rollway.engine.run import Recording, run_program
 from rollway.preview.config import StackSettings
 from rollway.preview.errors import ProgramError
 from rollway.preview.project import Project
 from rollway.preview.venv import in_own_virtualenv, incompatible_sdk_pin, requirements_file, unsatisfied_requirements
-from rollway.testing import CloudContext, PlausibleMocks, Recording, run_program
 
 
 @dataclass

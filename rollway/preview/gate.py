@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rollway.engine.values import UNKNOWN_SENTINEL
+from rollway.engine.run import RecordedResource
+from rollway.engine.values import UNKNOWN, UNKNOWN_SENTINEL, Secret
 from rollway.preview.analyzer import AnalyzedProvider, AnalyzedResource
-from rollway.testing import UNKNOWN, RecordedResource, Secret
 
 __all__ = ["UNKNOWN_SENTINEL", "analyzed_resources", "default_provider", "to_wire"]
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rollway.engine.diff import ResourceChange, diff_resources
+from rollway.engine.run import RecordedResource
+from rollway.engine.values import Secret
 from rollway.preview.analyzer import DEFAULT_TIMEOUT, PackSpec, PolicyGate, PolicyReport, StackInfo
 from rollway.preview.config import StackSettings, load_stack_settings
 from rollway.preview.errors import ProgramError, UsageError
@@ -13,7 +16,6 @@ from rollway.preview.gate import analyzed_resources
 from rollway.preview.project import Project, load_project
 from rollway.preview.report import PreviewReport, secret_plaintexts
 from rollway.preview.runner import evaluate_program
-from rollway.testing import RecordedResource, ResourceChange, Secret, diff_resources
 
 
 @dataclass

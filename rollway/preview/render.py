@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from rollway.engine.run import RecordedResource
 from rollway.preview.analyzer import Diagnostic
 from rollway.preview.report import LEVEL_ORDER, PreviewReport
-from rollway.testing import RecordedResource
 
 _TYPE_COLUMN_LIMIT = 72
 _LEVEL_TITLES = {"mandatory": "Mandatory", "remediate": "Remediate (reported as mandatory)", "advisory": "Advisory"}

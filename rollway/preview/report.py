@@ -21,10 +21,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollway.engine.values import to_plain
+from rollway.engine.run import RecordedResource
+from rollway.engine.values import Secret, UnknownValue, to_plain
 from rollway.preview.analyzer import Diagnostic, PackReport, PolicyReport
 from rollway.preview.errors import EXIT_FAILED, EXIT_OK
-from rollway.testing import RecordedResource, Secret, UnknownValue
 
 SCHEMA_VERSION = 1
 UNKNOWN_TEXT = "<known after apply>"

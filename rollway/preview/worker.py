@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rollway.engine.run import RecordedResource, Recording
 from rollway.engine.values import from_wire
 from rollway.preview.config import StackSettings
 from rollway.preview.errors import ProgramError
 from rollway.preview.evaluate import Evaluation, MissingModule, evaluate
 from rollway.preview.gate import to_wire
 from rollway.preview.project import load_project
-from rollway.testing import RecordedResource, Recording
 
 
 def recording_to_json(recording: Recording) -> dict[str, Any]:

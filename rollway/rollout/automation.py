@@ -8,11 +8,14 @@ Per decision it sets `rollway:services.<service>.*` with `path=True` (exactly wh
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from pulumi import automation as auto
@@ -20,9 +23,27 @@ from pulumi import automation as auto
 from rollway.rollout.deployer import Color, ServiceState
 from rollway.rollout.errors import DeployError, UsageError
 from rollway.rollout.routing import Matcher, routing_urns
-from stacks.config import ConfigError, load_stack_config
+
+CONFIG_MODEL = "stacks.config"
+"""Module of the project's config model, imported from the project directory when a rollout runs (the tool
+never imports the project at import time): it has `load_stack_config(values, secret_keys, source=...)` and
+`ConfigError` (with `render()`)."""
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def project_config_model(work_dir: Path) -> ModuleType:
+    """The project's own config model (`CONFIG_MODEL`), imported with the project directory first on sys.path."""
+    root = str(work_dir.resolve())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        return importlib.import_module(CONFIG_MODEL)
+    except ImportError as exc:
+        raise UsageError(
+            f"{work_dir}: cannot import the project's config model `{CONFIG_MODEL}` ({exc}); "
+            "pass --work-dir with the directory of a Rollway project"
+        ) from None
 
 
 def service_key(service: str, field: str) -> str:
@@ -86,6 +107,7 @@ class PulumiDeployer:
             except auto.errors.CommandError as exc:
                 raise UsageError(f"cannot select stack `{stack_name}`: {_first_line(exc)}") from None
         self._stack = stack
+        self._model = project_config_model(work_dir)
 
     def read(self, service: str) -> ServiceState:
         try:
@@ -95,8 +117,8 @@ class PulumiDeployer:
         values = {key: value.value for key, value in config_map.items()}
         secret_keys = {key for key, value in config_map.items() if value.secret}
         try:
-            config = load_stack_config(values, secret_keys, source=self.source)
-        except ConfigError as exc:
+            config = self._model.load_stack_config(values, secret_keys, source=self.source)
+        except self._model.ConfigError as exc:
             raise UsageError(exc.render()) from None
         self._services = list(config.services)
         found = config.services.get(service)

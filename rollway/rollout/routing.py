@@ -14,25 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rollway import clouds
 from rollway.rollout.errors import UsageError
 
-ROUTING_TYPES: dict[str, tuple[str, ...]] = {
-    "aws": (
-        "aws:lb/listener:Listener",
-        "aws:lb/listenerRule:ListenerRule",
-        "aws:alb/listener:Listener",
-        "aws:alb/listenerRule:ListenerRule",
-    ),
-    "gcp": ("gcp:compute/uRLMap:URLMap", "gcp:compute/regionUrlMap:RegionUrlMap"),
-    "azure": ("azure-native:cdn:Route", "azure-native:cdn:AFDOrigin"),
-    "kubernetes": (
-        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
-        "kubernetes:gateway.networking.k8s.io/v1beta1:HTTPRoute",
-        "kubernetes:networking.k8s.io/v1:Ingress",
-        "kubernetes:core/v1:Service",
-    ),
-}
-"""Resource types whose inputs carry live color or canary weight, per cloud."""
+ROUTING_TYPES: dict[str, tuple[str, ...]] = clouds.routing_types()
+"""Resource types whose inputs carry live color or canary weight, per cloud (from the cloud registry)."""
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from typing import Any
 
 import yaml
 
+from rollway.engine.diff import PathChange, ResourceChange, diff_resources
 from rollway.engine.mocks import DEFAULT_INVOKES, CloudContext, InvokeHandler, OutputsHandler, PlausibleMocks
 from rollway.engine.run import RecordedResource, Recording, RecordingMonitor, run_program
 from rollway.engine.values import UNKNOWN, Secret, UnknownValue
 from rollway.testing.assertions import StackAssertionError, SynthesizedStack
-from rollway.testing.diff import PathChange, ResourceChange, diff_resources
 from rollway.testing.matchers import Match, Matcher, Mismatch, mismatches
 
 __all__ = [
@@ -53,6 +53,8 @@ __all__ = [
     "UnknownValue",
     "diff_resources",
     "mismatches",
+    "project_name",
+    "project_root",
     "run_program",
     "set_path",
     "stack_config",
@@ -66,7 +68,7 @@ def synth(
     config: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
     stack: str = "test",
-    project: str = "rollway",
+    project: str | None = None,
     preview: bool = False,
     invokes: Mapping[str, InvokeHandler] | None = None,
     resource_outputs: Mapping[str, OutputsHandler] | None = None,
@@ -75,6 +77,9 @@ def synth(
 
     config: config keys (`rollway:services`, `aws:region`, ...) with plain Python values.
     secrets: config keys whose values are secret (merged into config, marked secret as `--secret` would).
+    project: the Pulumi project name, which `pulumi.Config()` without a namespace reads; default: the `name`
+        in the nearest Pulumi.yaml at or above the working directory (the program under test's own project),
+        or `test` when there is none.
     preview: like `pulumi preview` — provider-computed outputs stay unknown and `apply` over them does not run.
     invokes / resource_outputs: extra mock answers by token / resource type.
     The program's own exceptions (e.g. pulumi.RunError) propagate.
@@ -89,7 +94,7 @@ def synth(
     )
     recording = run_program(
         program,
-        project=project,
+        project=project if project is not None else project_name(),
         stack=stack,
         config=merged,
         secret_keys=list(secrets or {}),
@@ -99,13 +104,37 @@ def synth(
     return SynthesizedStack(recording)
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The nearest directory at or above `start` (default: the working directory) holding Pulumi.yaml."""
+DEFAULT_PROJECT = "test"
+"""Project name `synth` uses when no Pulumi.yaml is found."""
+
+
+def find_project_root(start: Path | None = None) -> Path | None:
+    """The nearest directory at or above `start` (default: the working directory) holding Pulumi.yaml, if any."""
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / "Pulumi.yaml").is_file():
             return candidate
-    return Path(__file__).resolve().parents[2]
+    return None
+
+
+def project_root(start: Path | None = None) -> Path:
+    """Like `find_project_root`, but a missing Pulumi.yaml is an error naming where the search started."""
+    found = find_project_root(start)
+    if found is None:
+        raise FileNotFoundError(f"no Pulumi.yaml at or above {(start or Path.cwd()).resolve()}; run from a Pulumi project")
+    return found
+
+
+def project_name(start: Path | None = None) -> str:
+    """`name` of the nearest Pulumi.yaml (see `find_project_root`), or DEFAULT_PROJECT when there is none."""
+    root = find_project_root(start)
+    if root is None:
+        return DEFAULT_PROJECT
+    document = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    name = document.get("name") if isinstance(document, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{root / 'Pulumi.yaml'}: `name` must be the project name, a non-empty string")
+    return name
 
 
 def stack_config(stack: str, root: Path | None = None) -> dict[str, Any]:

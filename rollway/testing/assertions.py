@@ -9,9 +9,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from rollway.engine.diff import ResourceChange, diff_resources
 from rollway.engine.run import RecordedResource, Recording
 from rollway.engine.values import UNKNOWN, Secret
-from rollway.testing.diff import ResourceChange, diff_resources
 from rollway.testing.matchers import Mismatch, mismatches
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -17,11 +17,8 @@ from components.aws.fargate import (
     fargate_vcpus,
 )
 from components.aws.schedules import aws_cron_problem, window_slug
-from stacks.config.base import Cidr, CloudSettings
+from stacks.config.base import Cidr, CloudSettings, ServiceFields
 from stacks.config.problems import ConfigProblem
-
-if TYPE_CHECKING:
-    from stacks.config.model import Service
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 CLOUDWATCH_RETENTION_DAYS = (
@@ -128,7 +125,7 @@ class AwsSettings(CloudSettings):
                 )
         return problems
 
-    def service_problems(self, key_prefix: str, services: Mapping[str, Service]) -> list[ConfigProblem]:
+    def service_problems(self, key_prefix: str, services: Mapping[str, ServiceFields]) -> list[ConfigProblem]:
         """What Fargate and Application Auto Scaling cannot run: task sizes, schedules, window names."""
         namespace = key_prefix.partition(":")[0]
         problems: list[ConfigProblem] = []
@@ -139,7 +136,7 @@ class AwsSettings(CloudSettings):
         return problems
 
 
-def _task_size_problems(prefix: str, service: Service) -> list[ConfigProblem]:
+def _task_size_problems(prefix: str, service: ServiceFields) -> list[ConfigProblem]:
     units = fargate_cpu_units(service.cpu)
     if units is None:
         return [
@@ -166,7 +163,7 @@ def _one_of(values: list[str]) -> str:
     return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
 
 
-def _schedule_problems(prefix: str, service: Service) -> list[ConfigProblem]:
+def _schedule_problems(prefix: str, service: ServiceFields) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     slugs: dict[str, int] = {}
     for index, window in enumerate(service.autoscaling.schedules):

@@ -6,18 +6,15 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from components.autoscaling import ScheduledCapacity
 from components.azure import FRONT_DOOR_ID_ENV
 from components.azure.schedules import unended_windows, weekly_recurrence, windows_time_zone
-from stacks.config.base import Cidr, CloudSettings, ConfigModel
+from stacks.config.base import Cidr, CloudSettings, ConfigModel, ServiceFields
 from stacks.config.problems import ConfigProblem
-
-if TYPE_CHECKING:
-    from stacks.config.model import Service
 
 _LOCATION = re.compile(r"^[a-z]+[a-z0-9]*$")
 # Container App and revision names are RFC 1123 labels; Azure also refuses "--" inside an app name
@@ -150,7 +147,7 @@ class AzureSettings(CloudSettings):
                 )
         return problems
 
-    def service_problems(self, key_prefix: str, services: Mapping[str, Service]) -> list[ConfigProblem]:
+    def service_problems(self, key_prefix: str, services: Mapping[str, ServiceFields]) -> list[ConfigProblem]:
         """Checks relating Azure settings to the services (names, sizes, revision suffixes, scale sets)."""
         problems: list[ConfigProblem] = []
         for name in self.services:
@@ -171,7 +168,7 @@ class AzureSettings(CloudSettings):
         return problems
 
 
-def _container_app_problems(name: str, service: Service) -> list[ConfigProblem]:
+def _container_app_problems(name: str, service: ServiceFields) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     prefix = f"rollway:services.{name}"
     problems += _keda_window_problems(prefix, service)
@@ -215,7 +212,7 @@ def _container_app_problems(name: str, service: Service) -> list[ConfigProblem]:
     return problems
 
 
-def _keda_window_problems(prefix: str, service: Service) -> list[ConfigProblem]:
+def _keda_window_problems(prefix: str, service: ServiceFields) -> list[ConfigProblem]:
     """Windows Container Apps' KEDA cron rules can carry: weekly, and each ended by another window."""
     problems: list[ConfigProblem] = []
     windows = service.autoscaling.schedules
@@ -248,7 +245,7 @@ def _keda_window_problems(prefix: str, service: Service) -> list[ConfigProblem]:
     return problems
 
 
-def _scale_set_problems(prefix: str, name: str, slots: ScaleSetSlots, service: Service) -> list[ConfigProblem]:
+def _scale_set_problems(prefix: str, name: str, slots: ScaleSetSlots, service: ServiceFields) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for color in COLORS:
         slot: ScaleSetSlot | None = getattr(slots, color)
@@ -299,7 +296,9 @@ def _scale_set_problems(prefix: str, name: str, slots: ScaleSetSlots, service: S
     return problems
 
 
-def _revision_suffix_problems(prefix: str, name: str, overrides: AzureServiceSettings, service: Service) -> list[ConfigProblem]:
+def _revision_suffix_problems(
+    prefix: str, name: str, overrides: AzureServiceSettings, service: ServiceFields
+) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     suffixes = overrides.revision_suffix
     assert suffixes is not None

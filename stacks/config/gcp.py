@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from stacks.config.base import Cidr, CloudSettings, ConfigModel
+from components.gcp.sizing import cloud_run_resources, label_name, machine_type_for
+from stacks.config.base import Cidr, CloudSettings, ConfigModel, ServiceFields
 from stacks.config.problems import ConfigProblem
 
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
@@ -31,6 +33,9 @@ class SmokeTestRoute(ConfigModel):
     """Request header that selects the test route."""
     header_value: str = "idle"
     """Value of `headerName` that selects the test route."""
+
+
+KEY = "rollway:gcp"
 
 
 class GcpSettings(CloudSettings):
@@ -135,6 +140,16 @@ class GcpSettings(CloudSettings):
         ]
         return problems
 
+    def service_problems(self, key_prefix: str, services: Mapping[str, ServiceFields]) -> list[ConfigProblem]:
+        """What the GCP side cannot build from an otherwise valid config (runtime limits, schedules)."""
+        problems: list[ConfigProblem] = []
+        for name, service in services.items():
+            prefix = f"rollway:services.{name}"
+            problems += _size_problems(self, prefix, service)
+            problems += _environment_problems(self, prefix, service)
+            problems += _schedule_problems(self, prefix, service)
+        return problems
+
     def _network_problems(self, key_prefix: str) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
         if ipaddress.ip_network(self.subnet_cidr).prefixlen > 26:
@@ -154,3 +169,70 @@ class GcpSettings(CloudSettings):
                 )
             )
         return problems
+
+
+def _size_problems(settings: GcpSettings, prefix: str, service: ServiceFields) -> list[ConfigProblem]:
+    if settings.runtime == "cloudRun" and cloud_run_resources(service.cpu, service.memory) is None:
+        return [
+            ConfigProblem(
+                f"{prefix}.cpu",
+                f"with memory {service.memory} MiB has no Cloud Run shape (at most 8 vCPU and 32768 MiB, 4 GiB per vCPU "
+                f"below 4 vCPU); lower it or set {KEY}.runtime to instanceGroup",
+                service.cpu,
+            )
+        ]
+    fits_e2 = machine_type_for(service.cpu, service.memory) is not None
+    if settings.runtime == "instanceGroup" and settings.machine_type is None and not fits_e2:
+        return [
+            ConfigProblem(
+                f"{prefix}.cpu", f"with memory {service.memory} MiB fits no E2 machine type; set {KEY}.machineType", service.cpu
+            )
+        ]
+    return []
+
+
+def _environment_problems(settings: GcpSettings, prefix: str, service: ServiceFields) -> list[ConfigProblem]:
+    if settings.runtime != "instanceGroup":
+        return []
+    # VMs hand plain variables to `docker run --env-file`, which reads one variable per line.
+    return [
+        ConfigProblem(
+            f"{prefix}.environment.{var}",
+            f"must be a single line on {KEY}.runtime = instanceGroup (variables reach the container through an env file)",
+            value,
+        )
+        for var, value in service.environment.items()
+        if "\n" in value or "\r" in value
+    ]
+
+
+def _schedule_problems(settings: GcpSettings, prefix: str, service: ServiceFields) -> list[ConfigProblem]:
+    # Cron syntax, time zones and window bounds are checked for every cloud by the config model
+    # (stacks/config/schedules.py, loader); only what GCP adds is checked here.
+    windows = service.autoscaling.schedules
+    if windows and settings.runtime == "cloudRun":
+        return [
+            ConfigProblem(
+                f"{prefix}.autoscaling.schedules",
+                f"scheduled windows need {KEY}.runtime = instanceGroup (Cloud Run has no scheduled capacity); "
+                "remove them or switch the runtime",
+                [window.name for window in windows],
+            )
+        ]
+    # Scaling schedule names are label-like on GCP: distinct window names may still collide once normalized
+    # (identical names are the loader's to report).
+    problems: list[ConfigProblem] = []
+    first_by_label: dict[str, str] = {}
+    for index, window in enumerate(windows):
+        label = label_name(window.name)
+        first = first_by_label.setdefault(label, window.name)
+        if first != window.name:
+            problems.append(
+                ConfigProblem(
+                    f"{prefix}.autoscaling.schedules[{index}].name",
+                    f"names the same GCP scaling schedule as window `{first}` ({label}); window names must differ in "
+                    "more than case and punctuation",
+                    window.name,
+                )
+            )
+    return problems

@@ -5,16 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from components.kubernetes.common import dns_label
-from stacks.config.base import Cidr, CloudSettings, ConfigModel
+from rollway.helpers import dns_label
+from stacks.config.base import Cidr, CloudSettings, ConfigModel, ServiceFields
 from stacks.config.problems import ConfigProblem
-
-if TYPE_CHECKING:
-    from stacks.config.model import Service
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
@@ -259,7 +256,7 @@ class KubernetesSettings(CloudSettings):
             )
         return problems
 
-    def service_problems(self, key_prefix: str, services: Mapping[str, Service]) -> list[ConfigProblem]:
+    def service_problems(self, key_prefix: str, services: Mapping[str, ServiceFields]) -> list[ConfigProblem]:
         """Checks relating the Kubernetes settings to the services: scheduled windows need distinct Kubernetes
         names and the API server's address; every public hostname must be valid and belong to one route only."""
         problems = self._schedule_problems(key_prefix, services)
@@ -292,7 +289,7 @@ class KubernetesSettings(CloudSettings):
                 )
         return problems
 
-    def _schedule_problems(self, key_prefix: str, services: Mapping[str, Service]) -> list[ConfigProblem]:
+    def _schedule_problems(self, key_prefix: str, services: Mapping[str, ServiceFields]) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
         for name, service in services.items():
             first_by_label: dict[str, str] = {}

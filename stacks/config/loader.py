@@ -259,25 +259,9 @@ def _service_problems(config: StackConfig) -> list[ConfigProblem]:
                 )
             )
         by_lower[name.lower()] = name
-        if not 0 <= service.canary_weight <= 100:
-            problems.append(ConfigProblem(f"{prefix}.canaryWeight", "must be between 0 and 100", service.canary_weight))
-        if not 1 <= service.port <= 65535:
-            problems.append(ConfigProblem(f"{prefix}.port", "must be between 1 and 65535", service.port))
         if not service.health_check_path.startswith("/"):
             problems.append(
                 ConfigProblem(f"{prefix}.healthCheckPath", "must be an absolute path starting with /", service.health_check_path)
-            )
-        if not 0.25 <= service.cpu <= 16:
-            problems.append(ConfigProblem(f"{prefix}.cpu", "must be between 0.25 and 16 vCPUs", service.cpu))
-        if not 128 <= service.memory <= 122880:
-            problems.append(ConfigProblem(f"{prefix}.memory", "must be between 128 and 122880 MiB", service.memory))
-        if service.stickiness_seconds is not None and not 1 <= service.stickiness_seconds <= 300:
-            problems.append(
-                ConfigProblem(
-                    f"{prefix}.stickinessSeconds",
-                    "must be between 1 and 300 seconds (shorter than a rollout step, so each step's weight takes effect)",
-                    service.stickiness_seconds,
-                )
             )
         live_image = service.image.for_color(service.live_color)
         if not live_image:

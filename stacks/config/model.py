@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, overload
+from typing import Annotated, Literal, cast, overload
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
+from rollway import clouds
+from rollway.helpers import label_safe
 from stacks.config.aws import AwsSettings
 from stacks.config.azure import AzureSettings
-from stacks.config.base import CloudSettings, ConfigModel
+from stacks.config.base import Between, CloudSettings, ConfigModel
 from stacks.config.gcp import GcpSettings
 from stacks.config.kubernetes import KubernetesSettings
 from stacks.config.schedules import CronExpression, CronSchedule, TimeZoneName, parse_cron, time_zone
 
 Cloud = Literal["aws", "gcp", "azure", "kubernetes"]
-CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure", "kubernetes")
-EnvironmentKind = Literal["dev", "staging", "prod", "preview"]
+CLOUDS: tuple[Cloud, ...] = cast("tuple[Cloud, ...]", clouds.names())
+"""Registered clouds (`rollway.clouds`); each has a `rollway:<cloud>` settings field below."""
+ENVIRONMENT_NAME = r"^[a-z][a-z0-9-]{0,30}$"
+EnvironmentName = Annotated[str, Field(pattern=ENVIRONMENT_NAME)]
+"""Any environment name: the built-in dev, staging, prod and preview, or one of your own (e.g. `qa`)."""
 Color = Literal["blue", "green"]
 
 REQUIRED_TAGS = ("cost-center", "owner", "environment")
@@ -139,21 +144,23 @@ class Service(ConfigModel):
     """Container image per color."""
     live_color: Color = "blue"
     """Which color production traffic goes to."""
-    canary_weight: int = 0
+    canary_weight: Annotated[int, Between(0, 100)] = 0
     """Percent of production traffic sent to the idle color (0..100)."""
-    port: int = 8080
+    port: Annotated[int, Between(1, 65535)] = 8080
     """Port the container listens on."""
     health_check_path: str = "/healthz"
     """HTTP path that returns 2xx when the service is healthy."""
-    cpu: float = 0.25
+    cpu: Annotated[float, Between(0.25, 16, " vCPUs")] = 0.25
     """vCPUs per task/pod (0.25 = a quarter of a vCPU)."""
-    memory: int = 512
+    memory: Annotated[int, Between(128, 122880, " MiB")] = 512
     """Memory per task/pod in MiB."""
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
     """Capacity bounds and target tracking."""
     canary_header: CanaryHeader | None = None
     """When set, requests with this header always reach the idle color."""
-    stickiness_seconds: int | None = None
+    stickiness_seconds: (
+        Annotated[int, Between(1, 300, " seconds", " (shorter than a rollout step, so each step's weight takes effect)")] | None
+    ) = None
     """Session stickiness duration; keep it shorter than a rollout step so a step's weight takes effect."""
     secrets: dict[str, str] = Field(default_factory=dict)
     """Environment variable name -> key in `rollway:secrets` whose secret value it receives."""
@@ -166,8 +173,11 @@ class Service(ConfigModel):
 
 
 class StackConfig(ConfigModel):
-    environment: EnvironmentKind
-    """Kind of environment: dev, staging, prod, or preview (one per pull request)."""
+    environment: EnvironmentName
+    """Name of the environment, e.g. dev, staging, prod, preview (one per pull request) or one of your own such as
+    `qa`: lowercase letters, digits and `-`, starting with a letter, at most 31 characters. `prod` turns on
+    production defaults (deletion protection, one NAT gateway per zone, zone redundancy, flow logs); the policy
+    packs read `policies/config/<environment>/`, where a new environment names the one it extends."""
     clouds: Annotated[list[Cloud], Field(min_length=1)]
     """Clouds this stack targets."""
     tags: dict[str, str]
@@ -197,7 +207,8 @@ class StackConfig(ConfigModel):
         found = getattr(self, cloud)
         if found is not None:
             return found
-        return {"aws": AwsSettings, "gcp": GcpSettings, "azure": AzureSettings, "kubernetes": KubernetesSettings}[cloud]()
+        settings: CloudSettings = clouds.get(cloud).settings_class()()
+        return settings
 
     @property
     def effective_tags(self) -> dict[str, str]:
@@ -208,8 +219,3 @@ class StackConfig(ConfigModel):
     def labels(self) -> dict[str, str]:
         """Tags as label-safe key/values (GCP labels, Kubernetes labels: lowercase, [a-z0-9_-], <= 63)."""
         return {label_safe(k): label_safe(v) for k, v in self.effective_tags.items()}
-
-
-def label_safe(text: str) -> str:
-    cleaned = re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
-    return cleaned.strip("-_") or "x"

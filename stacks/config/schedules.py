@@ -12,186 +12,28 @@ day-of-month):
 - day-of-month and day-of-week are never both restricted (clouds disagree on how the two combine);
 - no `?`, `L`, `W`, `#` or `@daily`-style shortcuts.
 
-`parse_cron` returns the parsed form (`CronSchedule`) so cloud modules reuse it instead of re-parsing;
-`time_zone` checks and loads a window's IANA time zone. No cloud SDK imports.
+The parser itself (`parse_cron`, `CronSchedule`, `time_zone`) lives in `rollway.helpers`, shared by every
+layer; this module declares the pydantic field types that apply it to config values.
 """
 
 from __future__ import annotations
 
-import calendar
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
 
-FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
-TIME_ZONE_MESSAGE = "must be an IANA time zone such as Europe/Berlin"
+from rollway.helpers import FIELD_NAMES, TIME_ZONE_MESSAGE, CronError, CronSchedule, parse_cron, time_zone
 
-_MONTHS = {name.upper(): index for index, name in enumerate(calendar.month_abbr) if name}
-_DAYS = {name: index for index, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
-_NUMBER = re.compile(r"[0-9]{1,2}")
-# Files in the zoneinfo directory that load as zones but are no IANA zone name any cloud accepts.
-_NOT_IANA_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-_NOT_IANA_PREFIXES = ("posix/", "right/")
-
-
-class CronError(ValueError):
-    """A cron expression Rollway cannot use on every cloud; the message names the field and the fix."""
-
-
-@dataclass(frozen=True)
-class _FieldSpec:
-    name: str
-    low: int
-    high: int
-    names: Mapping[str, int] = field(default_factory=dict)
-    names_hint: str = ""
-
-    @property
-    def max_step(self) -> int:
-        # A larger step picks one value only: almost certainly a typo (e.g. `*/61` for `*/15`).
-        return self.high - self.low
-
-    def describe(self) -> str:
-        hint = f" or a name ({self.names_hint})" if self.names else ""
-        return f"a number ({self.low}-{self.high}){hint}"
-
-
-_SPECS = (
-    _FieldSpec("minute", 0, 59),
-    _FieldSpec("hour", 0, 23),
-    _FieldSpec("day-of-month", 1, 31),
-    _FieldSpec("month", 1, 12, _MONTHS, "JAN-DEC"),
-    # 0-6 only: Kubernetes CronJobs (Go cron) refuse 7 for Sunday, which classic cron allows.
-    _FieldSpec("day-of-week", 0, 6, _DAYS, "SUN-SAT"),
-)
-
-
-@dataclass(frozen=True)
-class CronSchedule:
-    """A parsed 5-field cron expression (the form every cloud's dialect can express)."""
-
-    expression: str
-    """The expression as written."""
-    fields: tuple[str, str, str, str, str]
-    """The five fields as written: minute, hour, day-of-month, month, day-of-week."""
-    minutes: frozenset[int]
-    """Minutes of the hour it fires at, 0-59."""
-    hours: frozenset[int]
-    """Hours of the day it fires at, 0-23."""
-    days_of_month: frozenset[int]
-    """Days of the month it fires on, 1-31 (every day when day-of-month is `*`)."""
-    months: frozenset[int]
-    """Months it fires in, 1 (January) to 12."""
-    days_of_week: frozenset[int]
-    """Days of the week it fires on, 0 (Sunday) to 6 (Saturday)."""
-
-    @property
-    def restricts_day_of_month(self) -> bool:
-        """Whether day-of-month is anything but `*` (then day-of-week is `*`)."""
-        return self.fields[2] != "*"
-
-    @property
-    def restricts_day_of_week(self) -> bool:
-        """Whether day-of-week is anything but `*` (then day-of-month is `*`)."""
-        return self.fields[4] != "*"
-
-    def fires_on(self, day: date) -> bool:
-        """Whether it fires at some time of `day` (a local date in the window's time zone)."""
-        return day.month in self.months and day.day in self.days_of_month and (day.isoweekday() % 7) in self.days_of_week
-
-
-def parse_cron(expression: str) -> CronSchedule:
-    """Parse a 5-field cron expression; raises CronError naming the offending field."""
-    parts = expression.split()
-    if len(parts) != len(_SPECS):
-        raise CronError(
-            f"must be a cron expression with 5 fields (minute hour day-of-month month day-of-week), found {len(parts)}"
-        )
-    minute, hour, day_of_month, month, day_of_week = parts
-    values = [_parse_field(text, spec) for text, spec in zip(parts, _SPECS, strict=True)]
-    if day_of_month != "*" and day_of_week != "*":
-        raise CronError(
-            f"restricts both day-of-month (`{day_of_month}`) and day-of-week (`{day_of_week}`); restrict one and "
-            "leave the other `*` (clouds disagree on how the two combine)"
-        )
-    schedule = CronSchedule(
-        expression=expression,
-        fields=(minute, hour, day_of_month, month, day_of_week),
-        minutes=values[0],
-        hours=values[1],
-        days_of_month=values[2],
-        months=values[3],
-        days_of_week=values[4],
-    )
-    if not any(day <= _longest_month(month_number) for month_number in schedule.months for day in schedule.days_of_month):
-        raise CronError(f"never fires: no month in `{month}` has day `{day_of_month}`; pick days that exist in those months")
-    return schedule
-
-
-def _longest_month(month: int) -> int:
-    # A leap year: February 29 does come round.
-    return calendar.monthrange(2028, month)[1]
-
-
-def _field_error(spec: _FieldSpec, text: str, problem: str) -> CronError:
-    return CronError(f"{spec.name} field `{text}`: {problem}")
-
-
-def _parse_field(text: str, spec: _FieldSpec) -> frozenset[int]:
-    if "?" in text:
-        raise _field_error(spec, text, "`?` is AWS-only syntax; use `*`")
-    values: set[int] = set()
-    for item in text.split(","):
-        body, slash, step_text = item.partition("/")
-        step = 1
-        if slash:
-            if not _NUMBER.fullmatch(step_text):
-                raise _field_error(spec, text, f"step `{step_text}` must be a whole number between 1 and {spec.max_step}")
-            step = int(step_text)
-            if not 1 <= step <= spec.max_step:
-                raise _field_error(spec, text, f"step {step} must be between 1 and {spec.max_step}")
-        if body == "*":
-            start, end = spec.low, spec.high
-        elif "-" in body:
-            first, _, last = body.partition("-")
-            start, end = _value(first, spec, text), _value(last, spec, text)
-            if start > end:
-                raise _field_error(spec, text, f"range `{body}` must run from low to high (ranges do not wrap around)")
-        else:
-            start = _value(body, spec, text)
-            # `a/n` means from a to the end of the field, stepping n (as in Vixie and Go cron).
-            end = spec.high if slash else start
-        values.update(range(start, end + 1, step))
-    return frozenset(values)
-
-
-def _value(token: str, spec: _FieldSpec, text: str) -> int:
-    if _NUMBER.fullmatch(token):
-        number = int(token)
-        if spec.low <= number <= spec.high:
-            return number
-        raise _field_error(spec, text, f"{number} is outside {spec.low}-{spec.high}")
-    named = spec.names.get(token.upper())
-    if named is not None:
-        return named
-    shown = f"`{token}`" if token else "an empty value"
-    raise _field_error(spec, text, f"{shown} is not {spec.describe()}")
-
-
-def time_zone(name: str) -> ZoneInfo:
-    """The IANA time zone `name`; raises ValueError(TIME_ZONE_MESSAGE) when it is not one."""
-    if name in _NOT_IANA_ZONES or name.startswith(_NOT_IANA_PREFIXES):
-        raise ValueError(TIME_ZONE_MESSAGE)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # ValueError: not a relative zone path (e.g. `/etc/localtime`, `../x`) or not a zone file.
-        raise ValueError(TIME_ZONE_MESSAGE) from None
+__all__ = [
+    "FIELD_NAMES",
+    "TIME_ZONE_MESSAGE",
+    "CronError",
+    "CronExpression",
+    "CronSchedule",
+    "TimeZoneName",
+    "parse_cron",
+    "time_zone",
+]
 
 
 def _checked_cron(expression: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -59,8 +60,12 @@ class RunningPack:
 
 
 def virtualenv_python(pack: Path) -> Path:
+    """The pack's own virtualenv's python, as the CLI resolves it. `pulumi install` creates that virtualenv from
+    the pack's requirements.txt; where it has not been run (here, offline), this interpreter stands in: it has
+    those requirements, and it is what `rollway preview` uses in the same case."""
     options = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text())["runtime"]["options"]
-    return (pack / options["virtualenv"] / "bin" / "python").absolute()
+    python = (pack / options["virtualenv"] / "bin" / "python").absolute()
+    return python if python.exists() else Path(sys.executable)
 
 
 def start_like_the_cli(pack: Path, stack: str) -> RunningPack:

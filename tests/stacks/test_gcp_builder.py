@@ -18,7 +18,8 @@ import stacks.gcp
 from components.gcp.schedule import cron_starts
 from rollway.testing import RecordedResource, SynthesizedStack, set_path, stack_config, synth
 from stacks import build_stack
-from stacks.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_cron
+from stacks.config import ConfigError, ConfigProblem, load_stack_config, parse_cron
+from stacks.config.gcp import GcpSettings
 
 URL_MAP = "gcp:compute/uRLMap:URLMap"
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
@@ -168,15 +169,7 @@ def test_cloud_run_runtime_builds_services_and_serverless_negs_instead_of_groups
 
 
 def test_cloud_run_cannot_take_scheduled_windows() -> None:
-    config = load_stack_config(
-        {
-            k: v if isinstance(v, str) else json.dumps(v)
-            for k, v in with_gcp("staging", "rollway:gcp.runtime", "cloudRun").items()
-        },
-        secret_keys=(),
-        source="Pulumi.staging.yaml",
-    )
-    messages = [p.render("Pulumi.staging.yaml") for p in stacks.gcp.config_problems(config)]
+    messages = gcp_problems(only_gcp(with_gcp("staging", "rollway:gcp.runtime", "cloudRun")), "Pulumi.staging.yaml")
     assert messages == [
         'Pulumi.staging.yaml: rollway:services.web.autoscaling.schedules = ["business-hours", "night"]: scheduled windows '
         "need rollway:gcp.runtime = instanceGroup (Cloud Run has no scheduled capacity); remove them or switch the runtime"
@@ -195,17 +188,17 @@ def test_builder_problems_stop_the_program_with_the_config_message() -> None:
 
 
 def test_build_stack_runs_the_gcp_checks_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    # build_stack validates before anything is registered; build() trusts that and does not check again.
+    # The loader runs GcpSettings' checks before anything is registered; build() trusts that and does not check again.
     calls: list[str] = []
-    checks = stacks.gcp.config_problems
+    checks = GcpSettings.service_problems
 
-    def counted(config: StackConfig) -> list[ConfigProblem]:
-        calls.append(config.environment)
-        return checks(config)
+    def counted(self: GcpSettings, key_prefix: str, services: Any) -> list[ConfigProblem]:
+        calls.append(key_prefix)
+        return checks(self, key_prefix, services)
 
-    monkeypatch.setattr(stacks.gcp, "config_problems", counted)
+    monkeypatch.setattr(GcpSettings, "service_problems", counted)
     synth(build_stack, config=only_gcp(stack_config("dev")), stack="dev")
-    assert calls == ["dev"]
+    assert calls == ["rollway:gcp"]
 
 
 # ------------------------------------------------------------------ blast radius
@@ -342,9 +335,13 @@ def test_multi_line_environment_values_are_refused_on_instance_groups() -> None:
 
 
 def gcp_problems(config: dict[str, Any], source: str = "Pulumi.prod.yaml") -> list[str]:
+    """Every problem the loader reports (GCP's own checks run with the rest of the validation)."""
     bag = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    loaded = load_stack_config(bag, secret_keys=(), source=source)
-    return [p.render(source) for p in stacks.gcp.config_problems(loaded)]
+    try:
+        load_stack_config(bag, secret_keys=(), source=source)
+    except ConfigError as error:
+        return error.render().splitlines()
+    return []
 
 
 def test_window_names_that_become_the_same_gcp_schedule_name_are_refused() -> None:

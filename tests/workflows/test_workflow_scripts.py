@@ -295,3 +295,69 @@ def test_stack_listing_failure_fails_instead_of_reporting_absence(run_script, tm
 def test_stack_exists_logs_in_to_the_configured_backend(run_script, tmp_path: Path) -> None:
     result = run_script("stack-exists.sh", **_stack_env(tmp_path, []), PULUMI_BACKEND_URL="s3://acme-state")
     assert result.calls[0]["args"] == ["login", "--non-interactive", "s3://acme-state"]
+
+
+# ---- preflight.sh against the base branch -----------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def _base_repo(tmp_path: Path) -> None:
+    """tmp_path (the scripts' working directory) as a repository: `main` with two stacks, `feature` checked out."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "config", "user.email", "t@example.com")
+    _git(tmp_path, "config", "user.name", "T")
+    for name, text in {
+        "__main__.py": "print('program')\n",
+        "Pulumi.staging.yaml": "config: {}\n",
+        "Pulumi.prod.yaml": "config: {}\n",
+        "docs/guide.md": "guide\n",
+        "policies/config/prod/cost.json": "{}\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    _git(tmp_path, "add", "__main__.py", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "docs", "policies")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    _git(tmp_path, "checkout", "-q", "-b", "feature")
+
+
+def _change(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    _git(tmp_path, "commit", "-q", "-am", f"change {name}")
+
+
+@pytest.mark.parametrize(
+    ("changed", "stack", "reruns"),
+    [
+        ("Pulumi.staging.yaml", "staging", True),
+        ("Pulumi.prod.yaml", "staging", False),  # another stack's config
+        ("docs/guide.md", "staging", False),
+        ("__main__.py", "staging", True),  # the program feeds every stack
+        ("policies/config/prod/cost.json", "prod", True),
+        ("policies/config/prod/cost.json", "staging", False),
+    ],
+)
+def test_preflight_reruns_only_stacks_whose_inputs_changed(
+    run_script, tmp_path: Path, changed: str, stack: str, reruns: bool
+) -> None:
+    _base_repo(tmp_path)
+    _change(tmp_path, changed, "changed\n")
+    result = run_script("preflight.sh", **{**_preflight_env(tmp_path), "STACK": stack, "BASE_REF": "main"})
+    assert result.returncode == 0, result.stdout
+    report = (tmp_path / "out" / "preflight.md").read_text(encoding="utf-8")
+    if reruns:
+        (call,) = result.calls
+        assert call["args"][:5] == ["preview", "--stack", stack, "--base", "main"]
+    else:
+        assert result.calls == []
+        assert report == f"#### `{stack}`: unchanged\n\nNo input of this stack differs from `main`; the gate was not re-run.\n"
+
+
+def test_preflight_with_an_unknown_base_is_a_usage_error(run_script, tmp_path: Path) -> None:
+    _base_repo(tmp_path)
+    result = run_script("preflight.sh", **_preflight_env(tmp_path), BASE_REF="origin/nope")
+    assert result.returncode == 2
+    assert "cannot compare with BASE_REF 'origin/nope'" in result.stdout
+    assert result.calls == []

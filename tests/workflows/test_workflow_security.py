@@ -10,6 +10,7 @@ import yaml
 from workflow_files import (
     SETUP_ACTION,
     Job,
+    Step,
     Workflow,
     all_jobs,
     all_steps,
@@ -35,7 +36,11 @@ def _logs_in_to_a_cloud(job: Job) -> bool:
 
 
 def _comments_on_pull_requests(job: Job) -> bool:
-    return any(step.with_.get("comment-on-pr") is True or runs_script(step, "upsert-pr-comment.sh") for step in job.steps)
+    return any(step.with_.get("comment-on-pr") is True or _comment_script(step) for step in job.steps)
+
+
+def _comment_script(step: Step) -> bool:
+    return runs_script(step, "upsert-pr-comment.sh") or runs_script(step, "pr_comment_section.py")
 
 
 def _manages_issues(job: Job) -> bool:
@@ -174,6 +179,6 @@ def test_github_token_reaches_only_the_steps_that_call_the_api() -> None:
         for job in all_jobs()
         for step in job.steps
         if "github.token" in str(step_env(job, step).get("GH_TOKEN", ""))
-        and not (runs_script(step, "upsert-pr-comment.sh") or runs_script(step, "report-drift.sh"))
+        and not (_comment_script(step) or runs_script(step, "report-drift.sh"))
     ]
     assert holders == []

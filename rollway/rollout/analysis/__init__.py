@@ -1,27 +1,35 @@
-"""Analysis: metric providers behind one interface, thresholds and a failure budget."""
+"""Analysis: metric providers behind one interface, thresholds and a failure budget.
+
+Names are imported on first use (`lazy_exports`).
+"""
 
 from __future__ import annotations
 
-from rollway.rollout.analysis.base import Analyzer, Check, Context, Measurement, Provider, ProviderError, Reading
-from rollway.rollout.analysis.cloudwatch import CloudWatchProvider
-from rollway.rollout.analysis.http import HttpProvider
-from rollway.rollout.analysis.prometheus import PrometheusProvider
-from rollway.rollout.spec import CheckSpec
+from typing import TYPE_CHECKING
 
+from rollway.helpers import lazy_exports
 
-def provider_for(spec: CheckSpec) -> Provider:
-    """The provider a check spec names."""
-    if spec.http is not None:
-        return HttpProvider(spec.http)
-    if spec.prometheus is not None:
-        return PrometheusProvider(spec.prometheus)
-    assert spec.cloudwatch is not None  # CheckSpec guarantees exactly one provider
-    return CloudWatchProvider(spec.cloudwatch)
+if TYPE_CHECKING:
+    from rollway.rollout.analysis.base import Analyzer, Check, Context, Measurement, Provider, ProviderError, Reading
+    from rollway.rollout.analysis.checks import build_checks, provider_for
+    from rollway.rollout.analysis.cloudwatch import CloudWatchProvider
+    from rollway.rollout.analysis.http import HttpProvider
+    from rollway.rollout.analysis.prometheus import PrometheusProvider
 
-
-def build_checks(specs: list[CheckSpec]) -> list[Check]:
-    return [Check(spec, provider_for(spec)) for spec in specs]
-
+_MODULE_OF = {
+    "Analyzer": "base",
+    "Check": "base",
+    "CloudWatchProvider": "cloudwatch",
+    "Context": "base",
+    "HttpProvider": "http",
+    "Measurement": "base",
+    "PrometheusProvider": "prometheus",
+    "Provider": "base",
+    "ProviderError": "base",
+    "Reading": "base",
+    "build_checks": "checks",
+    "provider_for": "checks",
+}
 
 __all__ = [
     "Analyzer",
@@ -37,3 +45,5 @@ __all__ = [
     "build_checks",
     "provider_for",
 ]
+
+__getattr__ = lazy_exports(__name__, _MODULE_OF)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from components.canary import weight_split
+from rollway.helpers import weight_split
 from rollway.rollout.deployer import Color, ServiceState
 from rollway.rollout.errors import DeployError, UsageError
 from rollway.rollout.sandbox.app import DemoApp

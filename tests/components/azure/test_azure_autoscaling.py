@@ -279,8 +279,14 @@ def test_autoscale_settings_are_children_of_the_component() -> None:
     assert {r.name for r in result.children_of(component)} == {"worker-blue", "worker-green"}
 
 
-def test_weekly_recurrence_reads_names_lists_and_sunday_as_seven() -> None:
-    assert weekly_recurrence("30 6 * * sat,7").days == ("Sunday", "Saturday")
+def test_weekly_recurrence_reads_names_lists_and_sunday_as_zero() -> None:
+    assert weekly_recurrence("30 6 * * sat,0").days == ("Sunday", "Saturday")
+
+
+def test_weekly_recurrence_refuses_sunday_as_seven_like_the_config() -> None:
+    # One cron parser for every layer: 7 is refused here exactly as the stack config refuses it.
+    with pytest.raises(ValueError, match="7 is outside 0-6"):
+        weekly_recurrence("30 6 * * sat,7")
 
 
 @pytest.mark.parametrize("schedule", ["0 7 1 * *", "*/5 7 * * *", "0 7 * 6 *", "0 7 * *"])

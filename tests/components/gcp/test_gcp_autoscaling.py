@@ -86,7 +86,7 @@ def test_durations_take_the_shortest_gap_across_the_week() -> None:
     assert window_durations(WINDOWS)["night"] == 11 * 3600
 
 
-@pytest.mark.parametrize("expression", ["0 7 * *", "61 * * * *", "0 7 * * mon-xyz", "0 25 * * *"])
+@pytest.mark.parametrize("expression", ["0 7 * *", "61 * * * *", "0 7 * * mon-xyz", "0 25 * * *", "0 7 * * 7"])
 def test_bad_cron_expressions_are_rejected(expression: str) -> None:
     with pytest.raises(ValueError):
         cron_starts(expression, "UTC", datetime(2026, 1, 5), 1)

@@ -38,5 +38,5 @@ def test_canary_step_changes_only_routing_resources(rollway) -> None:
     run = rollway("diff", "--cwd", REPO, "--stack", "dev", "--path", "-c", "rollway:services.web.canaryWeight=20", "--json", "-")
     changes = json.loads(run.out)["changes"]
     assert changes
-    assert {(change["kind"], change["type"]) for change in changes} <= {("changed", type_) for type_ in ROUTING_TYPES}
+    assert {(change["kind"], change["type"]) for change in changes} <= {("update", type_) for type_ in ROUTING_TYPES}
     assert all(path["path"].endswith("weight") for change in changes for path in change["paths"])

@@ -1,0 +1,208 @@
+"""Rollway against the real Pulumi engine: the CLI built by `make engine`, a throwaway file:// backend, and the
+offline test provider as every resource plugin. What the engine plans and what its policy run reports must equal
+what `rollway preview` reports; a release step's blast radius is the engine's own plan."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rollway.rollout.routing import ROUTING_TYPES
+from rollway.testing.real_engine import PASSPHRASE, RealEngine, StackWorkspace
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+ROLLWAY = Path(sys.executable).parent / "rollway"
+SECURITY, COST = ROOT / "policies" / "security", ROOT / "policies" / "cost"
+ROUTING = {type_ for types in ROUTING_TYPES.values() for type_ in types}
+WORKLOAD_PREFIXES = (
+    "aws:ecs/", "aws:lb/targetGroup", "aws:appautoscaling/", "kubernetes:apps/v1:Deployment",
+    "kubernetes:autoscaling/", "gcp:compute/regionInstanceGroupManager", "gcp:compute/regionAutoscaler",
+    "gcp:compute/regionBackendService", "gcp:compute/backendService", "gcp:cloudrunv2/", "azure-native:app:ContainerApp",
+)  # fmt: skip
+
+pytestmark = pytest.mark.engine
+
+
+def rollway_preview(directory: Path, stack: str, *extra: str) -> dict[str, Any]:
+    env = {**os.environ, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+    done = subprocess.run(
+        [str(ROLLWAY), "preview", "--cwd", str(directory), "--stack", stack, "--json", "-", *extra],
+        capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.stdout.strip(), f"rollway preview printed no JSON (exit {done.returncode}): {done.stderr[-3000:]}"
+    report: dict[str, Any] = json.loads(done.stdout)
+    report["exitCode"] = done.returncode
+    return report
+
+
+def planned_resources(plan: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(type, name, parent type) of every resource in the engine's plan, the stack itself left out."""
+    steps = [step for step in plan["steps"] if step["urn"].split("::")[2] != "pulumi:pulumi:Stack"]
+    types = {step["urn"]: step["urn"].split("::")[2].split("$")[-1] for step in plan["steps"]}
+    result = set()
+    for step in steps:
+        state = step.get("newState") or step.get("oldState") or {}
+        parent = state.get("parent", "")
+        result.add((types[step["urn"]], step["urn"].split("::")[-1], types.get(parent, "")))
+    return result
+
+
+def rollway_resources(report: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """As planned_resources; a resource registered without a parent is the stack's child, as the engine makes it."""
+    types = {resource["urn"]: resource["type"] for resource in report["resources"]}
+    return {
+        (resource["type"], resource["name"], types.get(resource["parent"] or "", "pulumi:pulumi:Stack"))
+        for resource in report["resources"]
+        if resource["type"] != "pulumi:pulumi:Stack"
+    }
+
+
+def engine_findings(plan: dict[str, Any]) -> Counter[tuple[str, str, str, str]]:
+    return Counter(
+        (event["policyPackName"], event["policyName"], event["enforcementLevel"], event.get("resourceUrn") or "")
+        for event in plan["policyEvents"]
+    )
+
+
+def rollway_findings(report: dict[str, Any]) -> Counter[tuple[str, str, str, str]]:
+    return Counter((d["pack"], d["policy"], d["level"], d["urn"] or "") for d in report["diagnostics"])
+
+
+def _default_provider(urn: str) -> bool:
+    """The engine's own default providers (`default_7_51_1`), which a program never registers."""
+    return urn.split("::")[2].startswith("pulumi:providers:") and urn.split("::")[-1].startswith("default")
+
+
+def updates(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    changed = [step for step in plan["steps"] if step["op"] != "same"]
+    assert all(step["op"] == "update" for step in changed), [(s["op"], s["urn"]) for s in changed]
+    return sorted((step["urn"].split("::")[2].split("$")[-1], step["urn"].split("::")[-1]) for step in changed)
+
+
+# -- the shipped stacks -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "preview"])
+def test_engine_plans_and_applies_the_same_resources_as_rollway_preview(engine: RealEngine, stack: str) -> None:
+    report = rollway_preview(ROOT, stack)
+    assert report["exitCode"] == 0, report["summary"]
+    with engine.workspace(ROOT, stack) as ws:
+        plan = ws.preview()
+        assert planned_resources(plan) == rollway_resources(report)
+        ws.up()
+        applied = {r["urn"] for r in ws.resources() if r["type"] != "pulumi:pulumi:Stack" and not _default_provider(r["urn"])}
+        assert applied == {r["urn"] for r in report["resources"] if r["type"] != "pulumi:pulumi:Stack"}
+        assert ws.preview()["changeSummary"] == {"same": len(plan["steps"])}, "a second plan after up is not empty"
+
+
+@pytest.fixture(scope="module")
+def dev_applied(engine: RealEngine) -> Iterator[StackWorkspace]:
+    with engine.workspace(ROOT, "dev") as ws:
+        ws.up()
+        yield ws
+
+
+def test_canary_step_updates_exactly_the_routing_resource_per_cloud(dev_applied: StackWorkspace) -> None:
+    ws = dev_applied
+    ws.set_config("rollway:services.web.canaryWeight", "25", path=True)
+    try:
+        assert updates(ws.preview()) == [
+            ("aws:lb/listener:Listener", "web-production"),
+            ("azure-native:cdn:AFDOrigin", "web-blue"),
+            ("azure-native:cdn:AFDOrigin", "web-green"),
+            ("gcp:compute/uRLMap:URLMap", "web-routes"),
+            ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "web-route"),
+        ]
+    finally:
+        ws.set_config("rollway:services.web.canaryWeight", "10", path=True)
+
+
+def test_live_flip_updates_only_routing_resources(dev_applied: StackWorkspace) -> None:
+    ws = dev_applied
+    ws.set_config("rollway:services.web.liveColor", "green", path=True)
+    ws.set_config("rollway:services.web.canaryWeight", "0", path=True)
+    try:
+        changed = updates(ws.preview())
+    finally:
+        ws.set_config("rollway:services.web.liveColor", "blue", path=True)
+        ws.set_config("rollway:services.web.canaryWeight", "10", path=True)
+    assert changed, "a live flip planned no update"
+    assert [c for c in changed if c[0] not in ROUTING] == []
+    assert [c for c in changed if c[0].startswith(WORKLOAD_PREFIXES)] == []
+    assert {c[0].split(":")[0] for c in changed} == {"aws", "azure-native", "gcp", "kubernetes"}
+
+
+def test_secret_config_stays_encrypted_in_stack_file_and_state(dev_applied: StackWorkspace) -> None:
+    ws = dev_applied
+    plaintext = "Sup3r-secret-db-pw"
+    ws.set_config("rollway:secrets.databasePassword", plaintext, path=True, secret=True)
+    try:
+        stack_file = (ws.directory / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+        assert plaintext not in stack_file and "secure:" in stack_file
+        ws.up()
+        assert plaintext not in json.dumps(ws.export())
+        report = rollway_preview(ws.directory, "dev")
+        assert report["exitCode"] == 0, report["summary"]
+        assert plaintext not in json.dumps(report)
+    finally:
+        ws.run("config", "rm", "rollway:secrets.databasePassword", "--path")
+
+
+# -- policy packs: the engine's findings equal rollway preview's ---------------------------------------------
+
+PARITY_CASES: list[tuple[str, Path, Sequence[Path], Sequence[Path]]] = [
+    ("public-bucket/security", FIXTURES / "programs" / "public-bucket", [SECURITY], []),
+    ("aws-bucket/security+cost", FIXTURES / "programs" / "aws-bucket", [SECURITY, COST], []),
+    ("k8s-app/security", FIXTURES / "programs" / "k8s-app", [SECURITY], []),
+    ("gcp-network/security", FIXTURES / "programs" / "gcp-network", [SECURITY], []),
+    ("azure-storage/security+cost", FIXTURES / "programs" / "azure-storage", [SECURITY, COST], []),
+    (
+        "public-bucket/guardrails+config",
+        FIXTURES / "programs" / "public-bucket",
+        [FIXTURES / "packs" / "guardrails"],
+        [FIXTURES / "packs" / "guardrails-config.json"],
+    ),
+    ("public-bucket/pack-wide-all", FIXTURES / "programs" / "public-bucket", [FIXTURES / "packs" / "all-mandatory"], []),
+    ("public-bucket/nodejs", FIXTURES / "programs" / "public-bucket", [FIXTURES / "packs" / "node-guardrails"], []),
+    (
+        "dev-stack/security+cost",
+        ROOT,
+        [SECURITY, COST],
+        [ROOT / "policies" / "config" / "dev" / "security.json", ROOT / "policies" / "config" / "dev" / "cost.json"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("program", "packs", "configs"), [case[1:] for case in PARITY_CASES], ids=[c[0] for c in PARITY_CASES])
+def test_engine_policy_findings_equal_rollway_preview(
+    engine: RealEngine, program: Path, packs: Sequence[Path], configs: Sequence[Path]
+) -> None:
+    extra: list[str] = []
+    for pack in packs:
+        extra += ["--policy-pack", str(pack)]
+    for config in configs:
+        extra += ["--policy-pack-config", str(config)]
+    report = rollway_preview(program, "dev", *extra)
+    with engine.workspace(program, "dev") as ws:
+        plan = ws.preview(packs, configs, check=False)
+    mine, theirs = rollway_findings(report), engine_findings(plan)
+    assert mine == theirs, f"only rollway: {mine - theirs}\nonly engine: {theirs - mine}"
+    assert (report["exitCode"] == 0) == (plan["exitCode"] == 0)
+
+
+def test_pack_wide_initial_config_makes_policies_mandatory() -> None:
+    report = rollway_preview(
+        FIXTURES / "programs" / "public-bucket", "dev", "--policy-pack", str(FIXTURES / "packs" / "all-mandatory")
+    )
+    levels = {(d["policy"], d["level"]) for d in report["diagnostics"]}
+    assert levels == {("no-public-read-acl", "mandatory"), ("buckets-are-tagged", "mandatory"), ("versioning-note", "advisory")}
+    assert report["exitCode"] == 1
