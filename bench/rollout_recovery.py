@@ -7,7 +7,13 @@ traffic and measures, on one monotonic clock:
 - the controller's decision latency (failing measurement finished -> rollback update issued);
 - the nginx reload itself.
 
+With `--scenario default-analysis` the trials run the README's headline command instead (steps
+5,10,25,50,100, no spec, only `--metrics-url`: the built-in default analysis), so the figures show how fast
+the default success-rate check catches the 5xx build. `--scenario five-steps` releases a healthy build
+through the same five steps end to end and reports the wall time, each routing update and the analysis.
+
 Usage: .venv/bin/python bench/rollout_recovery.py [--trials 5] [--interval 0.25] [--rate 100] [--seed 7]
+       [--scenario recovery|default-analysis|five-steps] [--step-duration 2]
 Needs nginx and prometheus (.ci/install-e2e). Prints a Markdown table; figures are recorded in bench/ROLLOUT.md.
 """
 
@@ -82,17 +88,59 @@ def trial(interval: float, rate: float, fail_after: int, workdir: Path) -> dict[
         }
 
 
+def headline(image: str, fail_after: int | None, interval: float, step: float, rate: float, workdir: Path) -> dict[str, float]:
+    """The headline command with the default analysis; a rolled-back or promoted trial's figures."""
+    with Sandbox({"web:1.0": None, image: fail_after}, live_image="web:1.0") as sandbox:
+        out = io.StringIO()
+        argv = ["--stack", "bench", "--service", "web", "--image", image, "--steps", "5,10,25,50,100"]
+        argv += ["--step-duration", f"{step}s", "--interval", f"{interval}s", "--drain", "0s", "--json"]
+        argv += ["--metrics-url", sandbox.prometheus.url, "--state-dir", str(workdir / "state")]
+        started = time.monotonic()
+        cpu = time.process_time()
+        with LoadGenerator(sandbox.nginx.url, rate=rate) as load:
+            code = rollout_main(argv, deployer_factory=lambda spec, args: sandbox.deployer, stdout=out)
+            ended = time.monotonic()
+            time.sleep(0.5 if fail_after is not None else 0.0)
+        events = [json.loads(line) for line in out.getvalue().splitlines()]
+        measurements = [event for event in events if event["event"] == "analysis.measurement"]
+        result = {
+            "exit": float(code),
+            "wall_s": ended - started,
+            "cpu_s": time.process_time() - cpu,
+            "routes": float(len(sandbox.deployer.route_log)),
+            "route_ms_max": max(sandbox.deployer.route_seconds) * 1000,
+            "measurements": float(len(measurements)),
+            "failed_responses": float(sum(1 for hit in load.hits if hit.status >= 500)),
+        }
+        if fail_after is not None:
+            if code != 1:
+                raise RuntimeError(f"expected the default analysis to roll back (exit 1), got exit {code}")
+            first_failure = sandbox.deployer.apps["green"].first_failure_at
+            assert first_failure is not None
+            result["to_rollback_applied"] = sandbox.deployer.route_log[-1][0] - first_failure
+            rollback = next(event for event in events if event["event"] == "rollback.started")
+            result["decision_ms"] = float(rollback["decisionLatencyMs"])
+            result["caught_at_weight"] = float(sandbox.deployer.route_log[-2][2])
+        elif code != 0:
+            raise RuntimeError(f"expected the healthy build to be promoted (exit 0), got exit {code}")
+        return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--interval", type=float, default=0.25, help="analysis interval, seconds")
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second through nginx")
     parser.add_argument("--seed", type=int, default=7, help="seed for when the fault starts in each trial")
+    parser.add_argument("--scenario", choices=["recovery", "default-analysis", "five-steps"], default="recovery")
+    parser.add_argument("--step-duration", type=float, default=2.0, help="bake per step (default-analysis, five-steps)")
     args = parser.parse_args()
     missing = missing_binaries()
     if missing:
         print(f"bench/rollout_recovery.py needs {' and '.join(missing)}; run .ci/install-e2e as root", file=sys.stderr)
         return 2
+    if args.scenario != "recovery":
+        return _headline_trials(args)
     results = []
     # The fault starts after a varying number of canary requests, so it lands at a random point of the
     # analysis interval and scrape cycle (a fixed count would phase-lock with the first measurement).
@@ -121,6 +169,28 @@ def main() -> int:
     for label, key, fmt in rows:
         values = [result[key] for result in results]
         print(f"| {label} | {fmt.format(statistics.median(values))} | {fmt.format(max(values))} |")
+    return 0
+
+
+def _headline_trials(args: argparse.Namespace) -> int:
+    rng = random.Random(args.seed)
+    results = []
+    for number in range(1, args.trials + 1):
+        fail_after = rng.randint(5, 40) if args.scenario == "default-analysis" else None
+        image = "web:2.0-bad" if fail_after is not None else "web:2.0"
+        with tempfile.TemporaryDirectory(prefix="rollway-bench-") as workdir:
+            result = headline(image, fail_after, args.interval, args.step_duration, args.rate, Path(workdir))
+        results.append(result)
+        print(f"trial {number}: " + ", ".join(f"{key} {value:.3f}" for key, value in result.items()), file=sys.stderr)
+    print(
+        f"\n{args.trials} trials, {args.scenario}, steps 5,10,25,50,100 x {args.step_duration}s, "
+        f"analysis interval {args.interval}s, Prometheus scrape 500ms, {args.rate:.0f} req/s\n"
+    )
+    print("| measure | median | max |")
+    print("|---|---|---|")
+    for key in results[0]:
+        values = [result[key] for result in results]
+        print(f"| {key} | {statistics.median(values):.3f} | {max(values):.3f} |")
     return 0
 
 

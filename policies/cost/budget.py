@@ -431,7 +431,20 @@ def breakdown(lines: list[LineItem], top: int = 12) -> str:
             "enum": ["max", "min", "desired"],
             "default": "max",
             "description": "Which autoscaling bound prices autoscaled services (max: the worst case the stack can reach).",
-        }
+        },
+        "rolloutAllowancePercent": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "default": 100,
+            "description": "Extra budget, in percent, for the updates of `rollway rollout` (a release runs both colors "
+            "of a service until the old one scales down); applies only when duringRollout is true.",
+        },
+        "duringRollout": {
+            "type": "boolean",
+            "default": False,
+            "description": "Set to true by `rollway rollout` in the config it passes to its own updates; leave false in files.",
+        },
     },
     limits=EnvironmentLimits(
         properties={
@@ -455,11 +468,17 @@ def monthly_budget(stack: StackContext, report: StackReport) -> None:
     lines = estimator.estimate()
     total = sum(line.monthly for line in lines)
     budget = float(stack.limits["monthlyBudgetUsd"])
+    allowance = ""
+    if stack.config.get("duringRollout") is True:
+        percent = stack.config.get("rolloutAllowancePercent")
+        percent = float(percent) if isinstance(percent, int | float) and 0 <= percent <= 100 else 100.0
+        budget *= 1 + percent / 100
+        allowance = f" (with the {percent:g}% rollout allowance)"
     if total > budget:
         unpriced = f"\nNot priced: {'; '.join(estimator.unpriced)}" if estimator.unpriced else ""
         report(
             f"Estimated ${total:,.2f}/month ({basis} capacity, price table {p.PRICE_TABLE_DATE}) exceeds the "
-            f"{stack.environment.describe()} budget of ${budget:,.2f}. Largest items:\n{breakdown(lines)}{unpriced}\n"
+            f"{stack.environment.describe()} budget of ${budget:,.2f}{allowance}. Largest items:\n{breakdown(lines)}{unpriced}\n"
             "Fix: shrink the largest items (sizes, autoscaling maxima, NAT gateways) or raise monthlyBudgetUsd in the policy config.",
             None,
         )

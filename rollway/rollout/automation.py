@@ -61,6 +61,8 @@ class PulumiDeployer:
         matchers: Routing-resource rules (default: rollway.rollout.routing.ROUTING_TYPES).
         on_output: Receives the engine's output lines (progress view / logs).
         stack: An already selected stack (tests pass an autospec of `automation.Stack`).
+        policy_packs: Policy pack directories every `preview`/`up` runs (the engine enforces them).
+        policy_pack_configs: Their policy-pack config files, paired by position (empty: the packs' defaults).
     """
 
     def __init__(
@@ -70,7 +72,20 @@ class PulumiDeployer:
         matchers: Sequence[Matcher] | None = None,
         on_output: Callable[[str], None] | None = None,
         stack: Any = None,
+        policy_packs: Sequence[str] = (),
+        policy_pack_configs: Sequence[str] = (),
     ) -> None:
+        if policy_pack_configs and len(policy_pack_configs) != len(policy_packs):
+            raise UsageError(
+                f"--policy-pack-config is paired with --policy-pack by position: got {len(policy_pack_configs)} "
+                f"config file(s) for {len(policy_packs)} pack(s)"
+            )
+        self.policy: dict[str, list[str]] = {}
+        if policy_packs:
+            self.policy["policy_packs"] = list(policy_packs)
+        if policy_pack_configs:
+            self.policy["policy_pack_configs"] = list(policy_pack_configs)
+        self._checked_pending = False
         self.stack_name = stack_name
         self.source = f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml"
         self._matchers = matchers
@@ -113,6 +128,7 @@ class PulumiDeployer:
             )
         # Resolve the targets now, so a stack without routing resources fails before anything changes.
         self.routing_urns(service)
+        self._refuse_pending_changes()
         return ServiceState(found.live_color, found.canary_weight, {"blue": found.image.blue, "green": found.image.green})
 
     def route(self, service: str, live_color: Color, canary_weight: int) -> None:
@@ -126,7 +142,11 @@ class PulumiDeployer:
                 path=True,
             )
             self._stack.up(
-                target=urns, color="never", on_output=self._on_output, message=_message(service, live_color, canary_weight)
+                target=urns,
+                color="never",
+                on_output=self._on_output,
+                message=_message(service, live_color, canary_weight),
+                **self.policy,
             )
         except auto.errors.CommandError as exc:
             raise DeployError(f"targeted update of {len(urns)} routing resource(s) failed: {_first_line(exc)}") from None
@@ -139,9 +159,78 @@ class PulumiDeployer:
             else:
                 self._stack.set_config(key, auto.ConfigValue(image), path=True)
             message = f"rollway rollout: {service} {color} image -> {image or '(removed)'}"
-            self._stack.up(color="never", on_output=self._on_output, message=message)
+            self._stack.up(color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
             raise DeployError(f"update of {service}'s {color} workload failed: {_first_line(exc)}") from None
+
+    def _refuse_pending_changes(self) -> None:
+        """A rollout must not ship unrelated changes: its untargeted updates (new image, scale-down) would.
+
+        So before anything changes, a preview of the stack as it is (with the policy packs) must show no change.
+        """
+        if self._checked_pending:
+            return
+        try:
+            result = self._stack.preview(color="never", **self.policy)
+        except auto.errors.CommandError as exc:
+            raise UsageError(f"preview of stack `{self.stack_name}` failed before the rollout: {_first_line(exc)}") from None
+        pending = {_op_name(op): count for op, count in (result.change_summary or {}).items() if count and _op_name(op) != "same"}
+        if pending:
+            summary = ", ".join(f"{count} to {op}" for op, count in sorted(pending.items()))
+            raise UsageError(
+                f"stack `{self.stack_name}` has pending changes unrelated to this rollout ({summary}); a rollout's updates "
+                f"would ship them. Deploy them first (`pulumi up --stack {self.stack_name}` or the deploy workflow), then re-run"
+            )
+        self._checked_pending = True
+
+    def publish_status(self, status: dict[str, Any]) -> None:
+        """Mirror the rollout status into the stack's tags, so anyone with the backend sees it
+        (`pulumi stack tag get rollway:rollout:<service>`, or `rollway rollout status --from-stack`).
+
+        Tag values are short (Pulumi Cloud allows 256 characters): state, phase, traffic, failures, rollout id.
+        A backend without stack tags raises; the caller reports that once and the rollout goes on.
+        """
+        phase = status.get("phase") or {}
+        compact = {
+            "id": status.get("rolloutId"),
+            "state": status.get("state"),
+            "phase": f"{phase.get('index')}/{phase.get('total')} {phase.get('type')}" if phase else None,
+            "live": status.get("liveColor"),
+            "weight": status.get("canaryWeight"),
+            "failures": status.get("failures"),
+            "at": status.get("updatedAt"),
+        }
+        value = json.dumps({key: item for key, item in compact.items() if item is not None}, separators=(",", ":"))
+        self._stack.workspace.set_tag(self._stack.name, status_tag(str(status.get("service"))), value[:256])
+
+    def read_status_tag(self, service: str) -> dict[str, Any] | None:
+        """The status another runner published into the stack's tags (None: no rollout published one)."""
+        try:
+            value = self._stack.workspace.get_tag(self._stack.name, status_tag(service))
+        except auto.errors.CommandError:
+            return None
+        try:
+            data = json.loads(value)
+        except (TypeError, json.JSONDecodeError):
+            raise UsageError(f"stack `{self.stack_name}`: tag {status_tag(service)} is not rollway's JSON: {value!r}") from None
+        return data if isinstance(data, dict) else None
+
+    def history(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The engine's update history of this stack, newest first: the updates a rollout made carry its message."""
+        try:
+            updates = self._stack.history(page_size=limit, page=1)
+        except auto.errors.CommandError as exc:
+            raise UsageError(f"cannot read the history of stack `{self.stack_name}`: {_first_line(exc)}") from None
+        return [
+            {
+                "version": update.version,
+                "kind": update.kind,
+                "result": update.result,
+                "message": update.message,
+                "startTime": update.start_time.isoformat() if update.start_time else None,
+            }
+            for update in updates
+        ]
 
     def routing_urns(self, service: str) -> list[str]:
         """URNs to target for `service`, looked up once per run from the exported state."""
@@ -155,6 +244,14 @@ class PulumiDeployer:
             deployment = exported.deployment if exported is not None else None
             self._urns[service] = routing_urns(deployment, service, self._services, self._matchers)
         return self._urns[service]
+
+
+def status_tag(service: str) -> str:
+    return f"rollway:rollout:{service}"
+
+
+def _op_name(op: object) -> str:
+    return str(getattr(op, "value", op))
 
 
 def _message(service: str, live_color: str, weight: int) -> str:

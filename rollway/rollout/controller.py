@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,14 @@ class RollbackNeeded(Exception):
         self.decided_at = decided_at if decided_at is not None else time.monotonic()
 
 
+class PromoteNow(Exception):
+    """Raised inside a phase when an operator asked to promote at once (`rollway rollout promote`)."""
+
+
+ControlSource = Callable[[], "tuple[str, str] | None"]
+"""Returns the next operator request (command, who) or None; see rollway.rollout.status.ControlFile."""
+
+
 class Controller:
     """Runs one rollout.
 
@@ -59,6 +68,9 @@ class Controller:
         events: Receives every event.
         clock: Time source (tests pass a fake).
         resume: Progress of the unfinished rollout this run continues.
+        warnings: Emitted as `warning` events right after the start (e.g. running with --no-analysis).
+        control: Operator requests (pause, resume, promote, abort, approve, reject), polled at every
+            measurement interval and approval poll.
     """
 
     def __init__(
@@ -70,6 +82,8 @@ class Controller:
         events: EventSink,
         clock: Clock | None = None,
         resume: Progress | None = None,
+        warnings: Sequence[str] = (),
+        control: ControlSource | None = None,
     ) -> None:
         self.deployer = deployer
         self.plan = plan
@@ -82,6 +96,10 @@ class Controller:
         self.analyzer = Analyzer(checks, plan.failure_limit, failures=resume.failures if resume else 0)
         self.context = Context(plan.service, plan.canary, plan.stable)
         self.promoted = False
+        self.warnings = list(warnings)
+        self.control = control
+        self.paused_total = 0.0
+        self.skip_to_promote = False
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _emit(self, kind: str, **data: object) -> None:
@@ -93,7 +111,8 @@ class Controller:
         self.journal.append({"rec": rec, "id": self.id, "at": self.clock.now(), **data})
 
     def _deadline_left(self) -> float:
-        return self.started_at + self.plan.deadline - self.clock.now()
+        # Time spent paused by an operator does not count against the deadline.
+        return self.started_at + self.paused_total + self.plan.deadline - self.clock.now()
 
     def _check_deadline(self) -> None:
         if not self.promoted and self._deadline_left() <= 0:
@@ -119,6 +138,8 @@ class Controller:
             notes=plan.notes,
             nextPhase=self.resume.next_phase if self.resume else 0,
         )
+        for warning in self.warnings:
+            self._emit("warning", message=warning)
         try:
             if abort:
                 return self._rollback(RollbackNeeded("aborted by operator (--abort)"))
@@ -131,10 +152,16 @@ class Controller:
                 if index < first:
                     continue
                 self._check_deadline()
+                if self.skip_to_promote and phase.type in ("shift", "smoke", "gate"):
+                    self._record("phase", index=index, status="done", skipped=True)
+                    self._emit("phase.skipped", index=index, type=phase.type, label=phase.label(plan))
+                    continue
                 self._record("phase", index=index, status="started")
                 self._emit("phase.started", index=index, total=len(plan.phases), type=phase.type, label=phase.label(plan))
                 try:
                     self._run_phase(phase)
+                except PromoteNow:
+                    self.skip_to_promote = True
                 except DeployError as exc:
                     if phase.type == "scale-down":
                         # The new color already serves everything; a leftover old workload costs money, not users.
@@ -175,32 +202,40 @@ class Controller:
         end = self.clock.now() + duration
         active = bool(self.analyzer.active(kind))
         measured = False
+        self.analyzer.begin_phase()
         while True:
             self._check_deadline()
             remaining = end - self.clock.now()
             if remaining <= 0 and (measured or not active):
+                self._raise_if_exhausted(self.analyzer.end_phase(kind, self._on_measurement))
                 return
             wait = min(self.plan.interval, max(remaining, 0.0))
             if not self.promoted:
                 wait = min(wait, max(self._deadline_left(), 0.0))
             self.clock.sleep(wait)
+            paused, _ = self._poll_control(gate=False)
+            end += paused
             if active:
                 results = self.analyzer.tick(kind, self.context, self._on_measurement)
                 measured = True
-                if self.analyzer.exhausted:
-                    failed = [result for result in results if result.ok is False]
-                    decided_at = max(result.finished_at for result in failed) if failed else time.monotonic()
-                    names = "; ".join(f"{result.check}: {result.detail}" for result in failed)
-                    raise RollbackNeeded(
-                        f"analysis failed ({self.analyzer.failures} failed measurement(s), limit {self.plan.failure_limit}): {names}",
-                        decided_at,
-                    )
+                self._raise_if_exhausted(results)
             self._emit(
                 "analysis.tick",
                 label=label,
                 bakeLeft=max(end - self.clock.now(), 0.0),
                 deadlineLeft=max(self._deadline_left(), 0.0),
             )
+
+    def _raise_if_exhausted(self, results: list[Measurement]) -> None:
+        if not self.analyzer.exhausted:
+            return
+        failed = [result for result in results if result.ok is False]
+        decided_at = max(result.finished_at for result in failed) if failed else time.monotonic()
+        names = "; ".join(f"{result.check}: {result.detail}" for result in failed) or "no data during a whole phase"
+        raise RollbackNeeded(
+            f"analysis failed ({self.analyzer.failures} failed measurement(s), limit {self.plan.failure_limit}): {names}",
+            decided_at,
+        )
 
     def _on_measurement(self, result: Measurement) -> None:
         if result.ok is False:
@@ -227,6 +262,14 @@ class Controller:
         waited_from = self.clock.now()
         self._emit("gate.waiting", approvalFile=str(path), timeout=plan.approval_timeout)
         while True:
+            paused, answer_by = self._poll_control(gate=True)
+            waited_from += paused
+            if answer_by is not None:
+                answer, by = answer_by
+                if answer == "reject":
+                    raise RollbackNeeded(f"rejected by {by} (rollway rollout reject)")
+                self._emit("gate.approved", by=by)
+                return
             if path.exists() and path.stat().st_mtime >= self.started_at - 1:
                 answer = path.read_text(encoding="utf-8").strip().lower()
                 path.unlink(missing_ok=True)  # consumed: a stale file must not approve the next rollout
@@ -238,6 +281,56 @@ class Controller:
                 raise RollbackNeeded(f"approval not given within {format_duration(plan.approval_timeout)} ({path})")
             self._check_deadline()
             self.clock.sleep(APPROVAL_POLL_SECONDS)
+
+    def _poll_control(self, gate: bool) -> tuple[float, tuple[str, str] | None]:
+        """Apply a pending operator request: (seconds spent paused, (approve|reject, who) when in the gate)."""
+        request = self.control() if self.control is not None else None
+        if request is None:
+            return 0.0, None
+        command, by = request
+        self._record("control", command=command, by=by)
+        self._emit("control.received", command=command, by=by)
+        if command == "abort":
+            raise RollbackNeeded(f"aborted by {by} (rollway rollout abort)")
+        if command == "promote":
+            if self.promoted:
+                self._emit("warning", message=f"promote from {by} ignored: already switched to {self.plan.canary}")
+                return 0.0, None
+            raise PromoteNow
+        if command == "pause":
+            return self._pause(by, gate)
+        if command in ("approve", "reject"):
+            if gate:
+                return 0.0, (command, by)
+            self._emit("warning", message=f"{command} from {by} ignored: no approval is pending")
+            return 0.0, None
+        self._emit("warning", message=f"{command} from {by} ignored: the rollout is not paused")
+        return 0.0, None
+
+    def _pause(self, by: str, gate: bool) -> tuple[float, tuple[str, str] | None]:
+        """Hold the rollout where it is (traffic unchanged, no measurements) until resume, promote or abort."""
+        paused_from = self.clock.now()
+        self._emit("rollout.paused", by=by)
+        while True:
+            self.clock.sleep(min(self.plan.interval, 1.0))
+            request = self.control() if self.control is not None else None
+            if request is None:
+                continue
+            command, who = request
+            self._record("control", command=command, by=who)
+            self._emit("control.received", command=command, by=who)
+            if command == "pause":
+                continue
+            paused = self.clock.now() - paused_from
+            self.paused_total += paused
+            self._emit("rollout.continued", by=who, pausedFor=paused)
+            if command == "abort":
+                raise RollbackNeeded(f"aborted by {who} (rollway rollout abort)")
+            if command == "promote" and not self.promoted:
+                raise PromoteNow
+            if command in ("approve", "reject") and gate:
+                return paused, (command, who)
+            return paused, None
 
     def _rollback(self, needed: RollbackNeeded) -> Outcome:
         plan = self.plan

@@ -147,3 +147,8 @@ class ProgressView:
             self._line(f"promoted: {data['service']} now live on {data['liveColor']} in {format_duration(data['elapsed'])}")
         elif kind == "rollout.rolled_back":
             self._line(f"rolled back: {data['reason']}")
+        elif kind == "wave.started":
+            self._line(f"== wave {data['wave']}/{data['waves']}: {data['service']} on {data['stack']}")
+        elif kind == "wave.stopped":
+            rest = ", ".join(data["notStarted"]) or "none"
+            self._line(f"== wave {data['wave']}/{data['waves']} on {data['stack']} did not promote; not started: {rest}")

@@ -35,6 +35,27 @@ class Progress:
     """Set when a rollback had begun but not finished."""
 
 
+def _torn(raw: bytes, number: int, lines: list[bytes]) -> bool:
+    """A torn write: the file's last line, or a line a later append terminated (it ends where a record starts)."""
+    if number == len(lines) or all(not later.strip() for later in lines[number:]):
+        return True
+    # Records are ASCII JSON objects (json.dumps escapes the rest): a torn one is a prefix of `{...}`.
+    text = raw.strip()
+    return text.startswith(b"{") and not text.endswith(b"}") and text.isascii()
+
+
+def ensure_dir(path: Path) -> None:
+    """Create a state directory, or UsageError naming the path when that is impossible (a file in the way, no permission)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{path}: exists and is not a directory; --state-dir must name a directory") from None
+    except NotADirectoryError:
+        raise UsageError(f"{path}: a parent of it is a file, not a directory; --state-dir must name a directory") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot create the state directory: {exc.strerror or exc}") from None
+
+
 class Journal:
     """Journal file of one stack.
 
@@ -46,24 +67,42 @@ class Journal:
         self.path = path
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
+        """Every record, oldest first; UsageError naming the line and the way out when the file is corrupted."""
+        if self.path.is_dir():
+            raise UsageError(f"{self.path}: the rollout journal is a directory; move it aside")
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UsageError(f"{self.path}: cannot read the rollout journal: {exc.strerror or exc}") from None
+        lines = data.split(b"\n")
         records: list[dict[str, Any]] = []
-        for line in lines:
-            if not line.strip():
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                # Only a crash mid-write tears a line; its record was never acted on, so it is skipped.
-                continue
-            if isinstance(record, dict):
-                records.append(record)
+                record = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                # A crash mid-write tears a line without its newline; the next append terminates it. Such a
+                # record was never acted on, so it is skipped. Anything else unreadable is corruption.
+                if _torn(raw, number, lines):
+                    continue
+                raise UsageError(self._corrupted(number, "is not a JSON record")) from None
+            if not isinstance(record, dict):
+                raise UsageError(self._corrupted(number, "is not a JSON object"))
+            records.append(record)
         return records
 
+    def _corrupted(self, number: int, what: str) -> str:
+        return (
+            f"{self.path}: line {number} {what}; the rollout journal is corrupted. Recover: check the service's "
+            f"liveColor/canaryWeight with `pulumi config --stack <stack>` (and `rollway rollout status`), then move "
+            f"the journal aside (mv {self.path} {self.path}.corrupt) and re-run; a rollout it held is then not resumable"
+        )
+
     def append(self, record: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.path.parent)
         torn = False
         if self.path.exists() and self.path.stat().st_size > 0:
             with self.path.open("rb") as existing:
@@ -76,6 +115,31 @@ class Journal:
             handle.write(json.dumps(record, sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+    def history(self) -> list[dict[str, Any]]:
+        """One summary per rollout in the journal, oldest first: id, service, outcome (or `unfinished`), reason, times."""
+        summaries: dict[str, dict[str, Any]] = {}
+        for record in self.records():
+            rollout_id = str(record.get("id"))
+            if record.get("rec") == "begin":
+                found = record.get("plan")
+                plan: dict[str, Any] = found if isinstance(found, dict) else {}
+                summaries[rollout_id] = {
+                    "id": rollout_id,
+                    "service": plan.get("service"),
+                    "strategy": plan.get("strategy"),
+                    "canary": plan.get("canary"),
+                    "startedAt": record.get("at"),
+                    "outcome": "unfinished",
+                }
+            elif rollout_id in summaries and record.get("rec") == "end":
+                summaries[rollout_id].update(outcome=record.get("outcome"), reason=record.get("reason"), endedAt=record.get("at"))
+        return list(summaries.values())
+
+    def last_begin(self) -> dict[str, Any] | None:
+        """The newest `begin` record (its plan holds the spec), or None."""
+        begins = [record for record in self.records() if record.get("rec") == "begin"]
+        return begins[-1] if begins else None
 
     def unfinished(self) -> Progress | None:
         """The latest rollout if it has no `end` record."""

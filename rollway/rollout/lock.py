@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import IO
 
 from rollway.rollout.errors import UsageError
+from rollway.rollout.journal import ensure_dir
 
 
 class StackLock:
@@ -28,8 +29,11 @@ class StackLock:
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> StackLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        ensure_dir(self.path.parent)
+        try:
+            handle = self.path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{self.path}: cannot open the rollout lock: {exc.strerror or exc}") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -80,6 +80,8 @@ class Plan:
     """Hash of the spec and stack; a re-run with the same inputs resumes, different inputs are refused."""
     notes: list[str] = field(default_factory=list)
     """Things the planner decided that a person should know (e.g. steps skipped)."""
+    spec: dict[str, Any] = field(default_factory=dict)
+    """The validated spec (analysis resolved) the plan was built from; `rollway rollout retry` re-runs it."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -155,4 +157,5 @@ def build_plan(
         pre_approved=pre_approved,
         fingerprint=fingerprint(spec, stack),
         notes=notes,
+        spec=spec.model_dump(by_alias=True, mode="json", exclude_none=True),
     )

@@ -36,7 +36,7 @@ from rollway.rollout.errors import UsageError
 
 Strategy = Literal["canary", "blueGreen"]
 PhaseKind = Literal["canary", "smoke", "drain"]
-NoData = Literal["fail", "pass", "skip"]
+NoData = Literal["fail", "pass", "skip", "wait"]
 ALL_PHASES: tuple[PhaseKind, ...] = ("canary", "smoke", "drain")
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
@@ -160,7 +160,9 @@ class CheckSpec(SpecModel):
     during: list[PhaseKind] = Field(default_factory=lambda: list(ALL_PHASES))
     """Phases the check runs in: canary steps, the blue/green smoke test, the drain window after the switch."""
     no_data: NoData = "fail"
-    """What an empty result means: fail (safe default, like Flagger), pass, or skip (neither)."""
+    """What an empty result means: fail (safe default, like Flagger), pass, skip (neither), or wait (skip, but a
+    step, smoke test or drain window that ends without a single value from this check is one failed measurement:
+    fits traffic metrics of a canary that may not have been scraped yet)."""
 
     @model_validator(mode="after")
     def _one_provider(self) -> CheckSpec:
@@ -184,13 +186,60 @@ class CheckSpec(SpecModel):
         return "cloudwatch"
 
 
+class AlbTarget(SpecModel):
+    load_balancer: str
+    """The ALB's CloudWatch dimension, e.g. `app/web/50dc6c495c0c9188`."""
+    target_group: str
+    """The canary's target group dimension; `$canary` picks the color, e.g. `targetgroup/web-$canary/73e2d6bc24d8a067`."""
+    region: str | None = None
+    """AWS region; default: the SDK's usual resolution."""
+
+
+class DefaultAnalysis(SpecModel):
+    """Where the built-in analysis reads the canary's traffic; used when `analysis.checks` is empty."""
+
+    prometheus: str | None = None
+    """Prometheus-compatible query API (a cluster's Prometheus, Google Cloud Monitoring's or Azure Monitor's
+    PromQL endpoint): request success rate and p99 latency of the canary color."""
+    flavor: Literal["generic", "ingress-nginx"] = "generic"
+    """Metric names: `generic` (http_requests_total / http_request_duration_seconds labelled service, color,
+    code) or `ingress-nginx` (the controller's metrics for the Service `<service>-<color>`)."""
+    selector: str | None = None
+    """PromQL label matchers picking the canary's series, replacing the flavor's, e.g. `app="$service",track="$canary"`."""
+    window: str | None = None
+    """PromQL range of the rates, e.g. `1m` (default) or `30s`."""
+    bearer_token_env: str | None = None
+    """Environment variable holding a bearer token for the query API."""
+    bearer_token_command: list[str] | None = None
+    """Command printing a bearer token, e.g. [gcloud, auth, print-access-token]."""
+    alb: AlbTarget | None = None
+    """AWS: the canary target group's 5XX count and p99 TargetResponseTime from CloudWatch."""
+    test_url: str | None = None
+    """HTTP probe of the idle color's test route (2xx expected)."""
+    min_success_rate: Annotated[float, Field(ge=0, le=1)] = 0.99
+    """Lowest acceptable share of non-5xx responses of the canary."""
+    max_p99_latency: Duration = 0.5
+    """Highest acceptable p99 latency of the canary."""
+
+    @model_validator(mode="after")
+    def _valid(self) -> DefaultAnalysis:
+        for key, url in (("prometheus", self.prometheus), ("testUrl", self.test_url)):
+            if url is not None and not re.match(r"^https?://", url):
+                raise ValueError(f"{key} must start with http:// or https://, got {url!r}")
+        if self.window is not None and not re.fullmatch(r"\d+(ms|s|m|h)", self.window):
+            raise ValueError(f"window must be a PromQL duration such as 30s or 1m, got {self.window!r}")
+        return self
+
+
 class AnalysisSpec(SpecModel):
     interval: Annotated[Duration, Field(gt=0)] = 10.0
     """Time between measurements."""
     failure_limit: Annotated[int, Field(ge=0, le=100)] = 1
     """Failed measurements tolerated over the whole rollout; one more rolls back (Flagger's `threshold` minus one)."""
     checks: list[CheckSpec] = Field(default_factory=list)
-    """The checks; none means steps only bake for their duration."""
+    """The checks (each written out, or `template:` + `args:`); none means the built-in default analysis."""
+    defaults: DefaultAnalysis | None = None
+    """Where the built-in default analysis reads metrics (used when `checks` is empty)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> AnalysisSpec:
@@ -334,6 +383,10 @@ def load_spec_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the rollout spec: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{path}: not a text file (byte {exc.start} is not UTF-8); the rollout spec must be a YAML text file"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

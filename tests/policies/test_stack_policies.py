@@ -189,3 +189,18 @@ def test_budget_prices_every_cloud(stack: list[Res]) -> None:
 def test_budget_reads_the_environment_from_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"rollway:environment": "prod"}))
     assert check_stack("monthly-budget", _fargate_service("big", "4096", "8192", 20)).passed
+
+
+def test_budget_rollout_allowance_applies_only_during_a_rollout() -> None:
+    # 14 x Fargate 1 vCPU / 2 GB at max capacity: $504.56/month against the dev budget of $500.
+    stack = _fargate_service("web", "1024", "2048", 14)
+    assert not check_stack("monthly-budget", stack, config={"rolloutAllowancePercent": 100}).passed
+    assert check_stack("monthly-budget", stack, config={"duringRollout": True}).passed  # default allowance 100%
+    during = check_stack("monthly-budget", stack, config={"duringRollout": True, "rolloutAllowancePercent": 0})
+    assert "budget of $500.00 (with the 0% rollout allowance)" in during.violations[0]
+
+
+def test_budget_rollout_allowance_boundary_in_cents() -> None:
+    stack = _fargate_service("web", "1024", "2048", 14)  # $504.56/month
+    assert check_stack("monthly-budget", stack, config={"duringRollout": True, "rolloutAllowancePercent": 0.92}).passed
+    assert not check_stack("monthly-budget", stack, config={"duringRollout": True, "rolloutAllowancePercent": 0.91}).passed

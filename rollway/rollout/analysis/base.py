@@ -88,6 +88,8 @@ class Check:
     def __init__(self, spec: CheckSpec, provider: Provider) -> None:
         self.spec = spec
         self.provider = provider
+        self.saw_data = False
+        """A value arrived since the current phase began (noData=wait)."""
 
     @property
     def name(self) -> str:
@@ -107,9 +109,10 @@ class Check:
         if reading.value is None or math.isnan(reading.value):
             if self.spec.no_data == "pass":
                 return self._done(True, None, f"no data ({reading.detail}); noData=pass", started)
-            if self.spec.no_data == "skip":
+            if self.spec.no_data in ("skip", "wait"):
                 return self._done(None, None, f"no data ({reading.detail}); skipped", started)
             return self._done(False, None, f"no data ({reading.detail})", started)
+        self.saw_data = True
         value = reading.value
         if self.spec.max is not None and value > self.spec.max:
             return self._done(False, value, f"{_fmt(value)} > max {_fmt(self.spec.max)} ({reading.detail})", started)
@@ -149,6 +152,24 @@ class Analyzer:
         for result in results:
             if result.ok is False:
                 self.failures += 1
+            if on_measurement is not None:
+                on_measurement(result)
+        return results
+
+    def begin_phase(self) -> None:
+        """A bake starts: forget which checks have seen data."""
+        for check in self.checks:
+            check.saw_data = False
+
+    def end_phase(self, kind: PhaseKind, on_measurement: Callable[[Measurement], None] | None = None) -> list[Measurement]:
+        """A bake ends: each noData=wait check that never got a value in it is one failed measurement."""
+        results = []
+        for check in self.active(kind):
+            if check.spec.no_data == "wait" and not check.saw_data:
+                now = time.monotonic()
+                results.append(Measurement(check.name, False, None, f"no data during the whole {kind} phase", now, 0.0))
+        for result in results:
+            self.failures += 1
             if on_measurement is not None:
                 on_measurement(result)
         return results

@@ -180,7 +180,7 @@ class Sandbox:
         assert nginx_binary is not None and prometheus_binary is not None  # checked above
         self.nginx = Nginx(nginx_binary, self.directory / "nginx")
         self.prometheus = Prometheus(
-            prometheus_binary, self.directory / "prometheus", {color: port for color, port in ports.items()}
+            prometheus_binary, self.directory / "prometheus", {color: port for color, port in ports.items()}, service
         )
         self.deployer = NginxDeployer(
             self.nginx, service, ports, versions, ServiceState("blue", 0, {"blue": live_image, "green": None})
@@ -207,5 +207,5 @@ class Sandbox:
 
     def error_rate_query(self) -> str:
         """PromQL: share of 5xx among the canary color's requests over the last 2 s."""
-        selector = 'rollway_demo_requests_total{color="$canary"'
+        selector = 'http_requests_total{color="$canary"'
         return f'sum(rate({selector},code=~"5.."}}[2s])) / sum(rate({selector}}}[2s]))'

@@ -34,21 +34,21 @@ class _Metrics:
     def render(self) -> str:
         with self.lock:
             lines = [
-                "# HELP rollway_demo_requests_total Requests served, by status code.",
-                "# TYPE rollway_demo_requests_total counter",
+                "# HELP http_requests_total Requests served, by status code.",
+                "# TYPE http_requests_total counter",
             ]
             # Always expose the 200 and 500 series so rate() has a baseline before the first error.
             for code in sorted({"200", "500", *self.by_code}):
-                lines.append(f'rollway_demo_requests_total{{code="{code}"}} {self.by_code.get(code, 0)}')
+                lines.append(f'http_requests_total{{code="{code}"}} {self.by_code.get(code, 0)}')
             lines += [
-                "# HELP rollway_demo_request_duration_seconds Request latency.",
-                "# TYPE rollway_demo_request_duration_seconds histogram",
+                "# HELP http_request_duration_seconds Request latency.",
+                "# TYPE http_request_duration_seconds histogram",
             ]
             for bound, count in zip(BUCKETS, self.buckets, strict=True):
-                lines.append(f'rollway_demo_request_duration_seconds_bucket{{le="{bound}"}} {count}')
-            lines.append(f'rollway_demo_request_duration_seconds_bucket{{le="+Inf"}} {self.count}')
-            lines.append(f"rollway_demo_request_duration_seconds_sum {self.sum}")
-            lines.append(f"rollway_demo_request_duration_seconds_count {self.count}")
+                lines.append(f'http_request_duration_seconds_bucket{{le="{bound}"}} {count}')
+            lines.append(f'http_request_duration_seconds_bucket{{le="+Inf"}} {self.count}')
+            lines.append(f"http_request_duration_seconds_sum {self.sum}")
+            lines.append(f"http_request_duration_seconds_count {self.count}")
             return "\n".join(lines) + "\n"
 
 

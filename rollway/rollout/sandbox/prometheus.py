@@ -29,10 +29,12 @@ class Prometheus:
         binary: Path of the prometheus executable.
         directory: Working directory for config, data and log.
         targets: Color -> app port; each target gets a `color` label.
+        service: Value of every target's `service` label (the default analysis selects on service and color).
     """
 
-    def __init__(self, binary: str, directory: Path, targets: dict[str, int]) -> None:
+    def __init__(self, binary: str, directory: Path, targets: dict[str, int], service: str = "web") -> None:
         self.binary = binary
+        self.service = service
         self.directory = directory
         self.targets = targets
         self.port = free_port()
@@ -45,7 +47,8 @@ class Prometheus:
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         targets = "\n".join(
-            f"      - targets: ['127.0.0.1:{port}']\n        labels: {{color: {color}}}" for color, port in self.targets.items()
+            f"      - targets: ['127.0.0.1:{port}']\n        labels: {{color: {color}, service: {self.service}}}"
+            for color, port in self.targets.items()
         )
         config = self.directory / "prometheus.yml"
         config.write_text(_CONFIG.format(interval=SCRAPE_INTERVAL, targets=targets), encoding="utf-8")

@@ -4,14 +4,18 @@ A uniquely named module (not conftest) so `from rollout_helpers import ...` is u
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rollway.rollout.analysis import Check, Context, Reading
 from rollway.rollout.controller import Controller
 from rollway.rollout.deployer import ServiceState
 from rollway.rollout.events import RecordingSink
+from rollway.rollout.fake import FakeDeployer
 from rollway.rollout.spec import CheckSpec, RolloutSpec
 
 
@@ -81,3 +85,26 @@ def state(live: str = "blue", weight: int = 0, blue: str | None = "app:1", green
 
 RunFactory = Callable[..., tuple[Controller, RecordingSink]]
 """make_controller fixture: (spec, checks, plan, **build_plan args) -> (controller, recorded events)."""
+
+
+class CliRun:
+    """Runs `rollway rollout` in-process over a FakeDeployer with a fake clock; keeps stdout/stderr of the last run."""
+
+    def __init__(self, tmp_path: Path, deployer: FakeDeployer | None = None) -> None:
+        self.tmp_path = tmp_path
+        self.state_dir = tmp_path / "state"
+        self.deployer = deployer or FakeDeployer({"web": state(), "api": state()})
+        self.stdout = io.StringIO()
+        self.stderr = io.StringIO()
+
+    def __call__(self, *argv: str, state_dir: Path | None = None) -> int:
+        from rollway.rollout.cli import main
+
+        self.stdout, self.stderr = io.StringIO(), io.StringIO()
+        args = ["--stack", "dev", "--state-dir", str(state_dir or self.state_dir), *argv]
+        return main(
+            args, deployer_factory=lambda spec, parsed: self.deployer, clock=FakeClock(), stdout=self.stdout, stderr=self.stderr
+        )
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stdout.getvalue().splitlines()]

@@ -7,11 +7,14 @@ Automation API to do.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
 from pulumi import automation as auto
+from pulumi.automation.events import OpType
 
 from rollway.rollout.automation import PulumiDeployer, service_key
 from rollway.rollout.errors import DeployError, UsageError
@@ -35,11 +38,15 @@ def _stack(config: dict[str, auto.ConfigValue] | None = None) -> mock.MagicMock:
     stack.export_stack.return_value = auto.Deployment(
         version=3, deployment={"resources": [{"urn": LISTENER, "type": "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"}]}
     )
+    stack.preview.return_value = auto.PreviewResult("", "", {OpType.SAME: 12})
     return stack
 
 
-def _deployer(stack: mock.MagicMock) -> PulumiDeployer:
-    return PulumiDeployer("dev", Path("."), stack=stack)
+def _deployer(stack: mock.MagicMock, **kwargs: Any) -> PulumiDeployer:
+    return PulumiDeployer("dev", Path("."), stack=stack, **kwargs)
+
+
+PACKS = {"policy_packs": ["policies/security", "policies/cost"], "policy_pack_configs": ["sec.json", "cost.json"]}
 
 
 def test_read_returns_the_services_validated_state():
@@ -119,3 +126,97 @@ def test_missing_pulumi_cli_is_a_usage_error(monkeypatch):
 
     with pytest.raises(UsageError, match="the Pulumi CLI is not on PATH"):
         PulumiDeployer("dev", Path("."))
+
+
+def test_every_update_runs_the_policy_packs_with_their_configs():
+    stack = _stack()
+    deployer = _deployer(stack, **PACKS)
+
+    deployer.route("web", "blue", 25)
+    deployer.deploy("web", "green", "web:3")
+
+    for call in stack.up.call_args_list:
+        assert call.kwargs["policy_packs"] == PACKS["policy_packs"]
+        assert call.kwargs["policy_pack_configs"] == PACKS["policy_pack_configs"]
+
+
+def test_without_policy_packs_up_gets_no_policy_arguments():
+    stack = _stack()
+
+    _deployer(stack).route("web", "blue", 25)
+
+    assert "policy_packs" not in stack.up.call_args.kwargs and "policy_pack_configs" not in stack.up.call_args.kwargs
+
+
+def test_policy_pack_configs_must_pair_with_the_packs():
+    with pytest.raises(UsageError, match="got 1 config file\\(s\\) for 2 pack\\(s\\)"):
+        _deployer(_stack(), policy_packs=["a", "b"], policy_pack_configs=["a.json"])
+
+
+def test_a_policy_violation_fails_the_update_as_a_deploy_error():
+    stack = _stack()
+    stack.up.side_effect = auto.errors.CommandError(
+        auto._cmd.CommandResult(stdout="", stderr="error: update failed: mandatory policy violation: monthly-budget", code=255)
+    )
+
+    with pytest.raises(DeployError, match="mandatory policy violation: monthly-budget"):
+        _deployer(stack, **PACKS).route("web", "blue", 10)
+
+
+def test_read_previews_the_stack_with_the_policy_packs_first():
+    stack = _stack()
+
+    _deployer(stack, **PACKS).read("web")
+
+    assert stack.preview.call_args.kwargs["policy_packs"] == PACKS["policy_packs"]
+
+
+def test_pending_changes_unrelated_to_the_rollout_are_refused_before_anything_changes():
+    stack = _stack()
+    stack.preview.return_value = auto.PreviewResult("", "", {OpType.SAME: 9, OpType.UPDATE: 2, OpType.CREATE: 1})
+
+    with pytest.raises(UsageError, match="has pending changes unrelated to this rollout \\(1 to create, 2 to update\\)"):
+        _deployer(stack).read("web")
+
+    stack.up.assert_not_called()
+    stack.set_all_config.assert_not_called()
+
+
+def test_a_failing_preview_is_a_usage_error():
+    stack = _stack()
+    stack.preview.side_effect = auto.errors.CommandError(
+        auto._cmd.CommandResult(stdout="", stderr="error: program failed", code=255)
+    )
+
+    with pytest.raises(UsageError, match=r"preview of stack `dev` failed before the rollout: .*error: program failed"):
+        _deployer(stack).read("web")
+
+
+def test_history_lists_the_engines_updates_with_their_messages():
+    stack = _stack()
+    stack.history.return_value = [
+        auto.UpdateSummary(
+            kind="update",
+            start_time=datetime(2026, 12, 3, 10, 0, tzinfo=UTC),
+            message="rollway rollout: web live=blue canaryWeight=10",
+            environment={},
+            config={},
+            result="succeeded",
+            end_time=None,
+            version=7,
+            deployment=None,
+            resource_changes=None,
+        )
+    ]
+
+    history = _deployer(stack).history()
+
+    assert history == [
+        {
+            "version": 7,
+            "kind": "update",
+            "result": "succeeded",
+            "message": "rollway rollout: web live=blue canaryWeight=10",
+            "startTime": "2026-12-03T10:00:00+00:00",
+        }
+    ]

@@ -299,3 +299,33 @@ def test_resume_keeps_the_spent_failure_budget(tmp_path):
 
     progress = journal.unfinished()
     assert progress is not None and progress.failures == 1
+
+
+def _no_data() -> Reading:
+    return Reading(None, "empty result")
+
+
+def test_no_data_wait_fails_a_step_that_never_got_a_value(make_controller, deployer):
+    # 10s steps, 5s interval: two measurements per step, both empty.
+    controller, sink = make_controller(checks=[check(provider=Scripted([_no_data()]), noData="wait")])
+
+    outcome = controller.run()
+
+    assert not outcome.promoted
+    assert deployer.routes("web") == [("blue", 10), ("blue", 0)]
+    failed = [event.data for event in sink.of("analysis.measurement") if event.data["ok"] is False]
+    assert [entry["detail"] for entry in failed] == ["no data during the whole canary phase"]
+
+
+def test_no_data_wait_passes_a_step_with_one_value(make_controller, deployer):
+    # Each canary step: first measurement empty, second has data (the drain gets the repeated last value).
+    provider = Scripted([_no_data(), ok(), _no_data(), ok(), _no_data(), ok()])
+    controller, _ = make_controller(checks=[check(provider=provider, noData="wait")])
+
+    assert controller.run().promoted
+
+
+def test_no_data_skip_never_fails_even_a_whole_step(make_controller):
+    controller, _ = make_controller(checks=[check(provider=Scripted([_no_data()]), noData="skip")])
+
+    assert controller.run().promoted

@@ -112,3 +112,64 @@ def test_faulty_release_is_rolled_back_automatically(tmp_path: Path):
         assert started["decisionLatencyMs"] < 1000
         after = [hit for hit in load.hits if hit.at > rolled_back_at + 0.2]
         assert after and {(hit.status, hit.color) for hit in after} == {(200, "blue")}
+
+
+def _headline(sandbox: Sandbox, tmp_path: Path, image: str, *extra: str) -> tuple[int, list[dict[str, Any]], str]:
+    """The README's headline command (steps 5,10,25,50,100, no spec), sped up, with only a metrics URL added."""
+    out, err = io.StringIO(), io.StringIO()
+    args = [
+        "--stack",
+        "sandbox",
+        "--service",
+        "web",
+        "--image",
+        image,
+        "--steps",
+        "5,10,25,50,100",
+        "--step-duration",
+        "1500ms",
+        "--interval",
+        "500ms",
+        "--drain",
+        "0s",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--json",
+        *extra,
+    ]
+    code = main(args, deployer_factory=lambda spec, parsed: sandbox.deployer, stdout=out, stderr=err)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
+
+
+def test_default_analysis_rolls_back_the_5xx_build_of_the_headline_command(tmp_path: Path):
+    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0") as sandbox:
+        with LoadGenerator(sandbox.nginx.url, rate=100):
+            code, events, err = _headline(sandbox, tmp_path, "web:2.0-bad", "--metrics-url", sandbox.prometheus.url)
+
+        assert err == ""
+        assert code == 1
+        assert sandbox.deployer.route_log[-1][1:] == ("blue", 0)
+        failed = [event for event in events if event["event"] == "analysis.measurement" and event["ok"] is False]
+        assert any(event["check"] == "request-success-rate" and event["value"] is not None for event in failed), failed
+        assert "green" not in [live for _, live, _ in sandbox.deployer.route_log]
+
+
+def test_headline_command_without_metrics_or_no_analysis_changes_nothing(tmp_path: Path):
+    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0") as sandbox:
+        code, _events, err = _headline(sandbox, tmp_path, "web:2.0-bad")
+
+        assert code == 2
+        assert "no analysis for this rollout" in err and "--no-analysis" in err
+        assert sandbox.deployer.route_log == [] and "green" not in sandbox.deployer.apps
+
+
+def test_default_analysis_promotes_a_healthy_build(tmp_path: Path):
+    with Sandbox({"web:1.0": None, "web:2.0": None}, live_image="web:1.0") as sandbox:
+        with LoadGenerator(sandbox.nginx.url, rate=100):
+            code, events, err = _headline(sandbox, tmp_path, "web:2.0", "--metrics-url", sandbox.prometheus.url)
+
+        assert err == ""
+        measured = {event["check"] for event in events if event["event"] == "analysis.measurement" and event["ok"]}
+        assert code == 0, [event for event in events if event["event"].startswith(("rollback", "analysis.measurement"))]
+        assert measured == {"request-success-rate", "request-latency"}
+        assert sandbox.deployer.route_log[-1][1:] == ("green", 0)

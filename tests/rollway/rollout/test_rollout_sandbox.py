@@ -58,5 +58,5 @@ def test_app_metrics_count_requests_by_status(faulty: DemoApp):
 
     with urllib.request.urlopen(url + "/metrics", timeout=2) as response:
         metrics = response.read().decode()
-    assert 'rollway_demo_requests_total{code="200"} 2' in metrics
-    assert 'rollway_demo_requests_total{code="500"} 1' in metrics
+    assert 'http_requests_total{code="200"} 2' in metrics
+    assert 'http_requests_total{code="500"} 1' in metrics
