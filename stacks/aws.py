@@ -128,7 +128,7 @@ def _service(
     Autoscaling(
         app,
         AwsAutoscalingArgs(
-            scaling=autoscaling_args(service, "aws"),
+            autoscaling=autoscaling_args(service, "aws"),
             cluster_name=environment.cluster.name,
             services={
                 color: ScalableService(

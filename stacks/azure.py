@@ -60,7 +60,7 @@ def build(config: StackConfig) -> dict[str, Any]:
         autoscaling = Autoscaling(
             app,
             AzureAutoscalingArgs(
-                scaling=autoscaling_args(service, "azure"),
+                autoscaling=autoscaling_args(service, "azure"),
                 resource_group_name=environment.resource_group_name,
                 location=location,
                 scale_set_ids={color: slot.id for color, slot in slots_on_scale_sets.items()},
@@ -72,7 +72,7 @@ def build(config: StackConfig) -> dict[str, Any]:
         slots = BlueGreenTargets(
             app,
             AzureBlueGreenArgs(
-                targets=blue_green_args(config, service, tags=tags),
+                blue_green=blue_green_args(config, service, tags=tags),
                 app_names={color: container_app_name(app, color) for color in COLORS},
                 resource_group_name=environment.resource_group_name,
                 location=location,

@@ -98,9 +98,9 @@ def _service(
     targets = BlueGreenTargets(
         app,
         GcpBlueGreenArgs(
-            slots=blue_green_args(config, service, tags=config.labels),
+            blue_green=blue_green_args(config, service, tags=config.labels),
             placement=placement,
-            scaling=autoscaling_args(service, "gcp"),
+            autoscaling=autoscaling_args(service, "gcp"),
             resource_prefix=prefix,
             runtime=settings.runtime,
             concurrency=settings.concurrency,
@@ -129,7 +129,7 @@ def _service(
         Autoscaling(
             app,
             GcpAutoscalingArgs(
-                scaling=autoscaling_args(service, "gcp"),
+                autoscaling=autoscaling_args(service, "gcp"),
                 project=placement.project,
                 region=placement.region,
                 instance_group_managers={color: group.id for color, group in targets.instance_group_managers.items()},

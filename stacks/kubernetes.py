@@ -12,14 +12,14 @@ import pulumi_kubernetes as k8s
 from components.environment import EnvironmentArgs
 from components.kubernetes import (
     Autoscaling,
-    AutoscalingTargetsArgs,
     BlueGreenTargets,
-    BlueGreenTargetsArgs,
     CanaryRoute,
-    CanaryRouteArgs,
     Environment,
-    EnvironmentTargetsArgs,
     GatewayParent,
+    KubernetesAutoscalingArgs,
+    KubernetesBlueGreenArgs,
+    KubernetesCanaryArgs,
+    KubernetesEnvironmentArgs,
     WorkloadFootprint,
 )
 from components.kubernetes.autoscaling import scaling_loop
@@ -63,7 +63,7 @@ def build(config: StackConfig) -> dict[str, Any]:
 
     environment = Environment(
         namespace,
-        EnvironmentTargetsArgs(
+        KubernetesEnvironmentArgs(
             environment=EnvironmentArgs(environment=config.environment, tags=labels),
             namespace=namespace,
             # Ingress traffic reaches the pods from wherever the router's data plane runs.
@@ -82,8 +82,8 @@ def build(config: StackConfig) -> dict[str, Any]:
         app = resource_name(name)
         slots = BlueGreenTargets(
             app,
-            BlueGreenTargetsArgs(
-                slots=blue_green_args(config, service, tags=labels),
+            KubernetesBlueGreenArgs(
+                blue_green=blue_green_args(config, service, tags=labels),
                 namespace=namespace_name,
                 app=app,
                 # Every service is autoscaled (the config always has bounds), so the HPA owns replicas.
@@ -96,7 +96,7 @@ def build(config: StackConfig) -> dict[str, Any]:
         test_hostnames = settings.test_hostnames(app)
         route = CanaryRoute(
             app,
-            CanaryRouteArgs(
+            KubernetesCanaryArgs(
                 canary=canary_args(service),
                 namespace=namespace_name,
                 app=app,
@@ -115,8 +115,8 @@ def build(config: StackConfig) -> dict[str, Any]:
         )
         Autoscaling(
             app,
-            AutoscalingTargetsArgs(
-                scaling=autoscaling_args(service, "kubernetes"),
+            KubernetesAutoscalingArgs(
+                autoscaling=autoscaling_args(service, "kubernetes"),
                 namespace=namespace_name,
                 app=app,
                 deployments=slots.deployment_names(),

@@ -76,7 +76,7 @@ class ScalableService:
 class AwsAutoscalingArgs:
     """The cloud-agnostic AutoscalingArgs plus the ECS services (per color) they apply to."""
 
-    scaling: AutoscalingArgs
+    autoscaling: AutoscalingArgs
     """Bounds, CPU and requests-per-target targets, cooldowns and scheduled windows (same for each color)."""
     cluster_name: pulumi.Input[str]
     """ECS cluster the services run in."""
@@ -98,7 +98,7 @@ class Autoscaling(pulumi.ComponentResource):
     scheduled_actions: dict[Color, list[aws.appautoscaling.ScheduledAction]]
 
     def __init__(self, name: str, args: AwsAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        scaling = args.scaling
+        scaling = args.autoscaling
         if scaling.min_capacity > scaling.max_capacity:
             raise ValueError(f"min_capacity ({scaling.min_capacity}) exceeds max_capacity ({scaling.max_capacity})")
         if scaling.requests_per_target is not None and args.load_balancer_arn_suffix is None:

@@ -172,7 +172,7 @@ def iso_minutes(seconds: int) -> str:
 class AzureAutoscalingArgs:
     """Inputs of one service's autoscaling on Azure (Container Apps, or VM scale sets when given)."""
 
-    scaling: AutoscalingArgs
+    autoscaling: AutoscalingArgs
     """Cloud-agnostic bounds, CPU target, requests per target, cooldowns and scheduled windows."""
     resource_group_name: pulumi.Input[str]
     """Resource group the AutoscaleSettings are created in (VM scale sets only)."""
@@ -198,7 +198,7 @@ class Autoscaling(pulumi.ComponentResource):
     settings: dict[Color, monitor.AutoscaleSetting]
 
     def __init__(self, name: str, args: AzureAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        scaling = args.scaling
+        scaling = args.autoscaling
         if scaling.predictive is not None and not args.scale_set_ids:
             raise ValueError("Container Apps have no predictive scaling; it needs VM scale sets (scale_set_ids)")
         predictive = predictive_policy(scaling.predictive) if scaling.predictive is not None else None

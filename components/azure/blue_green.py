@@ -34,7 +34,7 @@ CONTAINER_NAME = "app"
 class AzureBlueGreenArgs:
     """Inputs of one service's pair of Container Apps."""
 
-    targets: BlueGreenArgs
+    blue_green: BlueGreenArgs
     """Images per color, live color, workload shape and tags (the cloud-agnostic part)."""
     app_names: Mapping[Color, str]
     """Container App name per color, unique within the resource group (RFC 1123 label, at most 32 characters)."""
@@ -69,7 +69,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AzureBlueGreenArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        targets = args.targets
+        targets = args.blue_green
         self.apps = {}
         self.fqdns = {}
         for color in COLORS:

@@ -83,7 +83,7 @@ def cloud_run_scaling(args: AutoscalingArgs) -> gcp.cloudrunv2.ServiceTemplateSc
 class GcpAutoscalingArgs:
     """Autoscaling of one service's managed instance groups (one autoscaler per color that has a group)."""
 
-    scaling: AutoscalingArgs
+    autoscaling: AutoscalingArgs
     """Cloud-agnostic bounds, targets, cooldowns and scheduled windows (the same for both colors)."""
     project: str
     """Project id."""
@@ -101,7 +101,7 @@ class Autoscaling(pulumi.ComponentResource):
     autoscalers: dict[Color, gcp.compute.RegionAutoscaler]
 
     def __init__(self, name: str, args: GcpAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        scaling = args.scaling
+        scaling = args.autoscaling
         if scaling.min_capacity > scaling.max_capacity:
             raise ValueError(f"min_capacity ({scaling.min_capacity}) exceeds max_capacity ({scaling.max_capacity})")
         predictive = scaling.predictive

@@ -37,11 +37,11 @@ SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
 class GcpBlueGreenArgs:
     """BlueGreenArgs plus where and how the slots run on GCP."""
 
-    slots: BlueGreenArgs
+    blue_green: BlueGreenArgs
     """Images per color, live color, workload and labels (`tags` in GCP label syntax)."""
     placement: Placement
     """Project, region, network, subnet, network tag and runtime identity (from the Environment)."""
-    scaling: AutoscalingArgs
+    autoscaling: AutoscalingArgs
     """Capacity bounds: Cloud Run's revision scaling, and the backends' per-instance rate on instance groups."""
     resource_prefix: str
     """Prefix of names that must be unique in the project (Secret Manager secret ids)."""
@@ -80,8 +80,8 @@ class BlueGreenTargets(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
-        self.live_color: Color = args.slots.live_color
-        self.idle_color: Color = args.slots.idle_color
+        self.live_color: Color = args.blue_green.live_color
+        self.idle_color: Color = args.blue_green.idle_color
         self.backend_services = {}
         self.health_checks = {}
         self.cloud_run_services = {}
@@ -95,7 +95,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
         self.secrets = self._secrets()
 
         for color in COLORS:
-            image = args.slots.images.get(color)
+            image = args.blue_green.images.get(color)
             if args.runtime == "cloudRun":
                 self.backend_services[color] = self._cloud_run_slot(color, image)
             else:
@@ -112,7 +112,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ shared
     def _labels(self, color: Color | None = None) -> dict[str, str]:
-        labels = {**self._args.slots.tags, "rollway-service": label_name(self._name)}
+        labels = {**self._args.blue_green.tags, "rollway-service": label_name(self._name)}
         if color is not None:
             labels["rollway-color"] = color
         return labels
@@ -120,7 +120,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
     def _secrets(self) -> dict[str, gcp.secretmanager.Secret]:
         placement = self._args.placement
         secrets: dict[str, gcp.secretmanager.Secret] = {}
-        for var, value in sorted(self._args.slots.workload.secrets.items()):
+        for var, value in sorted(self._args.blue_green.workload.secrets.items()):
             slug = label_name(var)
             secret = gcp.secretmanager.Secret(
                 f"{self._name}-{slug}",
@@ -189,7 +189,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
         )
 
     def _cloud_run_service(self, color: Color, image: str) -> gcp.cloudrunv2.Service:
-        args, placement, workload = self._args, self._args.placement, self._args.slots.workload
+        args, placement, workload = self._args, self._args.placement, self._args.blue_green.workload
         resources = cloud_run_resources(workload.cpu, workload.memory)
         if resources is None:
             raise ValueError(f"{self._name}: Cloud Run has no shape with {workload.cpu} vCPU and {workload.memory} MiB")
@@ -221,7 +221,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
                 labels=self._labels(color),
                 service_account=placement.service_account_email,
                 max_instance_request_concurrency=args.concurrency,
-                scaling=cloud_run_scaling(args.scaling),
+                scaling=cloud_run_scaling(args.autoscaling),
                 # Direct VPC egress through the environment's subnet, so egress leaves via Cloud NAT.
                 vpc_access=gcp.cloudrunv2.ServiceTemplateVpcAccessArgs(
                     egress="ALL_TRAFFIC",
@@ -261,7 +261,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ instance groups
     def _instance_group_slot(self, color: Color, image: str | None) -> gcp.compute.BackendService:
-        args, placement, workload = self._args, self._args.placement, self._args.slots.workload
+        args, placement, workload = self._args, self._args.placement, self._args.blue_green.workload
         health_check = gcp.compute.HealthCheck(
             f"{self._name}-{color}",
             project=placement.project,
@@ -279,7 +279,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
         backends: list[gcp.compute.BackendServiceBackendArgs] = []
         if image:
             group = self._instance_group(color, image, health_check)
-            rate = args.scaling.requests_per_target
+            rate = args.autoscaling.requests_per_target
             backends.append(
                 gcp.compute.BackendServiceBackendArgs(
                     group=group.instance_group,
@@ -310,7 +310,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
     def _instance_group(
         self, color: Color, image: str, health_check: gcp.compute.HealthCheck
     ) -> gcp.compute.RegionInstanceGroupManager:
-        args, placement, workload = self._args, self._args.placement, self._args.slots.workload
+        args, placement, workload = self._args, self._args.placement, self._args.blue_green.workload
         machine_type = args.machine_type or machine_type_for(workload.cpu, workload.memory)
         if machine_type is None:
             raise ValueError(f"{self._name}: no E2 machine type has {workload.cpu} vCPU and {workload.memory} MiB")

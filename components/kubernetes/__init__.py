@@ -15,20 +15,20 @@ from typing import TYPE_CHECKING
 from rollway.helpers import lazy_exports
 
 if TYPE_CHECKING:
-    from components.kubernetes.autoscaling import Autoscaling, AutoscalingTargetsArgs
-    from components.kubernetes.blue_green import BlueGreenTargets, BlueGreenTargetsArgs
-    from components.kubernetes.canary import CanaryRoute, CanaryRouteArgs, GatewayParent, TrafficRouter
-    from components.kubernetes.environment import Environment, EnvironmentTargetsArgs, WorkloadFootprint, quota_size
+    from components.kubernetes.autoscaling import Autoscaling, KubernetesAutoscalingArgs
+    from components.kubernetes.blue_green import BlueGreenTargets, KubernetesBlueGreenArgs
+    from components.kubernetes.canary import CanaryRoute, GatewayParent, KubernetesCanaryArgs, TrafficRouter
+    from components.kubernetes.environment import Environment, KubernetesEnvironmentArgs, WorkloadFootprint, quota_size
 
 _MODULE_OF = {
     "Autoscaling": "autoscaling",
-    "AutoscalingTargetsArgs": "autoscaling",
+    "KubernetesAutoscalingArgs": "autoscaling",
     "BlueGreenTargets": "blue_green",
-    "BlueGreenTargetsArgs": "blue_green",
+    "KubernetesBlueGreenArgs": "blue_green",
     "CanaryRoute": "canary",
-    "CanaryRouteArgs": "canary",
+    "KubernetesCanaryArgs": "canary",
     "Environment": "environment",
-    "EnvironmentTargetsArgs": "environment",
+    "KubernetesEnvironmentArgs": "environment",
     "GatewayParent": "canary",
     "TrafficRouter": "canary",
     "WorkloadFootprint": "environment",
@@ -37,14 +37,14 @@ _MODULE_OF = {
 
 __all__ = [
     "Autoscaling",
-    "AutoscalingTargetsArgs",
     "BlueGreenTargets",
-    "BlueGreenTargetsArgs",
     "CanaryRoute",
-    "CanaryRouteArgs",
     "Environment",
-    "EnvironmentTargetsArgs",
     "GatewayParent",
+    "KubernetesAutoscalingArgs",
+    "KubernetesBlueGreenArgs",
+    "KubernetesCanaryArgs",
+    "KubernetesEnvironmentArgs",
     "TrafficRouter",
     "WorkloadFootprint",
     "quota_size",

@@ -79,10 +79,10 @@ def scaling_loop(scaling: AutoscalingArgs) -> ScalingLoop:
 
 
 @dataclass(frozen=True)
-class AutoscalingTargetsArgs:
+class KubernetesAutoscalingArgs:
     """Inputs of a service's autoscaling on Kubernetes."""
 
-    scaling: AutoscalingArgs
+    autoscaling: AutoscalingArgs
     """Bounds, targets, cooldowns and scheduled windows (the same for each color)."""
     namespace: pulumi.Input[str]
     """Namespace of the Deployments."""
@@ -122,24 +122,24 @@ class Autoscaling(pulumi.ComponentResource):
     egress_policy: k8s.networking.v1.NetworkPolicy | None
     """Lets only the schedule pods reach the API server through the namespace's default deny."""
 
-    def __init__(self, name: str, args: AutoscalingTargetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if args.scaling.predictive is not None:
+    def __init__(self, name: str, args: KubernetesAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if args.autoscaling.predictive is not None:
             raise ValueError(
                 f"Autoscaling {name}: Kubernetes has no predictive autoscaling; scale ahead of known load with scheduled windows"
             )
         super().__init__("rollway:kubernetes:Autoscaling", name, None, opts)
         self._labels = with_labels(args.labels, app_selector(args.app))
-        has_windows = bool(args.scaling.schedules)
+        has_windows = bool(args.autoscaling.schedules)
         self._check_windows(name, args)
         colors = [color for color in COLORS if color in args.deployments]
         self.hpas = {color: self._hpa(name, args, color, patched_by_schedule=has_windows) for color in colors}
-        self.vpas = {color: self._vpa(name, args, color) for color in colors} if args.scaling.vertical else {}
+        self.vpas = {color: self._vpa(name, args, color) for color in colors} if args.autoscaling.vertical else {}
 
         self.service_account = self.role = self.role_binding = self.egress_policy = None
         self.schedules = []
         if has_windows and colors:
             self._schedule_identity(name, args, colors)
-            for window in args.scaling.schedules:
+            for window in args.autoscaling.schedules:
                 for color in colors:
                     self.schedules.append(self._schedule(name, args, window, color))
 
@@ -152,10 +152,10 @@ class Autoscaling(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _check_windows(name: str, args: AutoscalingTargetsArgs) -> None:
+    def _check_windows(name: str, args: KubernetesAutoscalingArgs) -> None:
         """Every window must give distinct Kubernetes names (CronJob per color, and logical name)."""
         owners: dict[tuple[str, str], list[str]] = {}
-        for window in args.scaling.schedules:
+        for window in args.autoscaling.schedules:
             for color in COLORS:
                 owners.setdefault(("cronjob", cronjob_name(args.app, color, window.name)), []).append(window.name)
                 owners.setdefault(("resource", f"{color}-{dns_label(window.name)}"), []).append(window.name)
@@ -165,13 +165,13 @@ class Autoscaling(pulumi.ComponentResource):
                 f"Autoscaling {name}: scheduled windows need names that stay distinct as Kubernetes names "
                 f"(lowercase letters, digits and '-'); these collide: {'; '.join(clashes)}"
             )
-        if args.scaling.schedules and not args.api_server_cidrs:
+        if args.autoscaling.schedules and not args.api_server_cidrs:
             raise ValueError(f"Autoscaling {name}: scheduled windows need api_server_cidrs (where the API server is)")
 
     def _hpa(
-        self, name: str, args: AutoscalingTargetsArgs, color: Color, patched_by_schedule: bool
+        self, name: str, args: KubernetesAutoscalingArgs, color: Color, patched_by_schedule: bool
     ) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
-        scaling = args.scaling
+        scaling = args.autoscaling
         metrics: list[k8s.autoscaling.v2.MetricSpecArgsDict] = [
             {
                 "type": "Resource",
@@ -232,8 +232,8 @@ class Autoscaling(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _vpa(self, name: str, args: AutoscalingTargetsArgs, color: Color) -> k8s.apiextensions.CustomResource:
-        vertical = args.scaling.vertical
+    def _vpa(self, name: str, args: KubernetesAutoscalingArgs, color: Color) -> k8s.apiextensions.CustomResource:
+        vertical = args.autoscaling.vertical
         assert vertical is not None  # only called with vertical scaling on
         return k8s.apiextensions.CustomResource(
             f"{name}-{color}-vpa",
@@ -244,7 +244,7 @@ class Autoscaling(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _schedule_identity(self, name: str, args: AutoscalingTargetsArgs, colors: list[Color]) -> None:
+    def _schedule_identity(self, name: str, args: KubernetesAutoscalingArgs, colors: list[Color]) -> None:
         account_name = dns_label(args.app, "scaling-schedule")
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-schedule",
@@ -291,10 +291,12 @@ class Autoscaling(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _schedule_selector(args: AutoscalingTargetsArgs) -> dict[str, str]:
+    def _schedule_selector(args: KubernetesAutoscalingArgs) -> dict[str, str]:
         return {APP_LABEL: args.app, COMPONENT_LABEL: SCHEDULE_COMPONENT}
 
-    def _schedule(self, name: str, args: AutoscalingTargetsArgs, window: ScheduledCapacity, color: Color) -> k8s.batch.v1.CronJob:
+    def _schedule(
+        self, name: str, args: KubernetesAutoscalingArgs, window: ScheduledCapacity, color: Color
+    ) -> k8s.batch.v1.CronJob:
         assert self.service_account is not None  # created by _schedule_identity first
         # An HPA's minReplicas must be at least 1 (scale to zero is an alpha feature gate).
         bounds = {"minReplicas": max(1, window.min_capacity), "maxReplicas": window.max_capacity}
@@ -358,3 +360,7 @@ class Autoscaling(pulumi.ComponentResource):
 def cronjob_name(app: str, color: Color, window: str) -> str:
     """Kubernetes name of a window's CronJob for one color; distinct for distinct (cleaned) window names."""
     return dns_label(app, color, window, limit=CRONJOB_NAME_LIMIT)
+
+
+AutoscalingTargetsArgs = KubernetesAutoscalingArgs
+"""Deprecated name of `KubernetesAutoscalingArgs` (Args are `<Cloud><Family>Args` on every cloud), kept for one release."""

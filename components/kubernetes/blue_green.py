@@ -33,10 +33,10 @@ TMP_VOLUME = "tmp"
 
 
 @dataclass(frozen=True)
-class BlueGreenTargetsArgs:
+class KubernetesBlueGreenArgs:
     """Inputs of a service's blue/green slots on Kubernetes."""
 
-    slots: BlueGreenArgs
+    blue_green: BlueGreenArgs
     """Images, live color, workload and labels (`tags` are the Kubernetes labels, already label-safe)."""
     namespace: pulumi.Input[str]
     """Namespace the slots live in (pass the Environment's namespace output so it is created first)."""
@@ -62,9 +62,9 @@ class BlueGreenTargets(pulumi.ComponentResource):
     secret: k8s.core.v1.Secret | None
     """Holds the service's secret environment variables; None when it has none."""
 
-    def __init__(self, name: str, args: BlueGreenTargetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: KubernetesBlueGreenArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("rollway:kubernetes:BlueGreenTargets", name, None, opts)
-        slots, app = args.slots, args.app
+        slots, app = args.blue_green, args.app
         self.port = slots.workload.port
         self._workload = slots.workload
         self.secret = self._secret(name, args) if slots.workload.secrets else None
@@ -113,14 +113,14 @@ class BlueGreenTargets(pulumi.ComponentResource):
         """Name of each color's Deployment (what autoscaling targets)."""
         return {color: deployment.metadata.name for color, deployment in self.deployments.items()}
 
-    def _secret(self, name: str, args: BlueGreenTargetsArgs) -> k8s.core.v1.Secret:
+    def _secret(self, name: str, args: KubernetesBlueGreenArgs) -> k8s.core.v1.Secret:
         # Auto-named on purpose: the provider replaces a Secret whose data changes, and a new name changes the
         # Deployments' secretKeyRefs, so new values roll out instead of waiting for the next pod restart.
         return k8s.core.v1.Secret(
             f"{name}-env",
-            metadata={"namespace": args.namespace, "labels": with_labels(args.slots.tags, app_selector(args.app))},
+            metadata={"namespace": args.namespace, "labels": with_labels(args.blue_green.tags, app_selector(args.app))},
             type="Opaque",
-            string_data={var: _secret(value) for var, value in sorted(args.slots.workload.secrets.items())},
+            string_data={var: _secret(value) for var, value in sorted(args.blue_green.workload.secrets.items())},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -137,10 +137,10 @@ class BlueGreenTargets(pulumi.ComponentResource):
             ]
         return env
 
-    def _deployment(self, name: str, args: BlueGreenTargetsArgs, color: Color, image: str) -> k8s.apps.v1.Deployment:
-        workload = args.slots.workload
+    def _deployment(self, name: str, args: KubernetesBlueGreenArgs, color: Color, image: str) -> k8s.apps.v1.Deployment:
+        workload = args.blue_green.workload
         selector = color_selector(args.app, color)
-        labels = with_labels(args.slots.tags, selector)
+        labels = with_labels(args.blue_green.tags, selector)
         size = {"cpu": cpu_quantity(workload.cpu), "memory": memory_quantity(workload.memory)}
         probe: k8s.core.v1.ProbeArgsDict = {"http_get": {"path": workload.health_check_path, "port": PORT_NAME}}
         spec: k8s.apps.v1.DeploymentSpecArgsDict = {
@@ -189,7 +189,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
     def _service(
         self,
         resource_name: str,
-        args: BlueGreenTargetsArgs,
+        args: KubernetesBlueGreenArgs,
         service_name: str,
         selector: Mapping[str, str],
         skip_await: bool,
@@ -197,7 +197,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
         metadata: k8s.meta.v1.ObjectMetaArgsDict = {
             "name": service_name,
             "namespace": args.namespace,
-            "labels": with_labels(args.slots.tags, app_selector(args.app)),
+            "labels": with_labels(args.blue_green.tags, app_selector(args.app)),
         }
         if skip_await:
             metadata["annotations"] = {SKIP_AWAIT: "true"}
@@ -216,3 +216,7 @@ class BlueGreenTargets(pulumi.ComponentResource):
 def _secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
     """The value marked secret again, in case a caller passed a plain Output: it must never be stored in clear."""
     return pulumi.Output.secret(value)
+
+
+BlueGreenTargetsArgs = KubernetesBlueGreenArgs
+"""Deprecated name of `KubernetesBlueGreenArgs` (Args are `<Cloud><Family>Args` on every cloud), kept for one release."""

@@ -54,7 +54,7 @@ class GatewayParent:
 
 
 @dataclass(frozen=True)
-class CanaryRouteArgs:
+class KubernetesCanaryArgs:
     """Inputs of a service's weighted route on Kubernetes."""
 
     canary: CanaryArgs
@@ -105,7 +105,7 @@ class CanaryRoute(pulumi.ComponentResource):
     test_route_name: pulumi.Output[str] | None
     """Name of the public test route object (HTTPRoute or Ingress); None without test hostnames."""
 
-    def __init__(self, name: str, args: CanaryRouteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: KubernetesCanaryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("rollway:kubernetes:CanaryRoute", name, None, opts)
         missing = [color for color in COLORS if color not in args.backends]
         if missing:
@@ -182,7 +182,7 @@ class CanaryRoute(pulumi.ComponentResource):
             parent["sectionName"] = gateway.section_name
         return parent
 
-    def _http_route(self, name: str, args: CanaryRouteArgs, gateway: GatewayParent) -> k8s.apiextensions.CustomResource:
+    def _http_route(self, name: str, args: KubernetesCanaryArgs, gateway: GatewayParent) -> k8s.apiextensions.CustomResource:
         canary = args.canary
         weights = canary.split(WEIGHT_TOTAL)
         everything = [{"path": {"type": "PathPrefix", "value": "/"}}]
@@ -220,7 +220,7 @@ class CanaryRoute(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _test_http_route(self, name: str, args: CanaryRouteArgs, gateway: GatewayParent) -> k8s.apiextensions.CustomResource:
+    def _test_http_route(self, name: str, args: KubernetesCanaryArgs, gateway: GatewayParent) -> k8s.apiextensions.CustomResource:
         spec: dict[str, Any] = {
             "parentRefs": [self._parent_ref(gateway)],
             "hostnames": list(args.test_hostnames),
@@ -242,7 +242,7 @@ class CanaryRoute(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _backend_ref(args: CanaryRouteArgs, color: Color, weight: int | None) -> dict[str, Any]:
+    def _backend_ref(args: KubernetesCanaryArgs, color: Color, weight: int | None) -> dict[str, Any]:
         ref: dict[str, Any] = {"group": "", "kind": "Service", "name": args.backends[color], "port": args.port}
         if weight is not None:
             ref["weight"] = weight
@@ -261,7 +261,7 @@ class CanaryRoute(pulumi.ComponentResource):
         return annotations
 
     @staticmethod
-    def _sticky_annotations(args: CanaryRouteArgs) -> dict[str, str]:
+    def _sticky_annotations(args: KubernetesCanaryArgs) -> dict[str, str]:
         if not args.canary.stickiness_seconds:
             return {}
         # Cookie affinity on both weighted Ingresses: ingress-nginx then keeps a client on the side (canary or
@@ -275,7 +275,7 @@ class CanaryRoute(pulumi.ComponentResource):
     def _ingress(
         self,
         resource_name: str,
-        args: CanaryRouteArgs,
+        args: KubernetesCanaryArgs,
         ingress_name: str,
         color: Color,
         hosts: tuple[str, ...],
@@ -295,3 +295,7 @@ class CanaryRoute(pulumi.ComponentResource):
         if annotations:
             metadata["annotations"] = dict(annotations)
         return k8s.networking.v1.Ingress(resource_name, metadata=metadata, spec=spec, opts=pulumi.ResourceOptions(parent=self))
+
+
+CanaryRouteArgs = KubernetesCanaryArgs
+"""Deprecated name of `KubernetesCanaryArgs` (Args are `<Cloud><Family>Args` on every cloud), kept for one release."""

@@ -73,7 +73,7 @@ class WorkloadFootprint:
 
 
 @dataclass(frozen=True)
-class EnvironmentTargetsArgs:
+class KubernetesEnvironmentArgs:
     """Inputs of the Kubernetes environment."""
 
     environment: EnvironmentArgs
@@ -136,7 +136,7 @@ class Environment(pulumi.ComponentResource):
     allow_cilium_ingress: dict[str, k8s.apiextensions.CustomResource]
     """Per service: admits Cilium's `ingress` identity (only with `cilium_ingress`)."""
 
-    def __init__(self, name: str, args: EnvironmentTargetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: KubernetesEnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("rollway:kubernetes:Environment", name, None, opts)
         labels = with_labels(args.environment.tags)
         child = pulumi.ResourceOptions(parent=self)
@@ -294,3 +294,7 @@ def _workload_selector(workload: WorkloadFootprint) -> k8s.meta.v1.LabelSelector
         "match_labels": {APP_LABEL: workload.app},
         "match_expressions": [{"key": COLOR_LABEL, "operator": "Exists"}],
     }
+
+
+EnvironmentTargetsArgs = KubernetesEnvironmentArgs
+"""Deprecated name of `KubernetesEnvironmentArgs` (Args are `<Cloud><Family>Args` on every cloud), kept for one release."""

@@ -157,7 +157,7 @@ def autoscaling(
     predictive: PredictiveScaling | None = None,
 ) -> SynthesizedStack:
     args = AwsAutoscalingArgs(
-        scaling=AutoscalingArgs(
+        autoscaling=AutoscalingArgs(
             min_capacity=2,
             max_capacity=10,
             cpu_target=55,

@@ -64,7 +64,7 @@ SCALING = AutoscalingArgs(
 @cache
 def scale_sets() -> SynthesizedStack:
     args = AzureAutoscalingArgs(
-        scaling=SCALING,
+        autoscaling=SCALING,
         resource_group_name="rollway-prod",
         location="westeurope",
         scale_set_ids={"blue": VMSS.format("blue"), "green": VMSS.format("green")},
@@ -83,7 +83,9 @@ def rules_of(stack: SynthesizedStack, color: str) -> list[dict[str, Any]]:
 @cache
 def container_apps_scale(latency_ms: int = 200, requests: int | None = 600) -> dict[str, Any]:
     scaling = replace(SCALING, requests_per_target=requests)
-    args = AzureAutoscalingArgs(scaling=scaling, resource_group_name="rg", location="westeurope", request_latency_ms=latency_ms)
+    args = AzureAutoscalingArgs(
+        autoscaling=scaling, resource_group_name="rg", location="westeurope", request_latency_ms=latency_ms
+    )
     result = synth(lambda: Autoscaling("web", args), config={"azure-native:location": "westeurope"})
     return dict(result.get("rollway:azure:Autoscaling", "web").outputs["scale"])
 
@@ -201,7 +203,7 @@ def test_keda_activates_exactly_the_window_in_effect(case: str) -> None:
 
 
 def test_container_apps_target_registers_no_children() -> None:
-    args = AzureAutoscalingArgs(scaling=SCALING, resource_group_name="rg", location="westeurope")
+    args = AzureAutoscalingArgs(autoscaling=SCALING, resource_group_name="rg", location="westeurope")
     result = synth(lambda: Autoscaling("web", args), config={"azure-native:location": "westeurope"})
     assert [r for r in result.resources if r.custom and not r.is_provider] == []
     assert result.get("rollway:azure:Autoscaling", "web").outputs["target"] == "containerApps"
@@ -312,7 +314,7 @@ def test_cooldowns_are_whole_minutes_of_at_least_one() -> None:
 
 def predictive_scale_sets(predictive: PredictiveScaling) -> SynthesizedStack:
     args = AzureAutoscalingArgs(
-        scaling=replace(SCALING, predictive=predictive),
+        autoscaling=replace(SCALING, predictive=predictive),
         resource_group_name="rollway-prod",
         location="westeurope",
         scale_set_ids={"blue": VMSS.format("blue"), "green": VMSS.format("green")},
@@ -347,7 +349,7 @@ def test_a_look_ahead_azure_refuses_is_an_error(seconds: int) -> None:
 
 def test_container_apps_refuse_predictive_scaling() -> None:
     args = AzureAutoscalingArgs(
-        scaling=replace(SCALING, predictive=PredictiveScaling(forecast_only=True)),
+        autoscaling=replace(SCALING, predictive=PredictiveScaling(forecast_only=True)),
         resource_group_name="rg",
         location="westeurope",
     )

@@ -36,7 +36,7 @@ def targets(
     return BlueGreenTargets(
         "web",
         AzureBlueGreenArgs(
-            targets=BlueGreenArgs(
+            blue_green=BlueGreenArgs(
                 images={"blue": "ghcr.io/rollway/web:1.4.0", "green": green}, live_color=live, workload=workload, tags=TAGS
             ),
             app_names={"blue": "web-blue", "green": "web-green"},

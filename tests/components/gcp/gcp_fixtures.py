@@ -109,7 +109,7 @@ def blue_green_args(
 ) -> GcpBlueGreenArgs:
     secrets = {"DB_PASSWORD": pulumi.Output.secret(PASSWORD)} if with_secret else {}
     return GcpBlueGreenArgs(
-        slots=BlueGreenArgs(
+        blue_green=BlueGreenArgs(
             images=dict(images),
             live_color=live,
             workload=Workload(
@@ -118,7 +118,7 @@ def blue_green_args(
             tags=LABELS,
         ),
         placement=PLACEMENT,
-        scaling=scaling(requests_per_target=requests_per_target),
+        autoscaling=scaling(requests_per_target=requests_per_target),
         resource_prefix="rollway-dev",
         runtime=runtime,
         concurrency=40,
@@ -186,7 +186,7 @@ def canary(
 
 def autoscaling_args(**overrides: object) -> GcpAutoscalingArgs:
     return GcpAutoscalingArgs(
-        scaling=scaling(**overrides),
+        autoscaling=scaling(**overrides),
         project=PROJECT,
         region=REGION,
         instance_group_managers={

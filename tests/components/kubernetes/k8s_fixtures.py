@@ -13,12 +13,12 @@ from components.blue_green import BlueGreenArgs, Color, Workload
 from components.canary import CanaryArgs
 from components.kubernetes import (
     Autoscaling,
-    AutoscalingTargetsArgs,
     BlueGreenTargets,
-    BlueGreenTargetsArgs,
     CanaryRoute,
-    CanaryRouteArgs,
     GatewayParent,
+    KubernetesAutoscalingArgs,
+    KubernetesBlueGreenArgs,
+    KubernetesCanaryArgs,
     TrafficRouter,
 )
 from rollway.testing import SynthesizedStack, synth
@@ -58,8 +58,8 @@ def blue_green(
         secrets: Mapping[str, pulumi.Output[str]] = {"DB_PASSWORD": pulumi.Output.secret(PASSWORD)} if with_secret else {}
         BlueGreenTargets(
             "web",
-            BlueGreenTargetsArgs(
-                slots=BlueGreenArgs(
+            KubernetesBlueGreenArgs(
+                blue_green=BlueGreenArgs(
                     images=dict(images),
                     live_color=live,
                     workload=Workload(
@@ -96,7 +96,7 @@ def canary(
     def program() -> None:
         CanaryRoute(
             "web",
-            CanaryRouteArgs(
+            KubernetesCanaryArgs(
                 canary=CanaryArgs(
                     live_color=live,
                     canary_weight=weight,
@@ -139,8 +139,8 @@ def autoscaling(
     def program() -> None:
         Autoscaling(
             "web",
-            AutoscalingTargetsArgs(
-                scaling=AutoscalingArgs(
+            KubernetesAutoscalingArgs(
+                autoscaling=AutoscalingArgs(
                     min_capacity=2,
                     max_capacity=8,
                     cpu_target=65,

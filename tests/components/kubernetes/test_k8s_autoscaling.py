@@ -10,7 +10,7 @@ import pytest
 from k8s_fixtures import API_SERVER, BUSINESS_HOURS, CRONJOB, HPA, LABELS, NAMESPACE, NETWORK_POLICY, NIGHT, autoscaling, pod_spec
 
 from components.autoscaling import AutoscalingArgs, ScheduledCapacity
-from components.kubernetes import Autoscaling, AutoscalingTargetsArgs
+from components.kubernetes import Autoscaling, KubernetesAutoscalingArgs
 from components.kubernetes.common import dns_label
 from rollway.testing import Match, synth
 
@@ -202,8 +202,8 @@ def test_windows_without_api_server_addresses_are_refused() -> None:
     def program() -> None:
         Autoscaling(
             "web",
-            AutoscalingTargetsArgs(
-                scaling=AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=(BUSINESS_HOURS,)),
+            KubernetesAutoscalingArgs(
+                autoscaling=AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=(BUSINESS_HOURS,)),
                 namespace=NAMESPACE,
                 app="web",
                 deployments={"blue": "web-blue"},
@@ -238,8 +238,8 @@ def test_window_names_must_be_distinct() -> None:
     def program() -> None:
         Autoscaling(
             "web",
-            AutoscalingTargetsArgs(
-                scaling=AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=windows),
+            KubernetesAutoscalingArgs(
+                autoscaling=AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=windows),
                 namespace=NAMESPACE,
                 app="web",
                 deployments={"blue": "web-blue"},

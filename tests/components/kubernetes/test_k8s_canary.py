@@ -7,7 +7,7 @@ import pytest
 from k8s_fixtures import HTTP_ROUTE, INGRESS, LABELS, NAMESPACE, canary
 
 from components.canary import CanaryArgs
-from components.kubernetes import CanaryRoute, CanaryRouteArgs, GatewayParent
+from components.kubernetes import CanaryRoute, GatewayParent, KubernetesCanaryArgs
 from rollway.testing import Match, synth
 
 NGINX = "nginx.ingress.kubernetes.io"
@@ -159,7 +159,7 @@ def test_a_host_cannot_be_both_a_production_and_a_test_hostname() -> None:
     def program() -> None:
         CanaryRoute(
             "web",
-            CanaryRouteArgs(
+            KubernetesCanaryArgs(
                 canary=CanaryArgs(live_color="blue", canary_weight=0),
                 namespace=NAMESPACE,
                 app="web",
@@ -184,7 +184,7 @@ def test_a_gateway_route_needs_a_gateway() -> None:
     def program() -> None:
         CanaryRoute(
             "web",
-            CanaryRouteArgs(
+            KubernetesCanaryArgs(
                 canary=CanaryArgs(live_color="blue", canary_weight=0),
                 namespace=NAMESPACE,
                 app="web",

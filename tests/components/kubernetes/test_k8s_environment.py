@@ -8,7 +8,7 @@ from typing import Any
 from k8s_fixtures import LABELS, NETWORK_POLICY
 
 from components.environment import EnvironmentArgs
-from components.kubernetes import Environment, EnvironmentTargetsArgs, WorkloadFootprint, quota_size
+from components.kubernetes import Environment, KubernetesEnvironmentArgs, WorkloadFootprint, quota_size
 from rollway.testing import Match, SynthesizedStack, synth
 
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
@@ -33,7 +33,7 @@ def environment(
     return synth(
         lambda: Environment(
             "env",
-            EnvironmentTargetsArgs(
+            KubernetesEnvironmentArgs(
                 environment=EnvironmentArgs(environment="dev", tags=LABELS),
                 namespace="rollway-dev",
                 ingress_namespace=ingress_namespace,

@@ -7,7 +7,7 @@ import pytest
 from k8s_fixtures import API_SERVER, HPA, NAMESPACE, autoscaling
 
 from components.autoscaling import AutoscalingArgs, PredictiveScaling, VerticalScaling
-from components.kubernetes import Autoscaling, AutoscalingTargetsArgs
+from components.kubernetes import Autoscaling, KubernetesAutoscalingArgs
 from components.kubernetes.autoscaling import scaling_loop
 from components.kubernetes.vertical import controlled_resources, vpa_spec
 from components.time_to_capacity import time_to_capacity
@@ -76,8 +76,8 @@ def test_no_max_memory_means_no_max_allowed() -> None:
 
 
 def test_predictive_scaling_is_refused_on_kubernetes() -> None:
-    args = AutoscalingTargetsArgs(
-        scaling=AutoscalingArgs(min_capacity=1, max_capacity=3, predictive=PredictiveScaling(forecast_only=True)),
+    args = KubernetesAutoscalingArgs(
+        autoscaling=AutoscalingArgs(min_capacity=1, max_capacity=3, predictive=PredictiveScaling(forecast_only=True)),
         namespace=NAMESPACE,
         app="web",
         deployments={"blue": "web-blue"},
