@@ -8,6 +8,7 @@ registration as the engine would see it: type, name, URN, parent, custom or comp
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -207,6 +208,11 @@ def run_program(
     previous_loop = _current_loop()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The runtime allocates a few dozen asyncio objects per resource; the cyclic collector's passes over the
+    # growing heap made a run superlinear (3,000 resources: 17 CPU-s with it, 5.5 without, peak memory +8%).
+    # Reference counting still frees acyclic garbage at once; cycles wait until the run is over.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         runtime_config.set_all_config(bag, list(secret_keys))
         # set_mocks creates a placeholder root stack when none is set; its (empty) outputs would race the
@@ -221,6 +227,8 @@ def run_program(
         _close_loop(loop)
         asyncio.set_event_loop(previous_loop)
         runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+        if collecting:
+            gc.enable()
     return Recording(
         project=project,
         stack=stack,

@@ -97,21 +97,22 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
         with start_evaluation(project, settings, options.resolve_outputs, options.program_timeout) as pending:
             evaluation = scrubbed(project, settings, pending.result)
             recording = evaluation.recording
-        resources = tree_order(recording.resources)
-        policy = PolicyReport()
-        rerun_note: str | None = None
-        rerun_secrets: set[str] = set()
-        if specs:
-            policy = gate.analyze(analyzed_resources(resources, project.name, settings.stack, settings.values))
-            if not options.resolve_outputs and any(can_not_run(d) for d in policy.diagnostics):
-                # No blind spots: what a policy could not decide on preview values is decided on values with
-                # provider-computed fields filled in, the same program evaluated as `--resolve-outputs` does.
-                rerun = evaluate_scrubbed(project, settings, True, options.program_timeout)
-                resolved, rerun_secrets = rerun.recording, set(rerun.secrets)
-                again = gate.analyze(
-                    analyzed_resources(tree_order(resolved.resources), project.name, settings.stack, settings.values)
-                )
-                rerun_note = decide_on_filled_in_values(policy, again)
+            resources = tree_order(recording.resources)
+            policy = PolicyReport()
+            rerun_note: str | None = None
+            rerun_secrets: set[str] = set()
+            if specs:
+                policy = gate.analyze(analyzed_resources(resources, project.name, settings.stack, settings.values))
+                if not options.resolve_outputs and any(can_not_run(d) for d in policy.diagnostics):
+                    # No blind spots: what a policy could not decide on preview values is decided on values with
+                    # provider-computed fields filled in, the same program evaluated as `--resolve-outputs` does
+                    # (in the evaluation's warm child, whose SDK imports are done).
+                    rerun = scrubbed(project, settings, lambda: pending.again(settings, True))
+                    resolved, rerun_secrets = rerun.recording, set(rerun.secrets)
+                    again = gate.analyze(
+                        analyzed_resources(tree_order(resolved.resources), project.name, settings.stack, settings.values)
+                    )
+                    rerun_note = decide_on_filled_in_values(policy, again)
     warnings = list(evaluation.notes)
     if rerun_note:
         warnings.append(rerun_note)

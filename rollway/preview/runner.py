@@ -79,6 +79,14 @@ class PendingEvaluation:
     def result(self) -> Evaluation:
         return _evaluate_or_fall_back(self)
 
+    def again(self, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+        """Evaluate the program once more (after `result()`), in the warm child when the first evaluation ran
+        there and it is still waiting; otherwise as `evaluate_program` does."""
+        child = self.child
+        if child is not None and child.status is None and not self.missing:
+            return child.result(child.submit(settings, resolve_outputs))
+        return evaluate_program(self.project, settings, resolve_outputs, self.timeout)
+
 
 def _evaluate_or_fall_back(pending: PendingEvaluation) -> Evaluation:
     project, settings, resolve_outputs = pending.project, pending.settings, pending.resolve_outputs
@@ -182,44 +190,50 @@ def _raise_if_failed(result: dict[str, Any]) -> None:
 
 
 class ForkedChild:
-    """The program evaluated in a forked copy of this process, in its own process group.
+    """The program evaluated in a forked copy of this process, in its own process group; a warm worker after that.
 
-    The child writes its result to a file, then a handshake (a random token only this run knows) to another;
-    the parent trusts a result only with the handshake. A program that calls `os._exit`, is killed, or outlives
-    the timeout never writes it, so the gate fails; the child's whole process group is killed afterwards, which
-    also ends threads and subprocesses the program left running.
+    The child evaluates the first request at once. Each request's result goes to a file of its own, then a
+    handshake (a random token only this run knows) to another; the parent trusts a result only with its handshake.
+    A program that calls `os._exit`, is killed, or outlives the timeout never writes it, so the gate fails.
+    After reporting, the child waits for further requests (`submit`, e.g. the re-run on filled-in values) and
+    evaluates them in the same process, whose provider SDKs are imported by then: a re-run costs the program's
+    own run, not the SDKs' import again. `close()` kills the child's whole process group, which also ends
+    threads and subprocesses the program left running.
     """
 
     def __init__(self, project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float) -> None:
         self.timeout = timeout
         self.scratch = tempfile.TemporaryDirectory(prefix="rollway-eval-")
-        self.result_file = Path(self.scratch.name, "result.json")
-        self.done_file = Path(self.scratch.name, "done")
-        self.output_file = Path(self.scratch.name, "output.txt")
         self.token = secrets.token_hex(16)
         self.config_secrets = secret_config_texts(settings)
         self.status: int | None = None
+        self.requests = 1
+        reader, self.writer = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - runs in the child; its effects are what the tests check
-            self._run_child(project, settings, resolve_outputs)
-        self.started = time.monotonic()
+            os.close(self.writer)
+            self._run_child(project, settings, resolve_outputs, reader)
+        os.close(reader)
+        self.submitted = [time.monotonic()]
 
-    def _run_child(self, project: Project, settings: StackSettings, resolve_outputs: bool) -> None:  # pragma: no cover
+    def _files(self, index: int) -> tuple[Path, Path, Path]:
+        """Result, handshake and output files of request `index`."""
+        folder = Path(self.scratch.name)
+        return folder / f"result-{index}.json", folder / f"done-{index}", folder / f"output-{index}.txt"
+
+    def _run_child(self, project: Project, settings: StackSettings, resolve_outputs: bool, reader: int) -> None:  # pragma: no cover
+        from rollway.preview.worker import settings_from_json
+
         code = 0
         try:
             os.setpgid(0, 0)
-            # Everything the program prints (from Python or its subprocesses) goes to a file the parent relays
-            # to its stderr, however the child ends; stdout stays clean for `--json -`.
-            output = os.open(self.output_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.dup2(output, 1)
-            os.dup2(output, 2)
-            os.close(output)
-            sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
-            payload = json.dumps(_child_result(project, settings, resolve_outputs))
-            self.result_file.write_text(payload, encoding="utf-8")
-            self.done_file.write_text(self.token, encoding="utf-8")
+            self._serve(0, project, settings, resolve_outputs)
+            with open(reader, encoding="utf-8") as requests:
+                for index, line in enumerate(requests, start=1):
+                    request = json.loads(line)
+                    self._serve(index, project, settings_from_json(request["settings"]), request["resolve_outputs"])
         except BaseException:
             code = 70
         finally:
@@ -229,48 +243,85 @@ class ForkedChild:
             finally:
                 os._exit(code)
 
-    def result(self) -> Evaluation:
+    def _serve(self, index: int, project: Project, settings: StackSettings, resolve_outputs: bool) -> None:  # pragma: no cover
+        result_file, done_file, output_file = self._files(index)
+        # Everything the program prints (from Python or its subprocesses) goes to a file the parent relays
+        # to its stderr, however the child ends; stdout stays clean for `--json -`.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        output = os.open(output_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
+        sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+        payload = json.dumps(_child_result(project, settings, resolve_outputs))
+        result_file.write_text(payload, encoding="utf-8")
+        sys.stdout.flush()
+        done_file.write_text(self.token, encoding="utf-8")
+
+    def submit(self, settings: StackSettings, resolve_outputs: bool) -> int:
+        """Ask the (warm) child for another evaluation; returns its index for `result`. Raises ProgramError when
+        the child is no longer there to ask."""
+        from rollway.preview.worker import settings_to_json
+
+        line = json.dumps({"settings": settings_to_json(settings), "resolve_outputs": resolve_outputs}) + "\n"
+        try:
+            os.write(self.writer, line.encode("utf-8"))
+        except OSError:
+            with contextlib.suppress(ChildProcessError):
+                _, self.status = os.waitpid(self.pid, 0)
+            raise ProgramError(f"the evaluation process is gone ({self._how_it_ended()}); nothing was checked") from None
+        self.submitted.append(time.monotonic())
+        self.requests += 1
+        return self.requests - 1
+
+    def result(self, index: int = 0) -> Evaluation:
         from rollway.preview.worker import evaluation_from_json
 
+        result_file, done_file, _ = self._files(index)
         try:
-            self._wait()
+            self._wait(index)
         except ProgramError:
-            self._relay_output(self.config_secrets)
+            self._relay_output(index, self.config_secrets)
             raise
         try:
-            handshake = self.done_file.read_text(encoding="utf-8")
+            handshake = done_file.read_text(encoding="utf-8")
         except OSError:
             handshake = ""
         if handshake != self.token:
-            self._relay_output(self.config_secrets)
+            self._relay_output(index, self.config_secrets)
             raise ProgramError(f"the program ended before the evaluation finished ({self._how_it_ended()}); nothing was checked")
-        result = json.loads(self.result_file.read_text(encoding="utf-8"))
+        result = json.loads(result_file.read_text(encoding="utf-8"))
         seen = set(result.get("secrets", [])) | self.config_secrets
-        self._relay_output(seen)
+        self._relay_output(index, seen)
         _raise_if_failed(result)
         evaluation = evaluation_from_json(result)
         evaluation.secrets = seen
         return evaluation
 
-    def _wait(self) -> None:
-        deadline = self.started + self.timeout
+    def _wait(self, index: int) -> None:
+        """Until request `index` has reported or the child has ended; ProgramError at the timeout."""
+        done_file = self._files(index)[1]
+        deadline = self.submitted[index] + self.timeout
         while self.status is None:
+            if done_file.exists() and done_file.stat().st_size == len(self.token):
+                return
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid == self.pid:
                 self.status = status
-                break
+                self._kill_group()
+                return
             if time.monotonic() >= deadline:
                 self._kill_group()
                 _, self.status = os.waitpid(self.pid, 0)
                 raise ProgramError(
                     f"the program did not finish within {self.timeout:g}s (--program-timeout); it was stopped and nothing was checked"
                 )
-            time.sleep(0.02)
-        self._kill_group()
+            time.sleep(0.01)
 
-    def _relay_output(self, secrets: set[str]) -> None:
+    def _relay_output(self, index: int, secrets: set[str]) -> None:
         try:
-            printed = self.output_file.read_text(encoding="utf-8", errors="replace")
+            printed = self._files(index)[2].read_text(encoding="utf-8", errors="replace")
         except OSError:
             return
         if printed:
@@ -290,6 +341,8 @@ class ForkedChild:
 
     def close(self) -> None:
         """Kill and reap the child (if still running) and remove its scratch files; safe to call twice."""
+        with contextlib.suppress(OSError):
+            os.close(self.writer)
         if self.status is None:
             self._kill_group()
             try:
@@ -299,6 +352,9 @@ class ForkedChild:
                 self.status = 0
             except ProcessLookupError:
                 self.status = 0
+        else:
+            # The child has ended; what it left in its process group has not.
+            self._kill_group()
         self.scratch.cleanup()
 
 
