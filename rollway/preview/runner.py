@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -12,15 +13,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import rollway.preview
 from rollway.preview.config import StackSettings
-from rollway.preview.errors import ProgramError
+from rollway.preview.errors import PreflightError, ProgramError
 from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, entry_file, evaluate, mask, secret_config_texts
-from rollway.preview.project import Project
+from rollway.preview.project import Project, load_project
 from rollway.preview.venv import ensure_virtualenv, missing_imports, requirements_file
 
 DEFAULT_PROGRAM_TIMEOUT = 600.0
@@ -87,13 +90,41 @@ class PendingEvaluation:
     def result(self) -> Evaluation:
         return _evaluate_or_fall_back(self)
 
-    def again(self, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
-        """Evaluate the program once more (after `result()`), in the warm child when the first evaluation ran
-        there and it is still waiting; otherwise as `evaluate_program` does."""
+    def submit(self, project: Project, settings: StackSettings, resolve_outputs: bool) -> Ticket:
+        """Ask for a further evaluation (after `result()`): of this program with other settings (the re-run on
+        filled-in values, the other side of `rollway diff`) or of another copy of it (a git base). The warm
+        child, whose provider SDKs are imported by then, starts on it at once while the caller goes on (e.g.
+        with the policy analysis); `collect` waits for it. Raises ProgramError when the child is gone."""
         child = self.child
-        if child is not None and child.status is None and not self.missing:
-            return child.result(child.submit(settings, resolve_outputs))
-        return evaluate_program(self.project, settings, resolve_outputs, self.timeout)
+        if child is None:
+            return Ticket(project, settings, resolve_outputs, None)
+        directory = None if project.directory == self.project.directory else project.directory
+        return Ticket(project, settings, resolve_outputs, child.submit(settings, resolve_outputs, directory))
+
+    def collect(self, ticket: Ticket) -> Evaluation:
+        """The evaluation `submit` asked for; evaluated now, as `evaluate_program` does, when there is no warm child
+        (the program runs in its own virtualenv) or that copy of the program imports what is not installed here."""
+        if ticket.index is not None and self.child is not None:
+            try:
+                return self.child.result(ticket.index)
+            except MissingModule:
+                pass
+        return evaluate_program(ticket.project, ticket.settings, ticket.resolve_outputs, self.timeout)
+
+    def again(self, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+        """Evaluate the program once more with `settings` and wait for it (`submit` + `collect`)."""
+        return self.collect(self.submit(self.project, settings, resolve_outputs))
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A further evaluation asked of a PendingEvaluation (see `submit`)."""
+
+    project: Project
+    settings: StackSettings
+    resolve_outputs: bool
+    index: int | None
+    """The warm child's request number; None when the evaluation runs on `collect`."""
 
 
 def _evaluate_or_fall_back(pending: PendingEvaluation) -> Evaluation:
@@ -112,6 +143,9 @@ def _evaluate_or_fall_back(pending: PendingEvaluation) -> Evaluation:
                 ) from None
             missing = [error.module]
             retried = error
+            # The program's own virtualenv serves it from now on, further evaluations included.
+            pending.close()
+            pending.child = None
     try:
         evaluation = evaluate_in_virtualenv(project, settings, resolve_outputs, pending.timeout)
     except VirtualenvUnavailable as unavailable:
@@ -213,9 +247,9 @@ class ForkedChild:
         self.timeout = timeout
         self.scratch = tempfile.TemporaryDirectory(prefix="rollway-eval-")
         self.token = secrets.token_hex(16)
-        self.config_secrets = secret_config_texts(settings)
+        self.config_secrets = [secret_config_texts(settings)]
+        """Per request: the secret config values its program may quote in what it prints."""
         self.status: int | None = None
-        self.requests = 1
         reader, self.writer = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -228,6 +262,8 @@ class ForkedChild:
             self._run_child(project, settings, resolve_outputs, reader)
         os.close(reader)
         self.submitted = [time.monotonic()]
+        self.finished: dict[int, float] = {}
+        """When the parent saw each request's handshake: the next request's clock starts then (see `_wait`)."""
 
     def _files(self, index: int) -> tuple[Path, Path, Path]:
         """Result, handshake and output files of request `index`."""
@@ -237,16 +273,14 @@ class ForkedChild:
     def _run_child(
         self, project: Project, settings: StackSettings, resolve_outputs: bool, reader: int
     ) -> None:  # pragma: no cover
-        from rollway.preview.worker import settings_from_json
-
         code = 0
         try:
             os.setpgid(0, 0)
-            self._serve(0, project, settings, resolve_outputs)
+            self._serve(0, lambda: _child_result(project, settings, resolve_outputs))
             with open(reader, encoding="utf-8") as requests:
                 for index, line in enumerate(requests, start=1):
                     request = json.loads(line)
-                    self._serve(index, project, settings_from_json(request["settings"]), request["resolve_outputs"])
+                    self._serve(index, functools.partial(_request_result, request, project))
         except BaseException:
             code = 70
         finally:
@@ -256,7 +290,7 @@ class ForkedChild:
             finally:
                 os._exit(code)
 
-    def _serve(self, index: int, project: Project, settings: StackSettings, resolve_outputs: bool) -> None:  # pragma: no cover
+    def _serve(self, index: int, evaluate_request: Callable[[], dict[str, Any]]) -> None:  # pragma: no cover
         result_file, done_file, output_file = self._files(index)
         # Everything the program prints (from Python or its subprocesses) goes to a file the parent relays
         # to its stderr, however the child ends; stdout stays clean for `--json -`.
@@ -267,17 +301,21 @@ class ForkedChild:
         os.dup2(output, 2)
         os.close(output)
         sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
-        payload = json.dumps(_child_result(project, settings, resolve_outputs))
+        payload = json.dumps(evaluate_request())
         result_file.write_text(payload, encoding="utf-8")
         sys.stdout.flush()
         done_file.write_text(self.token, encoding="utf-8")
 
-    def submit(self, settings: StackSettings, resolve_outputs: bool) -> int:
-        """Ask the (warm) child for another evaluation; returns its index for `result`. Raises ProgramError when
-        the child is no longer there to ask."""
+    def submit(self, settings: StackSettings, resolve_outputs: bool, directory: Path | None = None) -> int:
+        """Ask the (warm) child for another evaluation, of the program in `directory` when given (else the first
+        request's); returns its index for `result`. Requests are served in order. Raises ProgramError when the
+        child is no longer there to ask."""
         from rollway.preview.worker import settings_to_json
 
-        line = json.dumps({"settings": settings_to_json(settings), "resolve_outputs": resolve_outputs}) + "\n"
+        request: dict[str, Any] = {"settings": settings_to_json(settings), "resolve_outputs": resolve_outputs}
+        if directory is not None:
+            request["directory"] = str(directory)
+        line = json.dumps(request) + "\n"
         try:
             os.write(self.writer, line.encode("utf-8"))
         except OSError:
@@ -285,27 +323,29 @@ class ForkedChild:
                 _, self.status = os.waitpid(self.pid, 0)
             raise ProgramError(f"the evaluation process is gone ({self._how_it_ended()}); nothing was checked") from None
         self.submitted.append(time.monotonic())
-        self.requests += 1
-        return self.requests - 1
+        self.config_secrets.append(secret_config_texts(settings))
+        return len(self.submitted) - 1
 
     def result(self, index: int = 0) -> Evaluation:
         from rollway.preview.worker import evaluation_from_json
 
         result_file, done_file, _ = self._files(index)
+        config_secrets = self.config_secrets[index]
         try:
-            self._wait(index)
+            for earlier in range(index + 1):
+                self._wait(earlier)
         except ProgramError:
-            self._relay_output(index, self.config_secrets)
+            self._relay_output(index, config_secrets)
             raise
         try:
             handshake = done_file.read_text(encoding="utf-8")
         except OSError:
             handshake = ""
         if handshake != self.token:
-            self._relay_output(index, self.config_secrets)
+            self._relay_output(index, config_secrets)
             raise ProgramError(f"the program ended before the evaluation finished ({self._how_it_ended()}); nothing was checked")
         result = json.loads(result_file.read_text(encoding="utf-8"))
-        seen = set(result.get("secrets", [])) | self.config_secrets
+        seen = set(result.get("secrets", [])) | config_secrets
         self._relay_output(index, seen)
         _raise_if_failed(result)
         evaluation = evaluation_from_json(result)
@@ -313,11 +353,16 @@ class ForkedChild:
         return evaluation
 
     def _wait(self, index: int) -> None:
-        """Until request `index` has reported or the child has ended; ProgramError at the timeout."""
+        """Until request `index` has reported or the child has ended; ProgramError at the timeout, which counts from
+        when the child could start on the request: its submission, or the previous request's end if that was later
+        (callers wait for earlier requests first, see `result`)."""
+        if index in self.finished:
+            return
         done_file = self._files(index)[1]
-        deadline = self.submitted[index] + self.timeout
+        deadline = max(self.submitted[index], self.finished.get(index - 1, 0.0)) + self.timeout
         while self.status is None:
             if done_file.exists() and done_file.stat().st_size == len(self.token):
+                self.finished[index] = time.monotonic()
                 return
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid == self.pid:
@@ -369,6 +414,19 @@ class ForkedChild:
             # The child has ended; what it left in its process group has not.
             self._kill_group()
         self.scratch.cleanup()
+
+
+def _request_result(request: dict[str, Any], project: Project) -> dict[str, Any]:  # pragma: no cover
+    """A further request's result (see ForkedChild.submit): `project`, or the copy of it in the request's directory."""
+    from rollway.preview.worker import settings_from_json
+
+    directory = request.get("directory")
+    if directory:
+        try:
+            project = load_project(Path(directory))
+        except PreflightError as error:
+            return {"ok": False, "error": str(error), "secrets": []}
+    return _child_result(project, settings_from_json(request["settings"]), request["resolve_outputs"])
 
 
 def _child_result(project: Project, settings: StackSettings, resolve_outputs: bool) -> dict[str, Any]:  # pragma: no cover
