@@ -104,3 +104,40 @@ def test_preview_with_a_rerun_evaluates_in_one_child(tmp_path: Path) -> None:
     assert len(runs) == 2
     assert len(set(runs)) == 1
     assert runs[0] != str(os.getpid())
+
+
+def test_queued_requests_each_get_the_whole_program_timeout(tmp_path: Path) -> None:
+    # Two 1.2 s runs queued at once take 2.4 s in all: each is timed from when the child could start it, so
+    # neither exceeds the 2 s budget.
+    source = "import time, pulumi\n\nif pulumi.Config().get_bool('slow'):\n    time.sleep(1.2)\npulumi.export('ok', 1)\n"
+    project, settings = settings_of(write_program(tmp_path, source))
+    _, slow = settings_of(tmp_path, "scratch:slow=true")
+    with start_evaluation(project, settings, resolve_outputs=False, timeout=2) as pending:
+        pending.result()
+        first, second = pending.submit(project, slow, False), pending.submit(project, slow, False)
+        assert pending.collect(second).recording.exports["ok"] == 1
+        assert pending.collect(first).recording.exports["ok"] == 1
+
+
+def test_diff_evaluates_its_base_in_the_changes_warm_child(rollway, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    source = (
+        f"import os, pulumi\nopen({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+        "pulumi.export('size', pulumi.Config().get('size'))\n"
+    )
+    write_program(tmp_path, source, "config:\n  scratch:size: small\n")
+    run = rollway("diff", "--cwd", tmp_path, "--stack", "dev", "-c", "scratch:size=large", "--json", "-")
+    assert run.code == 0, run.err
+    runs = pids.read_text().split()
+    assert len(runs) == 2
+    assert len(set(runs)) == 1
+    assert runs[0] != str(os.getpid())
+
+
+def test_a_failing_base_is_named_as_the_base(rollway, tmp_path: Path) -> None:
+    source = "import pulumi\n\nif pulumi.Config().get('size') == 'small':\n    raise ValueError('base refuses')\n"
+    write_program(tmp_path, source, "config:\n  scratch:size: small\n")
+    run = rollway("diff", "--cwd", tmp_path, "--stack", "dev", "-c", "scratch:size=large")
+    assert run.code == 1
+    assert "the program at stack dev failed (the base, not the change)" in run.err
+    assert "ValueError: base refuses" in run.err
