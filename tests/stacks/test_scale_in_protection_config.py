@@ -1,0 +1,287 @@
+"""Scale-in protection windows in the stack config: field bounds, timing relations checked with the shared cron
+parser, names, and what each targeted cloud cannot build; plus the shared helpers that time a window's end."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from rollway.helpers import CronError, cron_after, shortest_gap_minutes
+from stacks.config import ConfigError, load_stack_config
+
+SOURCE = "Pulumi.dev.yaml"
+KEY = "rollway:services.web.autoscaling.scaleInProtection"
+SLOT = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web-{}"
+SCALE_SETS = {
+    "services": {
+        "web": {
+            "vmScaleSets": {
+                color: {"id": SLOT.format(color), "hostName": f"web-{color}.example.com"} for color in ("blue", "green")
+            }
+        }
+    }
+}
+DAY_AND_NIGHT = [
+    {"name": "day", "schedule": "0 7 * * *", "min": 2, "max": 4},
+    {"name": "night", "schedule": "0 20 * * *", "min": 1, "max": 4},
+]
+
+
+def window(**fields: Any) -> dict[str, Any]:
+    return {"name": "release", "schedule": "0 9 * * 2", "durationMinutes": 60, **fields}
+
+
+def config(
+    windows: list[dict[str, Any]], clouds: tuple[str, ...] = ("gcp",), schedules: list[dict[str, Any]] | None = None, **extra: Any
+) -> dict[str, str]:
+    autoscaling: dict[str, Any] = {"min": 1, "max": 4, "scaleInProtection": windows}
+    if schedules:
+        autoscaling["schedules"] = schedules
+    values: dict[str, Any] = {
+        "aws:region": "us-east-1",
+        "gcp:project": "acme-dev",
+        "gcp:region": "europe-west1",
+        "azure-native:location": "westeurope",
+        "rollway:environment": "dev",
+        "rollway:clouds": list(clouds),
+        "rollway:tags": {"cost-center": "cc-1", "owner": "team-a"},
+        "rollway:services": {"web": {"image": {"blue": "ghcr.io/acme/web:1"}, "autoscaling": autoscaling}},
+    }
+    values.update({f"rollway:{key}": value for key, value in extra.items()})
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def problems(values: dict[str, str]) -> list[str]:
+    with pytest.raises(ConfigError) as failure:
+        load_stack_config(values, (), SOURCE)
+    return failure.value.render().splitlines()
+
+
+def valid(values: dict[str, str]) -> Any:
+    return load_stack_config(values, (), SOURCE)
+
+
+# --- fields and their bounds ------------------------------------------------------------------------------
+
+
+def test_a_window_is_read_with_its_defaults() -> None:
+    [found] = valid(config([window()])).services["web"].autoscaling.scale_in_protection
+    assert (found.name, found.schedule, found.duration_minutes, found.timezone) == ("release", "0 9 * * 2", 60, "UTC")
+
+
+@pytest.mark.parametrize("minutes", [5, 10079])
+def test_duration_bounds_that_fit(minutes: int) -> None:
+    valid(config([window(schedule="0 0 * * 0", durationMinutes=minutes)]))
+
+
+@pytest.mark.parametrize("minutes", [4, 10081, 0, -5])
+def test_duration_outside_its_bounds_is_refused(minutes: int) -> None:
+    assert problems(config([window(durationMinutes=minutes)])) == [
+        f"{SOURCE}: {KEY}[0].durationMinutes = {minutes}: must be between 5 and 10080 minutes"
+    ]
+
+
+def test_a_week_long_window_never_ends_before_a_weekly_schedule_starts_it_again() -> None:
+    assert problems(config([window(schedule="0 0 * * 0", durationMinutes=10080)])) == [
+        f"{SOURCE}: {KEY}[0].durationMinutes = 10080: must be shorter than the 10080 minutes between two starts of "
+        "`0 0 * * 0` (a window must end before it starts again)"
+    ]
+
+
+@pytest.mark.parametrize(("minutes", "ok"), [(1439, True), (1440, False)])
+def test_a_daily_window_must_end_within_the_day(minutes: int, ok: bool) -> None:
+    values = config([window(schedule="0 22 * * *", durationMinutes=minutes)])
+    if ok:
+        valid(values)
+    else:
+        assert problems(values) == [
+            f"{SOURCE}: {KEY}[0].durationMinutes = 1440: must be shorter than the 1440 minutes between two starts of "
+            "`0 22 * * *` (a window must end before it starts again)"
+        ]
+
+
+def test_the_gap_is_the_shortest_between_starts_not_a_week() -> None:
+    # Monday and Wednesday: two days apart, so 2880 minutes is too long even though Wednesday to Monday is five days.
+    assert problems(config([window(schedule="0 9 * * 1,3", durationMinutes=2880)]))[0].endswith(
+        "must be shorter than the 2880 minutes between two starts of `0 9 * * 1,3` (a window must end before it starts again)"
+    )
+    valid(config([window(schedule="0 9 * * 1,3", durationMinutes=2879)]))
+
+
+def test_nine_windows_fit_and_ten_are_refused() -> None:
+    nine = [
+        window(name=f"w{day}{hour}", schedule=f"0 {hour} * * {day}", durationMinutes=30)
+        for day in (1, 2, 3)
+        for hour in (1, 2, 3)
+    ]
+    valid(config(nine))
+    [line] = problems(config([*nine, window(name="tenth")]))
+    assert line.startswith(f"{SOURCE}: {KEY} = [")
+    assert line.endswith(": list should have at most 9 items after validation, not 10")
+
+
+@pytest.mark.parametrize("name", ["a", "x" * 40])
+def test_name_lengths_that_fit(name: str) -> None:
+    valid(config([window(name=name)]))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("", "string should have at least 1 character"), ("x" * 41, "string should have at most 40 characters")]
+)
+def test_name_length_bounds(name: str, message: str) -> None:
+    assert problems(config([window(name=name)])) == [f'{SOURCE}: {KEY}[0].name = "{name}": {message}']
+
+
+def test_the_schedule_is_checked_by_the_shared_cron_parser() -> None:
+    [line] = problems(config([window(schedule="0 9 * *")]))
+    assert line == (
+        f'{SOURCE}: {KEY}[0].schedule = "0 9 * *": must be a cron expression with 5 fields '
+        "(minute hour day-of-month month day-of-week), found 4"
+    )
+
+
+def test_an_unknown_time_zone_is_refused() -> None:
+    [line] = problems(config([window(timezone="Mars/Olympus")]))
+    assert line.startswith(f'{SOURCE}: {KEY}[0].timezone = "Mars/Olympus": must be an IANA time zone')
+
+
+def test_the_schedules_time_zone_key_is_spelled_as_scheduled_windows_spell_it() -> None:
+    [line] = problems(config([window(timeZone="UTC")]))
+    assert line.startswith(f"{SOURCE}: {KEY}[0].timeZone")
+
+
+# --- timing and names -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("schedule", ["0,30 9 * * 2", "0 9,17 * * 2", "*/15 9 * * 2", "0 * * * 2"])
+def test_a_window_starts_at_one_time_of_day(schedule: str) -> None:
+    assert problems(config([window(schedule=schedule)])) == [
+        f'{SOURCE}: {KEY}[0].schedule = "{schedule}": `{schedule}` must start at one time of day (a single minute and '
+        "a single hour), so each start has one end"
+    ]
+
+
+def test_a_monthly_window_must_end_the_same_day() -> None:
+    valid(config([window(schedule="0 9 1 * *", durationMinutes=899)]))
+    [line] = problems(config([window(schedule="0 9 1 * *", durationMinutes=900)]))
+    assert line.startswith(f'{SOURCE}: {KEY}[0].schedule = "0 9 1 * *": `0 9 1 * *` restricts day-of-month or month')
+
+
+def test_names_must_be_unique() -> None:
+    assert problems(config([window(), window(schedule="0 9 * * 4")])) == [
+        f'{SOURCE}: {KEY}[1].name = "release": gives the same resource names (`protect-release`) as `release`; '
+        "give each protection window a name of its own"
+    ]
+
+
+def test_a_name_reading_like_a_scheduled_windows_resource_name_is_refused() -> None:
+    schedules = [{**DAY_AND_NIGHT[0], "name": "Protect Release"}, DAY_AND_NIGHT[1]]
+    assert problems(config([window()], schedules=schedules)) == [
+        f'{SOURCE}: {KEY}[0].name = "release": gives the same resource names (`protect-release`) as `Protect Release`; '
+        "give each protection window a name of its own"
+    ]
+
+
+# --- per cloud --------------------------------------------------------------------------------------------
+
+
+def test_every_cloud_takes_a_plain_weekly_window() -> None:
+    valid(config([window(timezone="Europe/Berlin")], ("aws", "gcp", "azure")))
+    valid(config([window(timezone="Europe/Berlin")], ("azure",), azure=SCALE_SETS))
+    valid(config([window()], ("kubernetes",), kubernetes={"apiServerCidrs": ["10.0.0.1/32"]}))
+
+
+def test_gcp_protection_composes_with_scheduled_windows() -> None:
+    valid(config([window()], ("gcp",), schedules=DAY_AND_NIGHT))
+
+
+def test_container_apps_compose_protection_with_scheduled_windows() -> None:
+    valid(config([window()], ("azure",), schedules=DAY_AND_NIGHT))
+
+
+def test_aws_refuses_protection_next_to_scheduled_windows() -> None:
+    [line] = problems(config([window()], ("aws",), schedules=DAY_AND_NIGHT))
+    assert line.startswith(
+        f'{SOURCE}: {KEY} = ["release"]: cannot be combined with autoscaling.schedules on aws: AWS scheduled actions'
+    )
+
+
+def test_azure_scale_sets_refuse_protection_next_to_scheduled_windows() -> None:
+    [line] = problems(config([window()], ("azure",), schedules=DAY_AND_NIGHT, azure=SCALE_SETS))
+    assert line.startswith(f'{SOURCE}: {KEY} = ["release"]: cannot be combined with autoscaling.schedules on azure: Azure VM')
+
+
+def test_cloud_run_has_no_scheduled_capacity() -> None:
+    assert problems(config([window()], ("gcp",), gcp={"runtime": "cloudRun"})) == [
+        f'{SOURCE}: {KEY} = ["release"]: needs rollway:gcp.runtime = instanceGroup (Cloud Run has no scheduled capacity); '
+        "remove it or switch the runtime"
+    ]
+
+
+def test_azure_scale_sets_need_a_weekly_window_and_a_known_windows_time_zone() -> None:
+    lines = problems(config([window(schedule="0 9 1 * *", timezone="Africa/Abidjan")], ("azure",), azure=SCALE_SETS))
+    assert [line.split(": ")[1] for line in lines] == [
+        f'{KEY}[0].schedule = "0 9 1 * *"',
+        f'{KEY}[0].schedule = "0 9 1 * *"',
+        f'{KEY}[0].timezone = "Africa/Abidjan"',
+    ]
+    assert "cannot drive a VM scale set recurrence: its start day-of-month and month must be `*`" in lines[0]
+    assert "its end (`0 10 1 * *`, start + durationMinutes)" in lines[1]
+
+
+def test_container_apps_take_a_monthly_window() -> None:
+    valid(config([window(schedule="0 9 1 * *")], ("azure",)))
+
+
+def test_kubernetes_needs_the_api_server_addresses_for_protection_jobs() -> None:
+    [line] = problems(config([window()], ("kubernetes",)))
+    assert line.startswith(
+        f"{SOURCE}: rollway:kubernetes.apiServerCidrs: is required: `web` has scheduled or scale-in protection"
+    )
+
+
+# --- shared helpers ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schedule", "minutes", "end"),
+    [
+        ("30 9 * * 2", 90, "0 11 * * 2"),
+        ("0 22 * * 1-5", 120, "0 0 * * 2,3,4,5,6"),
+        ("0 22 * * 1-5", 119, "59 23 * * 1-5"),
+        ("0 22 * * 6", 180, "0 1 * * 0"),
+        ("0 0 * * 0", 10079, "59 23 * * 6"),
+        ("0 12 * * *", 1439, "59 11 * * *"),
+        ("0 9 1 6 *", 0, "0 9 1 6 *"),
+    ],
+)
+def test_cron_after_moves_time_and_days(schedule: str, minutes: int, end: str) -> None:
+    assert cron_after(schedule, minutes) == end
+
+
+def test_cron_after_on_every_day_of_the_week_keeps_a_star() -> None:
+    assert cron_after("0 23 * * 0-6", 120) == "0 1 * * *"
+
+
+@pytest.mark.parametrize("schedule", ["0 23 1 * *", "0 23 * 6 *"])
+def test_cron_after_refuses_a_next_day_end_on_month_restricted_schedules(schedule: str) -> None:
+    with pytest.raises(CronError, match="restricts day-of-month or month"):
+        cron_after(schedule, 60)
+
+
+def test_cron_after_refuses_a_negative_shift() -> None:
+    with pytest.raises(CronError, match="must not be negative"):
+        cron_after("0 9 * * *", -1)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "gap"), [("0 9 * * *", 1440), ("0 9 * * 1", 10080), ("0 9 * * 5,6", 1440), ("0 9 31 * *", 31 * 1440)]
+)
+def test_shortest_gap_minutes(schedule: str, gap: int) -> None:
+    assert shortest_gap_minutes(schedule) == gap
+
+
+def test_a_schedule_firing_once_in_years_has_gaps_of_years() -> None:
+    assert shortest_gap_minutes("0 9 29 2 *") == (366 + 365 * 3) * 1440
