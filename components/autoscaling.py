@@ -31,7 +31,7 @@ class ScaleInProtection:
 
     Each cloud builds it from what it offers (docs/autoscaling.md): a suspended scale-down where the scaler can be
     switched on a schedule (Kubernetes HPA, Azure VM scale set profiles), otherwise a floor raised to
-    `max_capacity` for the window (AWS, GCP, Azure Container Apps), which holds capacity where it is or above.
+    `min_capacity` (default the service's `max_capacity`) for the window (AWS, GCP, Azure Container Apps).
     """
 
     name: str
@@ -42,6 +42,13 @@ class ScaleInProtection:
     """How long each window lasts."""
     timezone: str = "UTC"
     """IANA time zone of `schedule` (and of the end, which is wall-clock start + duration)."""
+    min_capacity: int | None = None
+    """Capacity floor during the window; None: `max_capacity` where the window is a raised floor, and capacity
+    left where it is where scale-in is switched off (Kubernetes, Azure VM scale sets)."""
+
+    def floor(self, max_capacity: int) -> int:
+        """The floor a raised-floor cloud holds during the window: `min_capacity`, or the service's max."""
+        return max_capacity if self.min_capacity is None else self.min_capacity
 
     @property
     def end_schedule(self) -> str:

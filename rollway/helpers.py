@@ -7,7 +7,8 @@ Standard library only: importing this module loads no cloud SDK, no Pulumi, no p
 - colors: `Color`, `COLORS`, `other_color`;
 - weights: `weight_split` maps a canary percent onto a cloud's weight scale;
 - cron: `parse_cron` accepts the 5-field core every cloud reads the same way (day-of-week 0-6, Sunday 0),
-  `time_zone` loads an IANA zone, `cron_after` and `shortest_gap_minutes` time windows that start at a cron;
+  `time_zone` loads an IANA zone, `cron_after`, `shortest_gap_minutes`, `window_spans` and `first_overlap` time
+  windows that start at a cron;
 - names: `clean_name` (one character rule, one long-name rule: cut and end with a hash of the whole name),
   `dns_label`, `label_safe`;
 - sizes: `millicores`, `cpu_quantity`, `memory_quantity`;
@@ -22,7 +23,7 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -219,6 +220,36 @@ def shortest_gap_minutes(expression: str) -> int | None:
                 break
         previous = day
     return shortest
+
+
+def window_spans(expression: str, minutes: int, zone: str) -> list[tuple[datetime, datetime]]:
+    """(start, end) in UTC of every window that starts at `expression` (read in IANA zone `zone`, once a day at one
+    time: `daily_start`) and lasts `minutes` of local wall-clock time, over eight years from 2024: enough for any
+    two windows' relation, 29 February included. Daylight saving time moves the UTC instants."""
+    schedule = parse_cron(expression)
+    hour, minute = daily_start(schedule)
+    local = time_zone(zone)
+    spans: list[tuple[datetime, datetime]] = []
+    for offset in range(_GAP_SCAN_DAYS):
+        day = _GAP_SCAN_START + timedelta(days=offset)
+        if schedule.fires_on(day):
+            start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=local)
+            spans.append((start.astimezone(UTC), (start + timedelta(minutes=minutes)).astimezone(UTC)))
+    return spans
+
+
+def first_overlap(windows: Mapping[int, list[tuple[datetime, datetime]]]) -> tuple[int, int, datetime] | None:
+    """The first time two different windows (their `window_spans`, by index) overlap or touch (one ends the minute the
+    other starts): (earlier window, later window, when the later one starts); None when they never do. Each
+    window's own spans must not overlap one another."""
+    ordered = sorted((start, end, index) for index, spans in windows.items() for start, end in spans)
+    latest: tuple[datetime, int] | None = None
+    for start, end, index in ordered:
+        if latest is not None and start <= latest[0] and latest[1] != index:
+            return latest[1], index, start
+        if latest is None or end > latest[0]:
+            latest = (end, index)
+    return None
 
 
 def _longest_month(month: int) -> int:

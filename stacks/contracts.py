@@ -81,7 +81,13 @@ def autoscaling_args(service: Service, cloud: str | None = None) -> AutoscalingA
             for w in scaling.schedules
         ),
         scale_in_protection=tuple(
-            ScaleInProtection(name=w.name, schedule=w.schedule, duration_minutes=w.duration_minutes, timezone=w.timezone)
+            ScaleInProtection(
+                name=w.name,
+                schedule=w.schedule,
+                duration_minutes=w.duration_minutes,
+                timezone=w.timezone,
+                min_capacity=w.min,
+            )
             for w in scaling.scale_in_protection
         ),
         predictive=(

@@ -6,8 +6,8 @@ the CPU metric pair.
 Scale-in protection: Application Auto Scaling can suspend scale-in (`disableScaleIn` on a tracking policy,
 `DynamicScalingInSuspended` on the target), but both are static settings that only a deploy changes; the one
 thing it runs on a schedule is a scheduled action, which sets bounds. So each window is a pair of scheduled
-actions: at its start the floor is raised to the max (nothing can scale in), at its end the service's bounds
-come back. Because those actions set absolute bounds, protection windows and scheduled windows exclude each
+actions: at its start the floor is raised to the window's min (default the max: nothing can scale in), at its
+end the service's bounds come back. Because those actions set absolute bounds, protection windows and scheduled windows exclude each
 other on AWS (the config refuses the combination).
 
 None of these depend on the live color or the canary weight: each color scales on its own load.
@@ -190,7 +190,8 @@ class Autoscaling(pulumi.ComponentResource):
             self.protection_actions[color] = []
             for window in protection:
                 start, end = protection_crons[window.name]
-                for suffix, cron, minimum in (("start", start, scaling.max_capacity), ("end", end, scaling.min_capacity)):
+                floor = window.floor(scaling.max_capacity)
+                for suffix, cron, minimum in (("start", start, floor), ("end", end, scaling.min_capacity)):
                     self.protection_actions[color].append(
                         aws.appautoscaling.ScheduledAction(
                             f"{name}-{color}-{window.slug}-{suffix}",
@@ -199,7 +200,7 @@ class Autoscaling(pulumi.ComponentResource):
                             resource_id=target.resource_id,
                             schedule=cron,
                             timezone=window.timezone,
-                            # At the start min = max: the service cannot scale in; at the end its bounds return.
+                            # At the start the floor rises (to max by default: nothing can scale in); at the end the bounds return.
                             scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
                                 min_capacity=minimum, max_capacity=scaling.max_capacity
                             ),

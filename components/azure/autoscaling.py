@@ -12,12 +12,12 @@ Container Apps have no predictive scaling; asking for it there is refused.
 
 Scale-in protection windows:
 - VM scale sets: a recurring profile per window without the scale-in rule (the scale-out rule stays, so load
-  is still met) and the default bounds, and a second recurring profile at the window's end that restores the
+  is still met) and the default bounds (the window's min as the floor when set), and a second recurring profile at the window's end that restores the
   rule pair: a recurring profile has no end of its own, it lasts until another profile starts. Scheduled
   windows are recurring profiles too, and only one profile is in effect at a time, so the two exclude each
   other here (the config refuses the combination).
 - Container Apps: KEDA has no switch for scale-in, so a window is a KEDA cron rule from its start to its end
-  holding `max` replicas; KEDA takes the highest of its rules, so it composes with scheduled windows.
+  holding the window's min (default `max`) replicas; KEDA takes the highest of its rules, so it composes with scheduled windows.
 """
 
 from __future__ import annotations
@@ -140,8 +140,8 @@ def container_app_scale(args: AutoscalingArgs, request_latency_ms: int = 200) ->
                         "timezone": window.timezone,
                         "start": window.schedule,
                         "end": window.end_schedule,
-                        # Holding max while the window lasts: no replica can be removed.
-                        "desiredReplicas": str(args.max_capacity),
+                        # Holding the floor (max by default: no replica can be removed) while the window lasts.
+                        "desiredReplicas": str(window.floor(args.max_capacity)),
                     },
                 ),
             )
@@ -282,7 +282,11 @@ def scale_set_profiles(scale_set_id: pulumi.Input[str], scaling: AutoscalingArgs
         profiles += [
             monitor.AutoscaleProfileArgs(
                 name=protection.slug,
-                capacity=default_capacity,
+                capacity=(
+                    default_capacity
+                    if protection.min_capacity is None
+                    else _capacity(protection.min_capacity, scaling.max_capacity)
+                ),
                 rules=scale_out_only,
                 recurrence=_weekly(protection.schedule, protection.timezone),
             ),

@@ -11,8 +11,8 @@
 
 Scale-in protection: `scaleInControl` limits how fast the group scales in, at all times; it cannot time a
 pause. A scaling schedule can: it has its own duration, and while it runs the autoscaler never recommends
-fewer than its `minRequiredReplicas`. A protection window is a scaling schedule with that floor at the max,
-so nothing scales in during it. Scaling schedules combine (the autoscaler takes the highest active floor), so
+fewer than its `minRequiredReplicas`. A protection window is a scaling schedule with that floor at the window's
+min (default the max, so nothing scales in during it). Scaling schedules combine (the autoscaler takes the highest active floor), so
 protection windows and scheduled windows compose on GCP.
 """
 
@@ -163,9 +163,9 @@ class Autoscaling(pulumi.ComponentResource):
                     name=label_name(window.slug),
                     schedule=window.schedule,
                     time_zone=window.timezone,
-                    min_required_replicas=scaling.max_capacity,
+                    min_required_replicas=window.floor(scaling.max_capacity),
                     duration_sec=window.duration_minutes * 60,
-                    description=f"Rollway scale-in protection {window.name}: held at {scaling.max_capacity}",
+                    description=f"Rollway scale-in protection {window.name}: held at {window.floor(scaling.max_capacity)}",
                 )
                 for window in scaling.scale_in_protection
             ],

@@ -183,6 +183,12 @@ class Autoscaling(pulumi.ComponentResource):
                 f"Autoscaling {name}: scheduled windows need names that stay distinct as Kubernetes names "
                 f"(lowercase letters, digits and '-'); these collide: {'; '.join(clashes)}"
             )
+        floors = [window.name for window in args.autoscaling.scale_in_protection if window.min_capacity is not None]
+        if floors and args.autoscaling.schedules:
+            raise ValueError(
+                f"Autoscaling {name}: scale-in protection windows with a min ({', '.join(floors)}) cannot be combined with "
+                "scheduled windows: their end restores minReplicas and would undo the scheduled window in effect"
+            )
         if (args.autoscaling.schedules or args.autoscaling.scale_in_protection) and not args.api_server_cidrs:
             raise ValueError(
                 f"Autoscaling {name}: scheduled and scale-in protection windows need api_server_cidrs (where the API server is)"
@@ -332,7 +338,13 @@ class Autoscaling(pulumi.ComponentResource):
     def _protection(
         self, name: str, args: KubernetesAutoscalingArgs, window: ScaleInProtection, color: Color
     ) -> list[k8s.batch.v1.CronJob]:
-        """The window's start job switches the HPA's scale-down off, its end job switches it back on."""
+        """The window's start job switches the HPA's scale-down off (and raises minReplicas to the window's min when
+        set), its end job switches it back on (and restores minReplicas)."""
+        start: dict[str, object] = {"behavior": {"scaleDown": {"selectPolicy": "Disabled"}}}
+        end: dict[str, object] = {"behavior": {"scaleDown": {"selectPolicy": SCALE_DOWN_POLICY}}}
+        if window.min_capacity is not None:
+            start["minReplicas"] = window.min_capacity
+            end["minReplicas"] = args.autoscaling.min_capacity  # what the HPA is built with
         return [
             self._cronjob(
                 f"{name}-{color}-{window.slug}-{phase}",
@@ -341,12 +353,9 @@ class Autoscaling(pulumi.ComponentResource):
                 window.timezone,
                 args,
                 color,
-                {"spec": {"behavior": {"scaleDown": {"selectPolicy": policy}}}},
+                {"spec": spec},
             )
-            for phase, schedule, policy in (
-                ("start", window.schedule, "Disabled"),
-                ("end", window.end_schedule, SCALE_DOWN_POLICY),
-            )
+            for phase, schedule, spec in (("start", window.schedule, start), ("end", window.end_schedule, end))
         ]
 
     def _cronjob(

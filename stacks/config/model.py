@@ -158,8 +158,9 @@ class ScaleInProtectionWindow(ConfigModel):
 
     Unlike a scheduled window it has its own end (`durationMinutes`) and changes no bounds outside it. Where the
     cloud can switch scale-in off on a schedule (Kubernetes HPA, Azure VM scale sets) scale-in is suspended and
-    capacity stays where it is; elsewhere (AWS, GCP instance groups, Azure Container Apps) the floor is raised to
-    `autoscaling.max` for the window, which the cost ceiling already prices. See docs/autoscaling.md.
+    capacity stays where it is (and at least `min` when set); elsewhere (AWS, GCP instance groups, Azure Container
+    Apps) the floor is raised to `min` (default `autoscaling.max`) for the window, which the cost ceiling already
+    prices. Windows of a service must neither overlap nor touch. See docs/autoscaling.md.
     """
 
     name: Annotated[str, Field(min_length=1, max_length=40)]
@@ -172,6 +173,10 @@ class ScaleInProtectionWindow(ConfigModel):
     window ending on a later day needs day-of-month and month `*` in `schedule`."""
     timezone: TimeZoneName = "UTC"
     """IANA time zone `schedule` is read in, e.g. `Europe/Berlin` (the same key as scheduled windows')."""
+    min: Annotated[int, Field(ge=1)] | None = None
+    """Capacity floor during the window: above `autoscaling.min`, at most `autoscaling.max`. Unset: where scale-in is
+    raised-floor based (AWS, GCP, Container Apps) the floor is `autoscaling.max`; where it is switched off
+    (Kubernetes, VM scale sets) capacity stays where it is."""
 
     @property
     def cron(self) -> CronSchedule:

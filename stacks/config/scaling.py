@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from components.azure.schedules import weekly_recurrence, windows_time_zone
 from components.gcp.sizing import cloud_run_resources, machine_type_for
 from policies.cost import prices
 from policies.cost.sizes import gcp_size
-from rollway.helpers import CronError, clean_name, cron_after, shortest_gap_minutes
+from rollway.helpers import CronError, clean_name, cron_after, first_overlap, shortest_gap_minutes, window_spans
 from stacks.config.model import Cloud, ScaleInProtectionWindow, Service, StackConfig
 from stacks.config.problems import ConfigProblem
 
@@ -164,9 +165,49 @@ def protection_problems(config: StackConfig, name: str, service: Service) -> lis
             problems.append(timing)
         else:
             ends[index] = cron_after(window.schedule, window.duration_minutes)
+        floor = _floor_problem(service, window, key)
+        if floor is not None:
+            problems.append(floor)
+    problems += _overlap_problems(windows, ends, prefix)
     for cloud in dict.fromkeys(config.clouds):
         problems += _cloud_protection_problems(config, cloud, name, service, ends)
     return problems
+
+
+def _floor_problem(service: Service, window: ScaleInProtectionWindow, key: str) -> ConfigProblem | None:
+    bounds = service.autoscaling
+    if window.min is None or bounds.min < window.min <= bounds.max:
+        return None
+    if window.min > bounds.max:
+        reason = f"must be at most autoscaling.max ({bounds.max}): the window holds capacity, it cannot raise the ceiling"
+    else:
+        reason = (
+            f"must be above autoscaling.min ({bounds.min}): a floor at or below the usual one holds nothing "
+            "(leave it unset to hold autoscaling.max)"
+        )
+    return ConfigProblem(f"{key}.min", reason, window.min)
+
+
+def _overlap_problems(windows: Sequence[ScaleInProtectionWindow], ends: Mapping[int, str], prefix: str) -> list[ConfigProblem]:
+    """Windows that overlap or touch: on AWS, VM scale sets and Kubernetes the end of one would lift the other's
+    protection, so they are refused on every cloud (a config means the same everywhere). Only windows whose timing
+    is valid (`ends`) are compared."""
+    spans = {
+        index: window_spans(windows[index].schedule, windows[index].duration_minutes, windows[index].timezone) for index in ends
+    }
+    found = first_overlap(spans)
+    if found is None:
+        return []
+    earlier, later, when = found
+    return [
+        ConfigProblem(
+            f"{prefix}.scaleInProtection[{later}].schedule",
+            f"starts while `{windows[earlier].name}` (scaleInProtection[{earlier}]) is on or the minute it ends, first on "
+            f"{when:%Y-%m-%d %H:%M} UTC; the end of one would lift the other's protection: merge them into one window "
+            "or leave at least a minute between them",
+            windows[later].schedule,
+        )
+    ]
 
 
 def _timing_problem(window: ScaleInProtectionWindow, key: str) -> ConfigProblem | None:
@@ -212,6 +253,18 @@ def _cloud_protection_problems(
                 "(raise its min) instead, or limit the service to clouds where the two compose",
                 [window.name for window in windows],
             )
+        ]
+    if cloud == "kubernetes" and schedules:
+        problems += [
+            ConfigProblem(
+                f"{key}[{index}].min",
+                "cannot be combined with autoscaling.schedules on kubernetes: the window's end restores the HPA's "
+                "minReplicas to autoscaling.min and would undo the scheduled window in effect; leave `min` unset "
+                "(scale-down is switched off, capacity stays where it is)",
+                window.min,
+            )
+            for index, window in enumerate(windows)
+            if window.min is not None
         ]
     for index, end in ends.items():
         window = windows[index]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rollway.helpers import CronError, cron_after, shortest_gap_minutes
+from rollway.helpers import CronError, cron_after, first_overlap, shortest_gap_minutes, window_spans
 from stacks.config import ConfigError, load_stack_config
 
 SOURCE = "Pulumi.dev.yaml"
@@ -285,3 +285,102 @@ def test_shortest_gap_minutes(schedule: str, gap: int) -> None:
 
 def test_a_schedule_firing_once_in_years_has_gaps_of_years() -> None:
     assert shortest_gap_minutes("0 9 29 2 *") == (366 + 365 * 3) * 1440
+
+
+# --- the floor during the window --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("floor", [2, 4])
+def test_a_floor_above_min_and_up_to_max_fits(floor: int) -> None:
+    [found] = valid(config([window(min=floor)], ("aws", "gcp", "azure"))).services["web"].autoscaling.scale_in_protection
+    assert found.min == floor
+
+
+def test_a_floor_above_max_is_refused() -> None:
+    assert problems(config([window(min=5)])) == [
+        f"{SOURCE}: {KEY}[0].min = 5: must be at most autoscaling.max (4): the window holds capacity, it cannot raise the ceiling"
+    ]
+
+
+def test_a_floor_at_the_usual_min_holds_nothing_and_is_refused() -> None:
+    assert problems(config([window(min=1)])) == [
+        f"{SOURCE}: {KEY}[0].min = 1: must be above autoscaling.min (1): a floor at or below the usual one holds "
+        "nothing (leave it unset to hold autoscaling.max)"
+    ]
+
+
+def test_a_floor_of_zero_is_refused_by_its_bound() -> None:
+    assert problems(config([window(min=0)])) == [f"{SOURCE}: {KEY}[0].min = 0: must be at least 1"]
+
+
+def test_kubernetes_refuses_a_floor_next_to_scheduled_windows() -> None:
+    cidrs = {"apiServerCidrs": ["10.0.0.1/32"]}
+    valid(config([window(min=3)], ("kubernetes",), kubernetes=cidrs))
+    valid(config([window()], ("kubernetes",), schedules=DAY_AND_NIGHT, kubernetes=cidrs))
+    [line] = problems(config([window(min=3)], ("kubernetes",), schedules=DAY_AND_NIGHT, kubernetes=cidrs))
+    assert line.startswith(
+        f"{SOURCE}: {KEY}[0].min = 3: cannot be combined with autoscaling.schedules on kubernetes: the window's end "
+        "restores the HPA's minReplicas"
+    )
+
+
+# --- overlap ----------------------------------------------------------------------------------------------
+
+
+def test_overlapping_windows_are_refused_naming_both_and_when() -> None:
+    windows = [window(name="release"), window(name="hotfix", schedule="30 9 * * 2")]
+    assert problems(config(windows)) == [
+        f'{SOURCE}: {KEY}[1].schedule = "30 9 * * 2": starts while `release` (scaleInProtection[0]) is on or the '
+        "minute it ends, first on 2024-01-02 09:30 UTC; the end of one would lift the other's protection: merge them "
+        "into one window or leave at least a minute between them"
+    ]
+
+
+@pytest.mark.parametrize(("second_start", "ok"), [("0 10 * * 2", False), ("1 10 * * 2", True)])
+def test_a_window_starting_the_minute_another_ends_touches_it(second_start: str, ok: bool) -> None:
+    values = config([window(name="release"), window(name="after", schedule=second_start)])
+    if ok:
+        valid(values)
+    else:
+        assert problems(values)[0].startswith(f'{SOURCE}: {KEY}[1].schedule = "0 10 * * 2": starts while `release`')
+
+
+def test_a_window_running_past_midnight_overlaps_the_next_days_window() -> None:
+    windows = [window(name="late", schedule="0 22 * * 1", durationMinutes=180), window(name="early", schedule="30 0 * * 2")]
+    [line] = problems(config(windows))
+    assert line.startswith(f'{SOURCE}: {KEY}[1].schedule = "30 0 * * 2": starts while `late`')
+    assert "first on 2024-01-02 00:30 UTC" in line
+
+
+def test_windows_in_different_time_zones_overlap_once_daylight_saving_time_starts() -> None:
+    # 09:00 in Berlin is 08:00 UTC in winter (after the UTC window) and 07:00 UTC in summer (on it).
+    windows = [
+        window(name="berlin", schedule="0 9 * * 2", timezone="Europe/Berlin"),
+        window(name="utc", schedule="0 7 * * 2", durationMinutes=59),
+    ]
+    [line] = problems(config(windows))
+    assert "starts while `utc` (scaleInProtection[1])" in line
+    assert "first on 2024-04-02 07:00 UTC" in line
+
+
+def test_windows_on_different_days_do_not_overlap() -> None:
+    valid(config([window(name="tue"), window(name="wed", schedule="0 9 * * 3", durationMinutes=1439)]))
+
+
+# --- shared overlap helpers -------------------------------------------------------------------------------
+
+
+def test_window_spans_follow_daylight_saving_time_in_utc() -> None:
+    spans = window_spans("0 9 * * 2", 90, "Europe/Berlin")
+    # Every Tuesday of the 2928 days scanned from 2024-01-01; the first one after clocks go forward is an hour earlier.
+    assert len(spans) == 419
+    assert [(s.isoformat(), e.isoformat()) for s, e in (spans[0], spans[13], spans[-1])] == [
+        ("2024-01-02T08:00:00+00:00", "2024-01-02T09:30:00+00:00"),
+        ("2024-04-02T07:00:00+00:00", "2024-04-02T08:30:00+00:00"),
+        ("2032-01-06T08:00:00+00:00", "2032-01-06T09:30:00+00:00"),
+    ]
+
+
+def test_first_overlap_is_none_for_windows_a_minute_apart() -> None:
+    spans = {0: window_spans("0 9 * * *", 60, "UTC"), 1: window_spans("1 10 * * *", 60, "UTC")}
+    assert first_overlap(spans) is None
