@@ -102,3 +102,18 @@ def test_a_live_flip_still_changes_only_routing_resources() -> None:
     changes = after.changes_from(built())
     assert changes and all(c.kind == "changed" for c in changes)
     assert {c.type for c in changes} <= ROUTING, [(c.type, c.name) for c in changes]
+
+
+def test_a_window_floor_reaches_every_cloud() -> None:
+    stack = built(("rollway:services.web.autoscaling.scaleInProtection[0].min", 2))
+    stack.has_resource_properties(
+        SCHEDULED_ACTION, {"scalableTargetAction": {"minCapacity": 2, "maxCapacity": 3}}, name="web-green-protect-release-start"
+    )
+    [schedule] = stack.get(AUTOSCALER, "web-green").inputs["autoscalingPolicy"]["scalingSchedules"]
+    assert schedule["minRequiredReplicas"] == 2
+    [rule] = [
+        r for r in stack.get(CONTAINER_APP, "web-green").inputs["template"]["scale"]["rules"] if r["name"] == "protect-release"
+    ]
+    assert rule["custom"]["metadata"]["desiredReplicas"] == "2"
+    args = stack.get(CRONJOB, "web-green-protect-release-start").inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert '"minReplicas":2' in args["containers"][0]["args"][4]

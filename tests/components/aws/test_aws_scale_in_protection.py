@@ -3,6 +3,8 @@ at the window's start and bring the service's bounds back at its end."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from aws_fixtures import SCALING_POLICY, SCALING_TARGET, SCHEDULED_ACTION, autoscaling
 
@@ -78,3 +80,17 @@ def test_names_equal_once_cleaned_are_refused() -> None:
     twin = ScaleInProtection(name="release train", schedule="0 1 * * 3", duration_minutes=30)
     with pytest.raises(ValueError, match="protection window names must be unique"):
         autoscaling(protection=(RELEASE, twin))
+
+
+def test_a_window_floor_replaces_the_max_at_the_start_only() -> None:
+    stack = autoscaling(protection=(replace(RELEASE, min_capacity=6),))
+    stack.has_resource_properties(
+        SCHEDULED_ACTION,
+        {"scalableTargetAction": {"minCapacity": 6, "maxCapacity": 10}},
+        name="web-blue-protect-release-train-start",
+    )
+    stack.has_resource_properties(
+        SCHEDULED_ACTION,
+        {"scalableTargetAction": {"minCapacity": 2, "maxCapacity": 10}},
+        name="web-blue-protect-release-train-end",
+    )

@@ -123,3 +123,15 @@ def test_container_apps_compose_protection_with_scheduled_windows() -> None:
         "schedule-day",
         "schedule-night",
     ]
+
+
+def test_a_window_floor_raises_the_scale_set_profiles_minimum_and_its_end_restores_it() -> None:
+    found = profiles(build(replace(SCALING, scale_in_protection=(replace(RELEASE, min_capacity=5),))))
+    assert found["protect-release-train"]["capacity"] == {"minimum": "5", "maximum": "8", "default": "5"}
+    assert found["protect-release-train-end"]["capacity"] == {"minimum": "2", "maximum": "8", "default": "2"}
+
+
+def test_a_window_floor_is_the_container_apps_desired_replicas() -> None:
+    rules = container_app_rules(replace(SCALING, scale_in_protection=(replace(RELEASE, min_capacity=5), LATE)))
+    assert rules["protect-release-train"]["custom"]["metadata"]["desiredReplicas"] == "5"
+    assert rules["protect-late"]["custom"]["metadata"]["desiredReplicas"] == "8"

@@ -3,6 +3,7 @@ next to (and composing with) the scheduled windows' schedules."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -53,3 +54,8 @@ def test_bounds_and_scale_in_control_are_unchanged() -> None:
     policy = protected(RELEASE).get(AUTOSCALER, "web-blue").inputs["autoscalingPolicy"]
     assert (policy["minReplicas"], policy["maxReplicas"]) == (2, 6)
     assert policy["scaleInControl"] == {"timeWindowSec": 300, "maxScaledInReplicas": {"percent": 20}}
+
+
+def test_a_window_floor_is_the_schedules_required_replicas() -> None:
+    found = schedules_of(protected(replace(RELEASE, min_capacity=4)))["protect-release-train"]
+    assert (found["minRequiredReplicas"], found["description"]) == (4, "Rollway scale-in protection Release Train: held at 4")

@@ -4,6 +4,7 @@ the window's start and one that switches it back on at its end, run by the sched
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -88,3 +89,23 @@ def test_protection_without_api_server_addresses_is_refused() -> None:
 
     with pytest.raises(ValueError, match="protection windows need api_server_cidrs"):
         synth(program)
+
+
+def test_without_a_floor_the_jobs_leave_min_replicas_alone() -> None:
+    stack = autoscaling(schedules=(), protection=(RELEASE,))
+    for job in stack.of_type(CRONJOB):
+        assert "minReplicas" not in patch_of(job)["spec"]
+
+
+def test_a_window_floor_raises_min_replicas_and_the_end_restores_the_hpas() -> None:
+    stack = autoscaling(schedules=(), protection=(replace(RELEASE, min_capacity=5),))
+    start = patch_of(stack.get(CRONJOB, "web-blue-protect-release-train-start"))
+    end = patch_of(stack.get(CRONJOB, "web-blue-protect-release-train-end"))
+    assert start == {"spec": {"behavior": {"scaleDown": {"selectPolicy": "Disabled"}}, "minReplicas": 5}}
+    assert end["spec"]["minReplicas"] == stack.get(HPA, "web-blue").inputs["spec"]["minReplicas"]
+    assert end["spec"]["behavior"] == {"scaleDown": {"selectPolicy": "Max"}}
+
+
+def test_a_window_floor_next_to_scheduled_windows_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"with a min \(Release Train\) cannot be combined with scheduled windows"):
+        autoscaling(schedules=(BUSINESS_HOURS,), protection=(replace(RELEASE, min_capacity=5),))
