@@ -4,9 +4,12 @@ parser, names, and what each targeted cloud cannot build; plus the shared helper
 from __future__ import annotations
 
 import json
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from rollway.helpers import CronError, cron_after, first_overlap, shortest_gap_minutes, window_spans
 from stacks.config import ConfigError, load_stack_config
@@ -384,3 +387,17 @@ def test_window_spans_follow_daylight_saving_time_in_utc() -> None:
 def test_first_overlap_is_none_for_windows_a_minute_apart() -> None:
     spans = {0: window_spans("0 9 * * *", 60, "UTC"), 1: window_spans("1 10 * * *", 60, "UTC")}
     assert first_overlap(spans) is None
+
+
+def test_the_example_in_the_docs_is_valid_on_every_cloud_but_scale_sets() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "autoscaling.md").read_text()
+    section = text[text.index("## Scale-in protection windows") :]
+    block = section[section.index("```yaml") + len("```yaml") : section.index("```", section.index("```yaml") + 7)]
+    example = yaml.safe_load(textwrap.dedent(block))["autoscaling"]
+    values = config(
+        example["scaleInProtection"], ("aws", "gcp", "azure", "kubernetes"), kubernetes={"apiServerCidrs": ["10.0.0.1/32"]}
+    )
+    services = json.loads(values["rollway:services"])
+    services["web"]["autoscaling"].update(min=example["min"], max=example["max"])
+    values["rollway:services"] = json.dumps(services)
+    assert [w.name for w in valid(values).services["web"].autoscaling.scale_in_protection] == ["release-train", "month-end"]
