@@ -232,6 +232,11 @@ class Autoscaling(pulumi.ComponentResource):
                 "scale-in protection windows cannot be combined with scheduled windows on VM scale sets: both are "
                 "recurring profiles and only one profile is in effect at a time"
             )
+        if args.scale_set_ids:
+            profile_names = ["default", *(window.name for window in scaling.schedules)]
+            profile_names += [f"{window.slug}{end}" for window in scaling.scale_in_protection for end in ("", "-end")]
+            if len(set(profile_names)) != len(profile_names):
+                raise ValueError(f"autoscale profile names must be unique: {profile_names}")
         super().__init__(TYPE, name, None, opts)
         scale_out, scale_in = cpu_thresholds(scaling.cpu_target)
         self.settings = {}

@@ -151,12 +151,15 @@ def protection_problems(config: StackConfig, name: str, service: Service) -> lis
     for index, window in enumerate(windows):
         key = f"{prefix}.scaleInProtection[{index}]"
         slug = protection_slug(window.name)
-        clash = taken.setdefault(slug, window.name)
-        if clash != window.name or any(other.name == window.name for other in windows[:index]):
+        # `<slug>-end` too: an Azure VM scale set window also gets an end profile of that name.
+        owners = [taken.setdefault(produced, window.name) for produced in (slug, f"{slug}-end")]
+        clash = next((owner for owner in owners if owner != window.name), None)
+        if clash is not None or any(other.name == window.name for other in windows[:index]):
             problems.append(
                 ConfigProblem(
                     f"{key}.name",
-                    f"gives the same resource names (`{slug}`) as `{clash}`; give each protection window a name of its own",
+                    f"gives the same resource names (`{slug}`) as `{clash or window.name}`; give each protection window a "
+                    "name of its own",
                     window.name,
                 )
             )

@@ -401,3 +401,26 @@ def test_the_example_in_the_docs_is_valid_on_every_cloud_but_scale_sets() -> Non
     services["web"]["autoscaling"].update(min=example["min"], max=example["max"])
     values["rollway:services"] = json.dumps(services)
     assert [w.name for w in valid(values).services["web"].autoscaling.scale_in_protection] == ["release-train", "month-end"]
+
+
+def test_aws_refuses_a_start_its_cron_cannot_express_and_takes_the_shifted_end() -> None:
+    # `*/2` (Sunday, Tuesday, ...) is valid shared cron but not AWS cron; its end past midnight becomes a day list.
+    assert problems(config([window(schedule="0 22 * * */2", durationMinutes=180)], ("aws",))) == [
+        f'{SOURCE}: {KEY}[0].schedule = "0 22 * * */2": cannot run on AWS: its start steps (/) in day-of-week are not '
+        "supported by AWS cron; list the days instead"
+    ]
+    valid(
+        config(
+            [window(schedule="0 22 * * */2", durationMinutes=180)],
+            ("gcp", "kubernetes"),
+            kubernetes={"apiServerCidrs": ["10.0.0.1/32"]},
+        )
+    )
+
+
+def test_a_name_equal_to_another_windows_end_profile_is_refused() -> None:
+    # `x` gets Azure profiles `protect-x` and `protect-x-end`; `x-end` would start with a profile named `protect-x-end`.
+    assert problems(config([window(name="x"), window(name="x-end", schedule="0 9 * * 4")])) == [
+        f'{SOURCE}: {KEY}[1].name = "x-end": gives the same resource names (`protect-x-end`) as `x`; give each '
+        "protection window a name of its own"
+    ]

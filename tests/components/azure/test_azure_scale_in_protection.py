@@ -135,3 +135,10 @@ def test_a_window_floor_is_the_container_apps_desired_replicas() -> None:
     rules = container_app_rules(replace(SCALING, scale_in_protection=(replace(RELEASE, min_capacity=5), LATE)))
     assert rules["protect-release-train"]["custom"]["metadata"]["desiredReplicas"] == "5"
     assert rules["protect-late"]["custom"]["metadata"]["desiredReplicas"] == "8"
+
+
+def test_profile_names_that_would_repeat_are_refused() -> None:
+    x = ScaleInProtection(name="x", schedule="0 9 * * 2", duration_minutes=60)
+    x_end = ScaleInProtection(name="x-end", schedule="0 9 * * 4", duration_minutes=60)
+    with pytest.raises(ValueError, match="autoscale profile names must be unique"):
+        build(replace(SCALING, scale_in_protection=(x, x_end)))
