@@ -25,6 +25,7 @@ from components.aws import (
 )
 from components.blue_green import BlueGreenArgs, Color, Workload
 from components.canary import CanaryArgs
+from components.environment import EnvironmentArgs
 from rollway.testing import (
     CloudContext,
     PlausibleMocks,
@@ -83,9 +84,7 @@ BOTH_IMAGES: Images = (("blue", "ghcr.io/acme/web:1.0"), ("green", "ghcr.io/acme
 @cache
 def environment(environment_kind: str = "dev", zones: int = 2, nat_gateways: int = 1) -> SynthesizedStack:
     args = AwsEnvironmentArgs(
-        environment=environment_kind,
-        tags=TAGS,
-        log_retention_days=14,
+        environment=EnvironmentArgs(environment=environment_kind, tags=TAGS, log_retention_days=14),
         vpc_cidr=VPC_CIDR,
         availability_zones=zones,
         nat_gateway_count=nat_gateways,
