@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScaleInProtection, ScheduledCapacity
 from components.aws import (
     Autoscaling,
     AwsAutoscalingArgs,
@@ -154,6 +154,7 @@ def autoscaling(
     requests_per_target: int | None = 500,
     schedules: tuple[ScheduledCapacity, ...] = (),
     predictive: PredictiveScaling | None = None,
+    protection: tuple[ScaleInProtection, ...] = (),
 ) -> SynthesizedStack:
     args = AwsAutoscalingArgs(
         autoscaling=AutoscalingArgs(
@@ -165,6 +166,7 @@ def autoscaling(
             scale_out_cooldown_seconds=45,
             schedules=schedules,
             predictive=predictive,
+            scale_in_protection=protection,
         ),
         cluster_name="rollway-dev",
         services={
