@@ -46,7 +46,10 @@ def run(count: int, tree: Path = ROOT) -> tuple[int, float, float, float, str]:
         "  'rss_kb': usage.ru_maxrss, 'resources': report.get('summary', {}).get('resources', 0),\n"
         "  'err': done.stderr.strip().splitlines()[-1:] }))\n"
     )
-    done = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, env=env, check=True)
+    # cwd is the tree: `python -m` puts the current directory first on sys.path, ahead of PYTHONPATH.
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *command], cwd=tree, capture_output=True, text=True, env=env, check=True
+    )
     import json
 
     figures = json.loads(done.stdout)
