@@ -129,7 +129,14 @@ class PulumiDeployer:
         # Resolve the targets now, so a stack without routing resources fails before anything changes.
         self.routing_urns(service)
         self._refuse_pending_changes()
-        return ServiceState(found.live_color, found.canary_weight, {"blue": found.image.blue, "green": found.image.green})
+        header = found.canary_header
+        return ServiceState(
+            found.live_color,
+            found.canary_weight,
+            {"blue": found.image.blue, "green": found.image.green},
+            canary_header=(header.name, header.value) if header is not None else None,
+            clouds=tuple(config.clouds),
+        )
 
     def route(self, service: str, live_color: Color, canary_weight: int) -> None:
         urns = self.routing_urns(service)
@@ -141,13 +148,10 @@ class PulumiDeployer:
                 },
                 path=True,
             )
-            self._stack.up(
-                target=urns,
-                color="never",
-                on_output=self._on_output,
-                message=_message(service, live_color, canary_weight),
-                **self.policy,
-            )
+            message = _message(service, live_color, canary_weight)
+            if self._last_update_was(message):
+                return
+            self._stack.up(target=urns, color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
             raise DeployError(f"targeted update of {len(urns)} routing resource(s) failed: {_first_line(exc)}") from None
 
@@ -159,9 +163,26 @@ class PulumiDeployer:
             else:
                 self._stack.set_config(key, auto.ConfigValue(image), path=True)
             message = f"rollway rollout: {service} {color} image -> {image or '(removed)'}"
+            if self._last_update_was(message):
+                return
             self._stack.up(color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
             raise DeployError(f"update of {service}'s {color} workload failed: {_first_line(exc)}") from None
+
+    def _last_update_was(self, message: str) -> bool:
+        """The stack's newest update is this very change, succeeded: the state already has it, so another `up`
+        would only add a duplicate entry to the engine's history (a rollout resumed after `kill -9` re-runs
+        the phase it was in; its config was set and its update finished before the process died).
+        """
+        try:
+            newest = self._stack.history(page_size=1, page=1)
+        except auto.errors.CommandError:
+            return False
+        if not newest or newest[0].kind != "update" or newest[0].result != "succeeded" or newest[0].message != message:
+            return False
+        if self._on_output is not None:
+            self._on_output(f"rollway: the stack's last update is already `{message}` (succeeded); not repeated")
+        return True
 
     def _refuse_pending_changes(self) -> None:
         """A rollout must not ship unrelated changes: its untargeted updates (new image, scale-down) would.

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from rollway.rollout.analysis import build_checks
 from rollway.rollout.analysis.templates import expand_spec_templates, resolve_analysis
+from rollway.rollout.backend import BackendState
 from rollway.rollout.clock import Clock, SystemClock
 from rollway.rollout.controller import Controller
 from rollway.rollout.deployer import Deployer
@@ -51,7 +52,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--wave-bake", help="waves: how long to wait after one stack promotes before starting the next")
     p.add_argument("--service", help="service to release (key of rollway:services); or `service:` in --spec")
     p.add_argument("--spec", type=Path, help="rollout spec file (YAML): steps, analysis checks, gate; flags override it")
-    p.add_argument("--strategy", choices=["canary", "blue-green", "blueGreen"], help="default: canary")
+    p.add_argument(
+        "--strategy",
+        choices=["canary", "blue-green", "blueGreen", "ab-test", "abTest"],
+        help="default: canary; ab-test: a cohort (--cohort-header) on the new color first, analysed on its own",
+    )
+    p.add_argument("--cohort-header", metavar="NAME=VALUE", help="A/B test: requests with this header reach the new color")
+    p.add_argument("--cohort-cookie", metavar="NAME=VALUE", help="A/B test: requests with this cookie reach the new color")
+    p.add_argument("--cohort-duration", help="A/B test: how long the cohort alone is on the new color (default 5m)")
     p.add_argument("--image", help="new image; deployed to the idle color before traffic moves")
     p.add_argument(
         "--steps",
@@ -125,10 +133,21 @@ def _merge_flags(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any
         "smokeDuration": args.smoke_duration,
         "drain": args.drain,
         "deadline": args.deadline,
+        "cohortDuration": args.cohort_duration,
     }
     merged.update({key: value for key, value in simple.items() if value is not None})
     if args.strategy is not None:
-        merged["strategy"] = "blueGreen" if args.strategy in ("blue-green", "blueGreen") else "canary"
+        merged["strategy"] = {"blue-green": "blueGreen", "ab-test": "abTest"}.get(args.strategy, args.strategy)
+    if args.cohort_header is not None and args.cohort_cookie is not None:
+        raise UsageError("--cohort-header and --cohort-cookie: an A/B cohort is selected by one of them")
+    for kind, flag in (("header", args.cohort_header), ("cookie", args.cohort_cookie)):
+        if flag is not None:
+            name, equals, value = flag.partition("=")
+            if not equals or not name.strip() or not value:
+                raise UsageError(f"--cohort-{kind} {flag!r}: give NAME=VALUE, e.g. --cohort-{kind} x-rollway-beta=1")
+            merged["cohort"] = {kind: name.strip(), "value": value}
+            if args.strategy is None and "strategy" not in raw:
+                merged["strategy"] = "abTest"
     if args.steps is not None:
         merged.pop("steps", None)
         merged.pop("preset", None)
@@ -289,6 +308,15 @@ def policy_packs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
     return [pack.resolve() for pack in packs], [config.resolve() for config in configs]
 
 
+def _first_request(controls: list[ControlFile], not_before: float) -> tuple[str, str] | None:
+    """The pending operator request from the local state directory, else from the backend's state object."""
+    for control in controls:
+        request = control.take(not_before=not_before)
+        if request is not None:
+            return request
+    return None
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
@@ -422,7 +450,14 @@ def run(
         warning = "--no-analysis: nothing measures the new version; every step promotes after its bake time whatever it serves"
         warn(warning)
         warnings.append(warning)
-    control = ControlFile(state_dir / "control.json", clock.now if clock is not None else time.time)
+    now = clock.now if clock is not None else time.time
+    control = ControlFile(state_dir / "control.json", now)
+    controls = [control]
+    backend = BackendState.locate(args.work_dir, args.stack) if (args.work_dir / "Pulumi.yaml").is_file() else None
+    if backend is not None:
+        # Anyone with the backend sees the status and can send requests, without this runner's --state-dir.
+        status.mirrors.append((str(backend.directory), lambda data: backend.publish(data, journal.path)))
+        controls.append(ControlFile(backend.control_path, now))
     try:
         with StackLock(state_dir / "lock", {"service": spec.service, "command": "rollway rollout"}):
             progress = journal.unfinished()
@@ -456,7 +491,7 @@ def run(
                 plan = build_plan(spec, state, args.stack, approval, pre_approved=args.approve)
             controller = Controller(deployer, plan, journal, checks, events, clock, progress, warnings)
             # Requests older than the rollout's start are stale (e.g. an `abort` meant for an earlier rollout).
-            controller.control = lambda: control.take(not_before=controller.started_at)
+            controller.control = lambda: _first_request(controls, controller.started_at)
             outcome = controller.run()
             return EXIT_PROMOTED if outcome.promoted else EXIT_ROLLED_BACK
     finally:

@@ -26,6 +26,10 @@ class ServiceState:
     """Percent of production traffic on the idle color."""
     images: dict[Color, str | None]
     """Image per color (None: the color has no workload)."""
+    canary_header: tuple[str, str] | None = None
+    """(name, value) of the header the stack routes to the idle color (`canaryHeader`), if any."""
+    clouds: tuple[str, ...] = ()
+    """Clouds the stack deploys the service to (`rollway:clouds`); empty when the deployer does not know."""
 
     @property
     def idle_color(self) -> Color:

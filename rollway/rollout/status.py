@@ -74,6 +74,9 @@ class StatusSink:
         self.on_publish_error = on_publish_error
         self.status: dict[str, Any] = {}
         self._publish_failed = False
+        self.mirrors: list[tuple[str, Callable[[dict[str, Any]], None]]] = []
+        """More places the status is written to, each (description, writer): e.g. the backend's state object."""
+        self._failed_mirrors: set[int] = set()
 
     def emit(self, event: Event) -> None:
         data = event.data
@@ -89,6 +92,7 @@ class StatusSink:
                 stack=data.get("stack"),
                 service=data.get("service"),
                 strategy=data.get("strategy"),
+                cohort=data.get("cohort"),
                 stable=data.get("stable"),
                 canary=data.get("canary"),
                 state="running",
@@ -132,6 +136,15 @@ class StatusSink:
                 self._publish_failed = True
                 if self.on_publish_error is not None:
                     self.on_publish_error(f"cannot publish the rollout status to the stack: {exc}")
+        for index, (where, mirror) in enumerate(self.mirrors):
+            if index in self._failed_mirrors:
+                continue
+            try:
+                mirror(dict(status))
+            except Exception as exc:  # each mirror fails on its own, once; the rollout goes on
+                self._failed_mirrors.add(index)
+                if self.on_publish_error is not None:
+                    self.on_publish_error(f"cannot publish the rollout status to {where}: {exc}")
 
 
 class ControlFile:

@@ -39,7 +39,23 @@ def _stack(config: dict[str, auto.ConfigValue] | None = None) -> mock.MagicMock:
         version=3, deployment={"resources": [{"urn": LISTENER, "type": "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"}]}
     )
     stack.preview.return_value = auto.PreviewResult("", "", {OpType.SAME: 12})
+    stack.history.return_value = []
     return stack
+
+
+def _update(message: str, result: str = "succeeded", kind: str = "update") -> auto.UpdateSummary:
+    return auto.UpdateSummary(
+        kind=kind,
+        start_time=datetime(2026, 12, 3, 10, 0, tzinfo=UTC),
+        message=message,
+        environment={},
+        config={},
+        result=result,
+        end_time=None,
+        version=7,
+        deployment=None,
+        resource_changes=None,
+    )
 
 
 def _deployer(stack: mock.MagicMock, **kwargs: Any) -> PulumiDeployer:
@@ -220,3 +236,43 @@ def test_history_lists_the_engines_updates_with_their_messages():
             "startTime": "2026-12-03T10:00:00+00:00",
         }
     ]
+
+
+def test_a_route_the_newest_update_already_applied_is_not_repeated():
+    # A rollout killed during a bake resumes by re-running that phase: its update must not appear twice in history.
+    stack = _stack()
+    stack.history.return_value = [_update("rollway rollout: web live=blue canaryWeight=25")]
+
+    _deployer(stack).route("web", "blue", 25)
+
+    stack.history.assert_called_once_with(page_size=1, page=1)
+    stack.up.assert_not_called()
+    stack.set_all_config.assert_called_once()  # the config still says what the state has
+
+
+@pytest.mark.parametrize(
+    "newest",
+    [
+        _update("rollway rollout: web live=blue canaryWeight=10"),  # another step
+        _update("rollway rollout: web live=blue canaryWeight=25", result="failed"),
+        _update("rollway rollout: web live=blue canaryWeight=25", kind="refresh"),
+        _update("rollway rollout: web-admin live=blue canaryWeight=25"),
+    ],
+    ids=["other-step", "failed", "refresh", "other-service"],
+)
+def test_a_route_runs_its_update_unless_the_newest_one_is_that_same_succeeded_update(newest):
+    stack = _stack()
+    stack.history.return_value = [newest]
+
+    _deployer(stack).route("web", "blue", 25)
+
+    stack.up.assert_called_once()
+
+
+def test_a_deploy_the_newest_update_already_applied_is_not_repeated():
+    stack = _stack()
+    stack.history.return_value = [_update("rollway rollout: web green image -> web:3")]
+
+    _deployer(stack).deploy("web", "green", "web:3")
+
+    stack.up.assert_not_called()
