@@ -7,10 +7,15 @@ two-step canary with a new image runs to promotion as a separate process; the te
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +97,248 @@ def test_routing_steps_touch_only_routing_resources(released: Released) -> None:
         u for u in released.before if u in released.after and released.before[u].get("inputs") != released.after[u].get("inputs")
     }
     assert routing & changed
+
+
+# -- guarded and recoverable: refusal, rollback with the policy packs, resume after kill -9 ----------------------
+
+
+class MetricsServer:
+    """A Prometheus query API on 127.0.0.1 the test steers: the default analysis's success-rate query gets
+    `success_rate`, its latency query gets 50 ms."""
+
+    def __init__(self) -> None:
+        self.success_rate = 1.0
+        self.queries = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0]
+                owner.queries += 1
+                value = 0.05 if "histogram_quantile" in query else owner.success_rate
+                body = json.dumps(
+                    {
+                        "status": "success",
+                        "data": {"resultType": "vector", "result": [{"metric": {}, "value": [time.time(), str(value)]}]},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class Guarded:
+    ws: StackWorkspace
+    state: Path
+    refused: subprocess.CompletedProcess[str]
+    versions_before_refusal: int
+    versions_after_refusal: int
+    rolled_back: subprocess.CompletedProcess[str]
+    rollback_log: str
+    killed_after: list[dict[str, Any]]  # events of the process killed with SIGKILL
+    resumed: subprocess.CompletedProcess[str]
+    ab: subprocess.CompletedProcess[str]
+    elsewhere: list[subprocess.CompletedProcess[str]]  # status, history --from-backend
+    history: list[dict[str, Any]]  # oldest first, whole stack
+    journal: list[dict[str, Any]]
+    routing: set[str]
+
+
+def _history(ws: StackWorkspace) -> list[dict[str, Any]]:
+    return list(reversed(json.loads(ws.run("stack", "history", "--json").stdout)))
+
+
+def _rollout(ws: StackWorkspace, state: Path, *flags: str) -> list[str]:
+    return [
+        ROLLWAY,
+        "rollout",
+        "--stack",
+        "dev",
+        "--service",
+        "web",
+        "--work-dir",
+        str(ws.directory),
+        "--state-dir",
+        str(state),
+        *flags,
+    ]
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip().endswith("}")]
+
+
+@pytest.fixture(scope="module")
+def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
+    state = tmp_path_factory.mktemp("guarded-state")
+    metrics = MetricsServer()
+    analysis = ["--metrics-url", metrics.url, "--interval", "1s", "--failure-limit", "0"]
+    try:
+        with engine.workspace(ROOT, "dev") as ws:
+            ws.set_config("rollway:services.web.canaryWeight", "0", path=True)
+            ws.up()
+
+            # 1. An unrelated pending change (api's port) in the stack: the rollout refuses before any update.
+            before = len(_history(ws))
+            ws.set_config("rollway:services.api.port", "9001", path=True)
+            refused = subprocess.run(
+                _rollout(ws, state, "--steps", "50,100", "--step-duration", "1s", "--no-policy-packs", *analysis),
+                env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            after = len(_history(ws))
+            ws.set_config("rollway:services.api.port", "9000", path=True)
+
+            # 2. A canary whose success rate is 50%: rolled back, every update with the project's policy packs.
+            metrics.success_rate = 0.5
+            rolled_back = subprocess.run(
+                _rollout(ws, state, "--steps", "50,100", "--step-duration", "5s", *analysis),
+                env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            log = (state / "dev" / "pulumi.log").read_text(encoding="utf-8")
+
+            # 3. A healthy canary killed with SIGKILL while it bakes its first step, then the same command again.
+            metrics.success_rate = 1.0
+            events = state / "resume-events.jsonl"
+            command = _rollout(
+                ws, state, "--steps", "50,100", "--step-duration", "20s", "--drain", "0s", "--no-scale-down",
+                "--no-policy-packs", "--events", str(events), *analysis,
+            )  # fmt: skip
+            process = subprocess.Popen(
+                command, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+            )
+            deadline = time.monotonic() + 600
+            while not any(e["event"] == "route.applied" and e.get("canaryWeight") == 50 for e in _events(events)):
+                assert process.poll() is None, "the rollout ended before its first step was applied"
+                assert time.monotonic() < deadline, "the first step was not applied within 10 minutes"
+                time.sleep(0.5)
+            time.sleep(2)  # a measurement or two into the bake
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+            killed_after = _events(events)
+            resumed = subprocess.run(command, env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+
+            # 4. An A/B test back to blue: only the service's canaryHeader reaches blue during the cohort phase.
+            ab = subprocess.run(
+                _rollout(
+                    ws, state, "--cohort-header", "x-rollway-canary=always", "--cohort-duration", "3s", "--drain", "0s",
+                    "--no-scale-down", "--no-policy-packs", "--json", *analysis,
+                ),
+                env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+
+            # 5. Another machine: nothing shared but the file:// backend (its own, empty state directory).
+            other = [
+                "--stack",
+                "dev",
+                "--from-backend",
+                "--json",
+                "--work-dir",
+                str(ws.directory),
+                "--state-dir",
+                str(state.parent / "elsewhere"),
+            ]
+            elsewhere = [
+                subprocess.run([ROLLWAY, "rollout", command, *other], env=ws.env, capture_output=True, text=True, timeout=120)
+                for command in ("status", "history")
+            ]
+
+            journal = [json.loads(line) for line in (state / "dev" / "journal.jsonl").read_text().splitlines() if line.strip()]
+            routing = set(routing_urns(ws.export()["deployment"], "web", ["web", "api"]))
+            yield Guarded(
+                ws,
+                state,
+                refused,
+                before,
+                after,
+                rolled_back,
+                log,
+                killed_after,
+                resumed,
+                ab,
+                elsewhere,
+                _history(ws),
+                journal,
+                routing,
+            )
+    finally:
+        metrics.close()
+
+
+def _rollout_messages(history: list[dict[str, Any]]) -> list[str]:
+    return [u["message"] for u in history if str(u.get("message", "")).startswith("rollway rollout:")]
+
+
+def test_an_unrelated_pending_change_is_refused_before_any_update(guarded: Guarded) -> None:
+    assert guarded.refused.returncode == 2, guarded.refused.stderr
+    assert "pending changes unrelated to this rollout" in guarded.refused.stderr
+    assert guarded.versions_after_refusal == guarded.versions_before_refusal
+
+
+def test_a_failing_canary_is_rolled_back_on_the_real_engine_with_the_policy_packs(guarded: Guarded) -> None:
+    assert guarded.rolled_back.returncode == 1, guarded.rolled_back.stderr
+    assert "request-success-rate" in guarded.rolled_back.stdout
+    first_rollout = _rollout_messages(guarded.history)[:2]
+    assert first_rollout == ["rollway rollout: web live=blue canaryWeight=50", "rollway rollout: web live=blue canaryWeight=0"]
+    # The engine ran both packs on each of the rollout's updates (its own output names them).
+    assert guarded.rollback_log.count("rollway-security") >= 2 and guarded.rollback_log.count("rollway-cost") >= 2, (
+        guarded.rollback_log[-3000:]
+    )
+
+
+def test_a_rollout_killed_mid_step_resumes_and_promotes_without_repeating_an_update(guarded: Guarded) -> None:
+    assert not any(e["event"].startswith("rollout.promoted") for e in guarded.killed_after)
+    assert guarded.resumed.returncode == 0, guarded.resumed.stderr
+    assert "resuming web on stack dev" in guarded.resumed.stdout
+    assert _rollout_messages(guarded.history)[2:5] == [
+        "rollway rollout: web live=blue canaryWeight=50",
+        "rollway rollout: web live=blue canaryWeight=100",
+        "rollway rollout: web live=green canaryWeight=0",
+    ]
+    config = json.loads(guarded.ws.run("config", "--json").stdout)
+    web = json.loads(config["rollway:services"]["value"])["web"]
+    assert (web["liveColor"], web["canaryWeight"]) == ("green", 0)
+    # The journal: one rollout rolled back, one promoted, nothing unfinished.
+    ends = [r["outcome"] for r in guarded.journal if r["rec"] == "end"]
+    assert ends[:2] == ["rolled-back", "promoted"]
+
+
+def test_an_ab_test_measures_the_cohort_and_switches_on_the_real_engine(guarded: Guarded) -> None:
+    assert guarded.ab.returncode == 0, guarded.ab.stderr
+    events = [json.loads(line) for line in guarded.ab.stdout.splitlines()]
+    cohort = [e for e in events if e["event"] == "analysis.measurement" and e.get("cohort")]
+    assert cohort and {e["cohort"] for e in cohort} == {"header x-rollway-canary=always"}
+    # The cohort phase's weight 0 on green is what the previous promotion left: no second identical update.
+    assert _rollout_messages(guarded.history)[5:] == ["rollway rollout: web live=blue canaryWeight=0"]
+
+
+def test_status_and_history_are_read_from_the_backend_by_another_machine(guarded: Guarded) -> None:
+    status, history = guarded.elsewhere
+    assert status.returncode == 0, status.stderr
+    assert (json.loads(status.stdout)["state"], json.loads(status.stdout)["strategy"]) == ("promoted", "abTest")
+    assert history.returncode == 0, history.stderr
+    assert [json.loads(line)["outcome"] for line in history.stdout.splitlines()] == ["rolled-back", "promoted", "promoted"]
+
+
+def test_every_rollout_update_changes_only_routing_resources(guarded: Guarded) -> None:
+    updates = [u for u in guarded.history if "canaryWeight=" in str(u.get("message", ""))]
+    assert len(updates) == 6
+    for update in updates:
+        assert update["result"] == "succeeded", update
+        assert set(update["resourceChanges"]) <= {"same", "update"}, update
+        assert 0 < update["resourceChanges"].get("update", 0) <= len(guarded.routing), update
