@@ -169,6 +169,44 @@ class PulumiDeployer:
         except auto.errors.CommandError as exc:
             raise DeployError(f"update of {service}'s {color} workload failed: {_first_line(exc)}") from None
 
+    def check_release(self, service: str, color: Color, image: str) -> None:
+        """Preview `image` on `color` with the policy packs before the rollout changes anything.
+
+        The engine evaluates policies as it applies each resource, so a mandatory violation found by the deploy
+        phase's `up` would come after the stack's config had changed and a (failed) update had been recorded.
+        A preview applies nothing: refused here, the config is put back and the stack's version is unchanged.
+        Raises UsageError naming the violated policies.
+        """
+        if not self.policy:
+            return
+        key = service_key(service, f"image.{color}")
+        try:
+            previous: str | None = self._stack.get_config(key, path=True).value
+        except auto.errors.CommandError:
+            previous = None  # the color has no image yet
+        lines: list[str] = []
+        try:
+            self._stack.set_config(key, auto.ConfigValue(image), path=True)
+            self._stack.preview(color="never", on_output=lines.append, **self.policy)
+        except auto.errors.CommandError as exc:
+            violations = policy_violations("\n".join([*lines, str(exc)]))
+            reason = "; ".join(violations) if violations else _first_line(exc)
+            raise UsageError(
+                f"{service} {image} on {color}: refused by the policy packs before anything was applied "
+                f"(stack `{self.stack_name}` unchanged): {reason}"
+            ) from None
+        finally:
+            try:
+                if previous is None:
+                    self._stack.remove_config(key, path=True)
+                else:
+                    self._stack.set_config(key, auto.ConfigValue(previous), path=True)
+            except auto.errors.CommandError as exc:
+                raise UsageError(
+                    f"could not restore {key} in {self.source} after the policy preview: {_first_line(exc)}; "
+                    f"set it back with `pulumi config set --path {key} ...`"
+                ) from None
+
     def _last_update_was(self, message: str) -> bool:
         """The stack's newest update is this very change, succeeded: the state already has it, so another `up`
         would only add a duplicate entry to the engine's history (a rollout resumed after `kill -9` re-runs
@@ -273,6 +311,19 @@ def status_tag(service: str) -> str:
 
 def _op_name(op: object) -> str:
     return str(getattr(op, "value", op))
+
+
+_VIOLATION = re.compile(r"\[mandatory\]\s+(\S+)\s+\(([^)]*)\)")
+
+
+def policy_violations(output: str) -> list[str]:
+    """`policy (resource)` for each mandatory violation the engine printed, in order, without repeats."""
+    found: list[str] = []
+    for match in _VIOLATION.finditer(output):
+        entry = f"{match.group(1)} ({match.group(2).strip()})"
+        if entry not in found:
+            found.append(entry)
+    return found
 
 
 def _message(service: str, live_color: str, weight: int) -> str:

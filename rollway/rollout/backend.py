@@ -5,6 +5,8 @@ object beside Pulumi's own: `<backend>/.pulumi/rollway/<project>/<stack>/` holds
 
 - `status.json`: the status document (rewritten atomically on each phase, traffic change, failure, outcome);
 - `journal.jsonl`: a copy of the rollout journal as of the last status change (for `history`);
+- `lock`: held by the running rollout (an exclusive flock), so two runners that share only the backend never
+  release on the same stack at once;
 - `control.json`: an operator request (`pause`, `resume`, `promote`, `abort`, `approve`, `reject`) that the running
   rollout consumes at its next measurement, exactly as the local `control.json`.
 
@@ -108,6 +110,11 @@ class BackendState:
     @property
     def control_path(self) -> Path:
         return self.directory / "control.json"
+
+    @property
+    def lock_path(self) -> Path:
+        """Held (flock) by the running rollout, so a second runner sharing the backend is refused."""
+        return self.directory / "lock"
 
     @property
     def journal_path(self) -> Path:

@@ -7,6 +7,7 @@ Exit codes: 0 promoted, 1 rolled back (or the rollback failed), 2 usage/config e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -458,8 +459,14 @@ def run(
         # Anyone with the backend sees the status and can send requests, without this runner's --state-dir.
         status.mirrors.append((str(backend.directory), lambda data: backend.publish(data, journal.path)))
         controls.append(ControlFile(backend.control_path, now))
+    holder = {"service": spec.service, "command": "rollway rollout"}
     try:
-        with StackLock(state_dir / "lock", {"service": spec.service, "command": "rollway rollout"}):
+        with contextlib.ExitStack() as locks:
+            locks.enter_context(StackLock(state_dir / "lock", holder))
+            if backend is not None:
+                # Runners that share only the backend (each its own --state-dir) must not release at once.
+                ensure_dir(backend.directory)
+                locks.enter_context(StackLock(backend.lock_path, holder))
             progress = journal.unfinished()
             events = Fanout(sinks)
             if args.abort:
@@ -489,6 +496,12 @@ def run(
                 if spec.gate is not None:
                     approval = spec.gate.approval_file or str(state_dir / f"{_safe(spec.service)}.approval")
                 plan = build_plan(spec, state, args.stack, approval, pre_approved=args.approve)
+                # A release the policy packs refuse is refused here, before the journal or the stack changes.
+                check_release = getattr(deployer, "check_release", None)
+                if check_release is not None:
+                    for phase in plan.phases:
+                        if phase.type == "deploy" and phase.image is not None:
+                            check_release(plan.service, plan.canary, phase.image)
             controller = Controller(deployer, plan, journal, checks, events, clock, progress, warnings)
             # Requests older than the rollout's start are stale (e.g. an `abort` meant for an earlier rollout).
             controller.control = lambda: _first_request(controls, controller.started_at)

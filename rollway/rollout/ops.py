@@ -173,6 +173,12 @@ def _from_backend(command: str, args: argparse.Namespace, clock: Clock | None, o
             f"no rollout is running on stack `{args.stack}` according to its backend ({backend.status_path}: "
             f"{state or 'no status'}); nothing to {command}"
         )
+    if backend.lock_path.is_file() and not _running(backend.directory):
+        raise UsageError(
+            f"stack `{args.stack}`: its backend shows a rollout {state}, but no rollout process holds "
+            f"{backend.lock_path} (it was stopped mid-rollout); re-run its command to resume it, or "
+            f"`rollway rollout abort --stack {args.stack}` on the runner that has its --state-dir"
+        )
     ControlFile(backend.control_path).request(command, _who(args))
     out.write(f"asked the rollout on stack `{args.stack}` to {command} (through the backend, {backend.control_path})\n")
     return EXIT_OK

@@ -276,3 +276,78 @@ def test_a_deploy_the_newest_update_already_applied_is_not_repeated():
     _deployer(stack).deploy("web", "green", "web:3")
 
     stack.up.assert_not_called()
+
+
+REFUSED_OUTPUT = """Policies:
+    ❌ rollway-security@v0.1.0 (local: policies/security)
+        - [mandatory]  container-allowed-registries  (kubernetes:apps/v1:Deployment: web-green)
+          Containers on every cloud pull images only from the configured registries.
+"""
+
+
+def _refusing_stack(previous: str | None) -> mock.MagicMock:
+    stack = _stack()
+    if previous is None:
+        stack.get_config.side_effect = auto.errors.CommandError(
+            auto._cmd.CommandResult(stdout="", stderr="error: configuration key not found", code=255)
+        )
+    else:
+        stack.get_config.return_value = auto.ConfigValue(previous)
+    stack.preview.side_effect = auto.errors.CommandError(
+        auto._cmd.CommandResult(stdout=REFUSED_OUTPUT, stderr="error: preview failed", code=255)
+    )
+    return stack
+
+
+def test_a_release_the_policy_packs_refuse_is_a_usage_error_naming_the_policy_and_resource():
+    stack = _refusing_stack("web:2")
+
+    with pytest.raises(UsageError, match=r"refused by the policy packs before anything was applied .*"
+                       r"container-allowed-registries \(kubernetes:apps/v1:Deployment: web-green\)"):  # fmt: skip
+        _deployer(stack, **PACKS).check_release("web", "green", "docker.io/evil/web:1")
+
+    stack.up.assert_not_called()
+    assert stack.preview.call_args.kwargs["policy_pack_configs"] == PACKS["policy_pack_configs"]
+
+
+def test_a_refused_release_puts_the_colors_previous_image_back():
+    stack = _refusing_stack("web:2")
+
+    with pytest.raises(UsageError):
+        _deployer(stack, **PACKS).check_release("web", "green", "docker.io/evil/web:1")
+
+    key = service_key("web", "image.green")
+    assert [(c.args[0], c.args[1].value) for c in stack.set_config.call_args_list] == [
+        (key, "docker.io/evil/web:1"),
+        (key, "web:2"),
+    ]
+    stack.remove_config.assert_not_called()
+
+
+def test_a_refused_release_to_a_color_without_an_image_removes_the_key_again():
+    stack = _refusing_stack(None)
+
+    with pytest.raises(UsageError):
+        _deployer(stack, **PACKS).check_release("web", "green", "docker.io/evil/web:1")
+
+    stack.remove_config.assert_called_once_with(service_key("web", "image.green"), path=True)
+
+
+def test_an_accepted_release_is_previewed_then_the_config_is_restored_for_the_deploy_phase():
+    stack = _stack()
+    stack.get_config.return_value = auto.ConfigValue("web:2")
+
+    _deployer(stack, **PACKS).check_release("web", "green", "ghcr.io/rollway/web:3")
+
+    restored = stack.set_config.call_args_list[-1].args
+    assert (restored[0], restored[1].value) == (service_key("web", "image.green"), "web:2")
+    stack.up.assert_not_called()
+
+
+def test_without_policy_packs_a_release_is_not_previewed():
+    stack = _stack()
+
+    _deployer(stack).check_release("web", "green", "docker.io/evil/web:1")
+
+    stack.preview.assert_not_called()
+    stack.set_config.assert_not_called()

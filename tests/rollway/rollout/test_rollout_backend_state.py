@@ -182,3 +182,89 @@ def test_a_malformed_project_file_is_a_usage_error(tmp_path):
 
     with pytest.raises(UsageError, match=r"Pulumi.yaml: not a Pulumi project file"):
         BackendState.locate(tmp_path, "dev", {"PULUMI_BACKEND_URL": tmp_path.as_uri()})
+
+
+def test_a_second_runner_sharing_only_the_backend_is_refused_while_a_rollout_runs(project, tmp_path):
+    refused: list[tuple[int, str]] = []
+    second = FakeDeployer({"web": state()})
+
+    def start_another(status: dict[str, Any]) -> None:
+        if status["state"] == "running" and not refused:
+            err = io.StringIO()
+            code = main(
+                ["--stack", "dev", "--service", "web", "--steps", "100", *FAST, "--work-dir", str(project),
+                 "--state-dir", str(tmp_path / "second-runner")],
+                deployer_factory=lambda spec, args: second, clock=FakeClock(), stdout=io.StringIO(), stderr=err,
+            )  # fmt: skip
+            refused.append((code, err.getvalue()))
+
+    code, err = rollout(
+        project,
+        tmp_path,
+        FakeDeployer({"web": state()}),
+        "--steps",
+        "50,100",
+        *FAST,
+        clock=ElsewhereClock(project, start_another),
+    )
+
+    assert code == 0, err
+    located = BackendState.locate(project, "dev")
+    assert located is not None
+    assert refused[0][0] == 2
+    assert f"another rollout holds the lock on this stack ({located.lock_path})" in refused[0][1]
+    assert second.calls == []
+    assert not (tmp_path / "second-runner" / "dev" / "journal.jsonl").exists()
+
+
+def test_after_a_rollout_the_backend_lock_is_free_for_the_next_runner(project, tmp_path):
+    assert rollout(project, tmp_path, FakeDeployer({"web": state()}), "--steps", "100", *FAST)[0] == 0
+
+    err = io.StringIO()
+    code = main(
+        ["--stack", "dev", "--service", "web", "--steps", "100", *FAST, "--work-dir", str(project),
+         "--state-dir", str(tmp_path / "second-runner")],
+        deployer_factory=lambda spec, args: FakeDeployer({"web": state()}), clock=FakeClock(), stdout=io.StringIO(), stderr=err,
+    )  # fmt: skip
+
+    assert code == 0, err.getvalue()
+
+
+def test_a_corrupted_backend_journal_is_exit_two_naming_it(project, tmp_path):
+    located = BackendState.locate(project, "dev")
+    assert located is not None
+    located.directory.mkdir(parents=True)
+    located.journal_path.write_bytes(b'{"rec": "begin"}\n\x00\xff garbage\n{"rec": "end"}\n')
+
+    code, _, err = other_machine(project, tmp_path, "history")
+
+    assert code == 2
+    assert str(located.journal_path) in err and "Traceback" not in err
+
+
+def test_a_backend_state_path_that_is_a_file_is_exit_two_before_anything_changes(project, tmp_path):
+    located = BackendState.locate(project, "dev")
+    assert located is not None
+    located.directory.parent.mkdir(parents=True)
+    located.directory.write_text("not a directory")
+    deployer = FakeDeployer({"web": state()})
+
+    code, err = rollout(project, tmp_path, deployer, "--steps", "100", *FAST)
+
+    assert code == 2
+    assert f"{located.directory}: exists and is not a directory" in err
+    assert deployer.calls == []
+
+
+def test_a_request_to_a_rollout_whose_process_died_is_refused_with_the_way_out(project, tmp_path):
+    located = BackendState.locate(project, "dev")
+    assert located is not None
+    located.directory.mkdir(parents=True)
+    located.status_path.write_text(json.dumps({"state": "running", "service": "web", "stack": "dev"}))
+    located.lock_path.write_text("")  # a rollout ran here and its process is gone: nobody holds the lock
+
+    code, _, err = other_machine(project, tmp_path, "pause")
+
+    assert code == 2
+    assert "no rollout process holds" in err and "re-run its command to resume it" in err
+    assert not located.control_path.exists()
