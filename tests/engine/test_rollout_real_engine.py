@@ -10,18 +10,16 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rollway.rollout.routing import routing_urns
+from rollway.rollout.sandbox.steered import SteeredMetrics
 from rollway.testing.real_engine import RealEngine, StackWorkspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,48 +100,14 @@ def test_routing_steps_touch_only_routing_resources(released: Released) -> None:
 # -- guarded and recoverable: refusal, rollback with the policy packs, resume after kill -9 ----------------------
 
 
-class MetricsServer:
-    """A Prometheus query API on 127.0.0.1 the test steers: the default analysis's success-rate query gets
-    `success_rate`, its latency query gets 50 ms."""
-
-    def __init__(self) -> None:
-        self.success_rate = 1.0
-        self.queries = 0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0]
-                owner.queries += 1
-                value = 0.05 if "histogram_quantile" in query else owner.success_rate
-                body = json.dumps(
-                    {
-                        "status": "success",
-                        "data": {"resultType": "vector", "result": [{"metric": {}, "value": [time.time(), str(value)]}]},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @dataclass
 class Guarded:
     ws: StackWorkspace
     state: Path
+    policy_refused: subprocess.CompletedProcess[str]
+    versions_before_policy: int
+    versions_after_policy: int
+    green_image_after_policy: str | None
     refused: subprocess.CompletedProcess[str]
     versions_before_refusal: int
     versions_after_refusal: int
@@ -156,6 +120,16 @@ class Guarded:
     history: list[dict[str, Any]]  # oldest first, whole stack
     journal: list[dict[str, Any]]
     routing: set[str]
+
+
+BAD_IMAGE = "docker.io/someone/web:1.6.0"
+"""Outside policies/config/dev/security.json's allowedRegistries: `container-allowed-registries` (mandatory) refuses it."""
+
+
+def _web(ws: StackWorkspace) -> dict[str, Any]:
+    config = json.loads(ws.run("config", "--json").stdout)
+    web: dict[str, Any] = json.loads(config["rollway:services"]["value"])["web"]
+    return web
 
 
 def _history(ws: StackWorkspace) -> list[dict[str, Any]]:
@@ -187,12 +161,21 @@ def _events(path: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
     state = tmp_path_factory.mktemp("guarded-state")
-    metrics = MetricsServer()
+    metrics = SteeredMetrics()
     analysis = ["--metrics-url", metrics.url, "--interval", "1s", "--failure-limit", "0"]
     try:
         with engine.workspace(ROOT, "dev") as ws:
             ws.set_config("rollway:services.web.canaryWeight", "0", path=True)
             ws.up()
+
+            # 0. An image from a registry the security pack does not allow (mandatory in every environment).
+            versions = len(_history(ws))
+            policy_refused = subprocess.run(
+                _rollout(ws, state, "--image", BAD_IMAGE, "--steps", "50,100", "--step-duration", "1s", *analysis),
+                env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            versions_after_policy = len(_history(ws))
+            green_after_policy = _web(ws)["image"].get("green")
 
             # 1. An unrelated pending change (api's port) in the stack: the rollout refuses before any update.
             before = len(_history(ws))
@@ -263,6 +246,10 @@ def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Ite
             yield Guarded(
                 ws,
                 state,
+                policy_refused,
+                versions,
+                versions_after_policy,
+                green_after_policy,
                 refused,
                 before,
                 after,
@@ -282,6 +269,15 @@ def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 def _rollout_messages(history: list[dict[str, Any]]) -> list[str]:
     return [u["message"] for u in history if str(u.get("message", "")).startswith("rollway rollout:")]
+
+
+def test_a_release_refused_by_a_mandatory_policy_applies_nothing(guarded: Guarded) -> None:
+    assert guarded.policy_refused.returncode == 2, guarded.policy_refused.stderr
+    assert "refused by the policy packs before anything was applied" in guarded.policy_refused.stderr
+    assert "container-allowed-registries" in guarded.policy_refused.stderr
+    assert guarded.versions_after_policy == guarded.versions_before_policy
+    assert guarded.green_image_after_policy == "ghcr.io/rollway/web:1.5.0"  # Pulumi.dev.yaml's, put back
+    assert not any(r["rec"] == "begin" and BAD_IMAGE in json.dumps(r) for r in guarded.journal)
 
 
 def test_an_unrelated_pending_change_is_refused_before_any_update(guarded: Guarded) -> None:
@@ -310,8 +306,7 @@ def test_a_rollout_killed_mid_step_resumes_and_promotes_without_repeating_an_upd
         "rollway rollout: web live=blue canaryWeight=100",
         "rollway rollout: web live=green canaryWeight=0",
     ]
-    config = json.loads(guarded.ws.run("config", "--json").stdout)
-    web = json.loads(config["rollway:services"]["value"])["web"]
+    web = _web(guarded.ws)
     assert (web["liveColor"], web["canaryWeight"]) == ("green", 0)
     # The journal: one rollout rolled back, one promoted, nothing unfinished.
     ends = [r["outcome"] for r in guarded.journal if r["rec"] == "end"]
