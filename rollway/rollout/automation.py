@@ -29,6 +29,9 @@ CONFIG_MODEL = "stacks.config"
 never imports the project at import time): it has `load_stack_config(values, secret_keys, source=...)` and
 `ConfigError` (with `render()`)."""
 
+ROUTING_PHASES = frozenset({"cohort", "shift", "promote", "rollback"})
+"""Phases whose only update is the targeted routing update (a rollback is one too)."""
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -86,6 +89,7 @@ class PulumiDeployer:
         if policy_pack_configs:
             self.policy["policy_pack_configs"] = list(policy_pack_configs)
         self._checked_pending = False
+        self._resumed_in: str | None = None
         self.stack_name = stack_name
         self.source = f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml"
         self._matchers = matchers
@@ -128,7 +132,7 @@ class PulumiDeployer:
             )
         # Resolve the targets now, so a stack without routing resources fails before anything changes.
         self.routing_urns(service)
-        self._refuse_pending_changes()
+        self._refuse_pending_changes(service)
         header = found.canary_header
         return ServiceState(
             found.live_color,
@@ -222,15 +226,29 @@ class PulumiDeployer:
             self._on_output(f"rollway: the stack's last update is already `{message}` (succeeded); not repeated")
         return True
 
-    def _refuse_pending_changes(self) -> None:
+    def resume_after(self, phase_type: str) -> None:
+        """This run resumes a rollout that stopped inside a `phase_type` phase (`rollback`: inside its rollback).
+
+        That phase may have set the stack's config and died before (or during) its update, so its own change can
+        be pending: a routing phase's change is confined to the service's routing resources, which the pending
+        check then leaves out (the phase re-applies them with a targeted update). An image phase (`deploy`,
+        `scale-down`) re-runs its untargeted update without a preview, as it did when first run; the check runs
+        in full before the next routing update.
+        """
+        self._resumed_in = phase_type
+
+    def _refuse_pending_changes(self, service: str) -> None:
         """A rollout must not ship unrelated changes: its untargeted updates (new image, scale-down) would.
 
         So before anything changes, a preview of the stack as it is (with the policy packs) must show no change.
         """
         if self._checked_pending:
             return
+        exclude: list[str] = []
+        if self._resumed_in in ROUTING_PHASES:
+            exclude = self._urns.get(service, [])
         try:
-            result = self._stack.preview(color="never", **self.policy)
+            result = self._stack.preview(color="never", exclude=exclude or None, **self.policy)
         except auto.errors.CommandError as exc:
             raise UsageError(f"preview of stack `{self.stack_name}` failed before the rollout: {_first_line(exc)}") from None
         pending = {_op_name(op): count for op, count in (result.change_summary or {}).items() if count and _op_name(op) != "same"}

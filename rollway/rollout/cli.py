@@ -474,6 +474,9 @@ def run(
                     raise UsageError(f"stack `{args.stack}` has no unfinished rollout to abort ({journal.path})")
                 deployer = deployer_factory(spec, args)
                 status.publish = getattr(deployer, "publish_status", None)
+                resume_after = getattr(deployer, "resume_after", None)
+                if resume_after is not None:
+                    resume_after("rollback")  # the abort's only update is the rollback's routing change
                 controller = Controller(deployer, progress.plan, journal, build_checks([]), events, clock, progress)
                 controller.run(abort=True)
                 return EXIT_ROLLED_BACK
@@ -490,6 +493,10 @@ def run(
             checks = build_checks(spec.analysis.checks)
             if progress is not None:
                 plan = progress.plan
+                resume_after = getattr(deployer, "resume_after", None)
+                if resume_after is not None:
+                    interrupted = plan.phases[min(progress.next_phase, len(plan.phases) - 1)].type
+                    resume_after("rollback" if progress.rollback_reason is not None else interrupted)
             else:
                 state = deployer.read(spec.service)
                 approval = None

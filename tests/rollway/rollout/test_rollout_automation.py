@@ -351,3 +351,47 @@ def test_without_policy_packs_a_release_is_not_previewed():
 
     stack.preview.assert_not_called()
     stack.set_config.assert_not_called()
+
+
+def test_a_resumed_routing_phase_leaves_its_own_routing_resources_out_of_the_pending_check():
+    stack = _stack()
+    deployer = _deployer(stack)
+    deployer.resume_after("shift")
+
+    deployer.route("web", "blue", 50)
+
+    assert stack.preview.call_args.kwargs["exclude"] == [LISTENER]
+    stack.up.assert_called_once()
+
+
+def test_a_new_rollout_checks_every_resource_for_pending_changes():
+    stack = _stack()
+
+    _deployer(stack).read("web")
+
+    assert stack.preview.call_args.kwargs["exclude"] is None
+
+
+def test_a_resumed_routing_phase_still_refuses_changes_outside_the_routing_resources():
+    stack = _stack()
+    stack.preview.return_value = auto.PreviewResult("", "", {OpType.SAME: 9, OpType.UPDATE: 1})
+    deployer = _deployer(stack)
+    deployer.resume_after("rollback")
+
+    with pytest.raises(UsageError, match="pending changes unrelated to this rollout \\(1 to update\\)"):
+        deployer.route("web", "blue", 0)
+
+    stack.up.assert_not_called()
+
+
+@pytest.mark.parametrize("phase", ["deploy", "scale-down"])
+def test_after_a_resumed_image_phase_the_next_routing_update_checks_every_resource(phase):
+    stack = _stack()
+    deployer = _deployer(stack)
+    deployer.resume_after(phase)
+
+    deployer.deploy("web", "green", "web:3")
+    stack.preview.assert_not_called()  # the image update re-runs as it first ran
+    deployer.route("web", "blue", 50)
+
+    assert stack.preview.call_args.kwargs["exclude"] is None

@@ -207,3 +207,36 @@ def test_an_accepted_release_is_checked_once_then_deployed(run):
     assert run("--service", "web", "--image", "ghcr.io/rollway/web:3", "--steps", "50,100", *FAST) == 0
     assert run.deployer.checked == [("web", "green", "ghcr.io/rollway/web:3")]
     assert run.deployer.calls[0].method == "deploy"
+
+
+class ResumeRecordingDeployer(FakeDeployer):
+    def __init__(self) -> None:
+        super().__init__({"web": state()})
+        self.resumed_after: list[str] = []
+
+    def resume_after(self, phase_type: str) -> None:
+        self.resumed_after.append(phase_type)
+
+
+@pytest.mark.parametrize(
+    ("crash", "interrupted"), [(("blue", 50), "shift"), (("green", 0), "promote")], ids=["in-a-step", "in-the-switch"]
+)
+def test_a_resumed_run_tells_the_deployer_which_phase_was_interrupted(run, crash, interrupted):
+    run.deployer = ResumeRecordingDeployer()
+    _crash_at(run, crash)
+    assert run("--service", "web", "--steps", "10,50,100", *FAST) == 130
+    assert run.deployer.resumed_after == []
+    run.deployer.on_call = None
+
+    assert run("--service", "web", "--steps", "10,50,100", *FAST) == 0
+    assert run.deployer.resumed_after == [interrupted]
+
+
+def test_an_abort_tells_the_deployer_its_update_is_the_rollback(run):
+    run.deployer = ResumeRecordingDeployer()
+    _crash_at(run, ("blue", 50))
+    run("--service", "web", "--steps", "10,50,100", *FAST)
+    run.deployer.on_call = None
+
+    assert run("--service", "web", "--abort") == 1
+    assert run.deployer.resumed_after == ["rollback"]
