@@ -92,6 +92,37 @@ def test_a_cookie_cohort_is_refused_naming_every_cloud_of_the_stack():
     assert "use --cohort-header" in str(refused.value)
 
 
+@pytest.mark.parametrize("cloud", ALL_CLOUDS)
+def test_a_cookie_cohort_is_refused_on_each_cloud_alone_and_nothing_changes(tmp_path, cloud):
+    deployer = FakeDeployer({"web": ab_state(clouds=(cloud,))})
+    err = io.StringIO()
+
+    code = main(
+        ["--stack", "dev", "--service", "web", "--cohort-cookie", "beta=1", "--no-analysis", "--state-dir", str(tmp_path)],
+        deployer_factory=lambda spec, args: deployer, clock=FakeClock(), stdout=io.StringIO(), stderr=err,
+    )  # fmt: skip
+
+    assert code == 2
+    assert f"A/B cohort by cookie is not supported on {cloud}:" in err.getvalue()
+    assert deployer.calls == []
+    assert not (tmp_path / "dev" / "journal.jsonl").exists()
+
+
+def test_a_header_cohort_on_a_stack_without_a_canary_header_exits_two_before_anything_changes(tmp_path):
+    deployer = FakeDeployer({"web": ab_state(header=None)})
+    err = io.StringIO()
+
+    code = main(
+        ["--stack", "dev", "--service", "web", "--cohort-header", "x-rollway-canary=always", "--no-analysis",
+         "--state-dir", str(tmp_path)],
+        deployer_factory=lambda spec, args: deployer, clock=FakeClock(), stdout=io.StringIO(), stderr=err,
+    )  # fmt: skip
+
+    assert code == 2
+    assert "routes no header to the idle color: set rollway:services.web.canaryHeader" in err.getvalue()
+    assert deployer.calls == []
+
+
 def test_a_cookie_cohort_names_only_the_clouds_that_cannot_route_it(monkeypatch):
     monkeypatch.setitem(COHORT_MATCHES, "gcp", ("header", "cookie"))
 
