@@ -331,7 +331,8 @@ def _op_name(op: object) -> str:
     return str(getattr(op, "value", op))
 
 
-_VIOLATION = re.compile(r"\[mandatory\]\s+(\S+)\s+\(([^)]*)\)")
+_VIOLATION = re.compile(r"\[mandatory\](?:\s+\[[^\]]*\])*\s+(\S+)\s+\(([^)]*)\)")
+"""A line of the engine's `Policies:` summary: `- [mandatory] [severity: high]  <policy>  (<type>: <name>)`."""
 
 
 def policy_violations(output: str) -> list[str]:

@@ -7,6 +7,7 @@ two-step canary with a new image runs to promotion as a separate process; the te
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -115,12 +116,16 @@ class Guarded:
     rollback_log: str
     killed_after: list[dict[str, Any]]  # events of the process killed with SIGKILL
     resumed: subprocess.CompletedProcess[str]
+    web_after_resume: dict[str, Any]  # rollway:services.web in the stack's config right after the resumed run
     ab: subprocess.CompletedProcess[str]
     elsewhere: list[subprocess.CompletedProcess[str]]  # status, history --from-backend
     history: list[dict[str, Any]]  # oldest first, whole stack
     journal: list[dict[str, Any]]
     routing: set[str]
 
+
+KILL_INTO_UPDATE = 6.0
+"""Seconds after the step starts: past `config set` (a CLI call of ~2 s here), inside the targeted `up` (~30-60 s)."""
 
 BAD_IMAGE = "docker.io/someone/web:1.6.0"
 """Outside policies/config/dev/security.json's allowedRegistries: `container-allowed-registries` (mandatory) refuses it."""
@@ -195,26 +200,30 @@ def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Ite
             )  # fmt: skip
             log = (state / "dev" / "pulumi.log").read_text(encoding="utf-8")
 
-            # 3. A healthy canary killed with SIGKILL while it bakes its first step, then the same command again.
+            # 3. A healthy canary whose runner dies (SIGKILL to its whole process group: the rollout, the pulumi CLI
+            #    and its plugins) inside its first step's routing update, then the same command again. The step's
+            #    config is set and its update cut short, so the resumed run finds that routing change pending.
             metrics.success_rate = 1.0
             events = state / "resume-events.jsonl"
             command = _rollout(
-                ws, state, "--steps", "50,100", "--step-duration", "20s", "--drain", "0s", "--no-scale-down",
+                ws, state, "--steps", "50,100", "--step-duration", "10s", "--drain", "0s", "--no-scale-down",
                 "--no-policy-packs", "--events", str(events), *analysis,
             )  # fmt: skip
             process = subprocess.Popen(
-                command, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
-            )
+                command, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
             deadline = time.monotonic() + 600
-            while not any(e["event"] == "route.applied" and e.get("canaryWeight") == 50 for e in _events(events)):
-                assert process.poll() is None, "the rollout ended before its first step was applied"
-                assert time.monotonic() < deadline, "the first step was not applied within 10 minutes"
-                time.sleep(0.5)
-            time.sleep(2)  # a measurement or two into the bake
-            process.send_signal(signal.SIGKILL)
+            while not any(e["event"] == "phase.started" and e.get("type") == "shift" for e in _events(events)):
+                assert process.poll() is None, "the rollout ended before its first step started"
+                assert time.monotonic() < deadline, "the first step did not start within 10 minutes"
+                time.sleep(0.2)
+            time.sleep(KILL_INTO_UPDATE)
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
             killed_after = _events(events)
             resumed = subprocess.run(command, env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+            web_after_resume = _web(ws)
 
             # 4. An A/B test back to blue: only the service's canaryHeader reaches blue during the cohort phase.
             ab = subprocess.run(
@@ -257,6 +266,7 @@ def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 log,
                 killed_after,
                 resumed,
+                web_after_resume,
                 ab,
                 elsewhere,
                 _history(ws),
@@ -297,16 +307,18 @@ def test_a_failing_canary_is_rolled_back_on_the_real_engine_with_the_policy_pack
     )
 
 
-def test_a_rollout_killed_mid_step_resumes_and_promotes_without_repeating_an_update(guarded: Guarded) -> None:
-    assert not any(e["event"].startswith("rollout.promoted") for e in guarded.killed_after)
+def test_a_rollout_killed_inside_a_step_update_resumes_and_promotes_without_repeating_an_update(guarded: Guarded) -> None:
+    # The kill landed inside the step (its update never reported), and nothing was promoted.
+    assert not any(e["event"] in ("route.applied", "rollout.promoted") for e in guarded.killed_after), guarded.killed_after
     assert guarded.resumed.returncode == 0, guarded.resumed.stderr
     assert "resuming web on stack dev" in guarded.resumed.stdout
+    # The killed update left no history entry; the resumed run applied each phase once.
     assert _rollout_messages(guarded.history)[2:5] == [
         "rollway rollout: web live=blue canaryWeight=50",
         "rollway rollout: web live=blue canaryWeight=100",
         "rollway rollout: web live=green canaryWeight=0",
     ]
-    web = _web(guarded.ws)
+    web = guarded.web_after_resume
     assert (web["liveColor"], web["canaryWeight"]) == ("green", 0)
     # The journal: one rollout rolled back, one promoted, nothing unfinished.
     ends = [r["outcome"] for r in guarded.journal if r["rec"] == "end"]

@@ -16,7 +16,7 @@ import pytest
 from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
-from rollway.rollout.automation import PulumiDeployer, service_key
+from rollway.rollout.automation import PulumiDeployer, policy_violations, service_key
 from rollway.rollout.errors import DeployError, UsageError
 
 SERVICES = {
@@ -278,10 +278,15 @@ def test_a_deploy_the_newest_update_already_applied_is_not_repeated():
     stack.up.assert_not_called()
 
 
+# The engine's summary (Pulumi v3.260, as `make engine` builds it); advisory lines are not reasons to refuse.
 REFUSED_OUTPUT = """Policies:
     ❌ rollway-security@v0.1.0 (local: policies/security)
-        - [mandatory]  container-allowed-registries  (kubernetes:apps/v1:Deployment: web-green)
+        - [mandatory] [severity: high]  container-allowed-registries  (kubernetes:apps/v1:Deployment: web-green)
           Containers on every cloud pull images only from the configured registries.
+        - [mandatory] [severity: high]  container-allowed-registries  (gcp:compute:InstanceTemplate: web-green)
+          Containers on every cloud pull images only from the configured registries.
+        - [advisory] [severity: critical]  iam-no-wildcard-admin  (aws:iam:RolePolicy: web-execution)
+          can't run policy 'iam-no-wildcard-admin' during preview
 """
 
 
@@ -395,3 +400,12 @@ def test_after_a_resumed_image_phase_the_next_routing_update_checks_every_resour
     deployer.route("web", "blue", 50)
 
     assert stack.preview.call_args.kwargs["exclude"] is None
+
+
+def test_policy_violations_lists_each_mandatory_violation_once_with_or_without_a_severity():
+    output = REFUSED_OUTPUT + "        - [mandatory]  container-allowed-registries  (kubernetes:apps/v1:Deployment: web-green)\n"
+
+    assert policy_violations(output) == [
+        "container-allowed-registries (kubernetes:apps/v1:Deployment: web-green)",
+        "container-allowed-registries (gcp:compute:InstanceTemplate: web-green)",
+    ]
