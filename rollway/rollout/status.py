@@ -129,7 +129,10 @@ class StatusSink:
             return  # ticks and the rest don't change the status; no write
         status["updatedAt"] = stamp
         write_json_atomically(self.path, status)
-        if self.publish is not None and not self._publish_failed:
+        # The publisher is a CLI call (`pulumi stack tag set`, hundreds of ms): not per measurement, so it never sits
+        # between a failing measurement and the rollback it triggers. The next state/phase/traffic change carries
+        # the failure count to the tags; status.json and the backend mirror get every change.
+        if kind != "analysis.measurement" and self.publish is not None and not self._publish_failed:
             try:
                 self.publish(dict(status))
             except Exception as exc:  # the backend mirror is a convenience; the rollout goes on
