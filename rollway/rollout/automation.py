@@ -90,6 +90,7 @@ class PulumiDeployer:
             self.policy["policy_pack_configs"] = list(policy_pack_configs)
         self._checked_pending = False
         self._resumed_in: str | None = None
+        self._resumed_since: float | None = None
         self.stack_name = stack_name
         self.source = f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml"
         self._matchers = matchers
@@ -157,6 +158,7 @@ class PulumiDeployer:
                 return
             self._stack.up(target=urns, color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
             raise DeployError(f"targeted update of {len(urns)} routing resource(s) failed: {_first_line(exc)}") from None
 
     def deploy(self, service: str, color: Color, image: str | None) -> None:
@@ -171,6 +173,7 @@ class PulumiDeployer:
                 return
             self._stack.up(color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
             raise DeployError(f"update of {service}'s {color} workload failed: {_first_line(exc)}") from None
 
     def check_release(self, service: str, color: Color, image: str) -> None:
@@ -193,6 +196,7 @@ class PulumiDeployer:
             self._stack.set_config(key, auto.ConfigValue(image), path=True)
             self._stack.preview(color="never", on_output=lines.append, **self.policy)
         except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
             violations = policy_violations("\n".join([*lines, str(exc)]))
             reason = "; ".join(violations) if violations else _first_line(exc)
             raise UsageError(
@@ -211,23 +215,50 @@ class PulumiDeployer:
                     f"set it back with `pulumi config set --path {key} ...`"
                 ) from None
 
+    def _raise_if_locked(self, exc: auto.errors.CommandError) -> None:
+        """The backend refused the update because the stack is locked: another update runs, or one was cut short
+        (its runner killed) and left its lock behind. Rolling back would hit the same lock, so stop here with the
+        journal unfinished (UsageError, exit 2) and say how to clear it.
+        """
+        text = str(exc)
+        if "currently locked" not in text:
+            return
+        holder = next((line.strip() for line in text.splitlines() if "created by" in line), "")
+        raise UsageError(
+            f"stack `{self.stack_name}` is locked by another Pulumi update{f' ({holder})' if holder else ''}; nothing "
+            f"was changed by this run. If no update is running (a runner was killed mid-update), clear the lock with "
+            f"`pulumi cancel --stack {self.stack_name}`, then re-run this command to resume the rollout"
+        )
+
     def _last_update_was(self, message: str) -> bool:
         """The stack's newest update is this very change, succeeded: the state already has it, so another `up`
         would only add a duplicate entry to the engine's history (a rollout resumed after `kill -9` re-runs
         the phase it was in; its config was set and its update finished before the process died).
         """
+        if self._resumed_since is None:
+            return False  # a fresh run: nothing of this rollout can be in the history yet
         try:
             newest = self._stack.history(page_size=1, page=1)
         except auto.errors.CommandError:
             return False
         if not newest or newest[0].kind != "update" or newest[0].result != "succeeded" or newest[0].message != message:
             return False
+        started = newest[0].start_time
+        # An equal message from before this rollout (an earlier rollback to the same color, say) says nothing about
+        # the resources now: an update cut short since then leaves no history entry but may have changed them.
+        # History times have whole seconds, hence the second of slack.
+        if started is None or started.timestamp() < self._resumed_since - 1:
+            return False
         if self._on_output is not None:
             self._on_output(f"rollway: the stack's last update is already `{message}` (succeeded); not repeated")
         return True
 
-    def resume_after(self, phase_type: str) -> None:
-        """This run resumes a rollout that stopped inside a `phase_type` phase (`rollback`: inside its rollback).
+    def resume_after(self, phase_type: str, since: float) -> None:
+        """This run resumes a rollout that began at `since` (epoch seconds) and stopped inside a `phase_type` phase
+        (`rollback`: inside its rollback).
+
+        Only then may a phase's update be skipped as already applied (the newest update in the stack's history has
+        its message, succeeded, and started after `since`).
 
         That phase may have set the stack's config and died before (or during) its update, so its own change can
         be pending: a routing phase's change is confined to the service's routing resources, which the pending
@@ -236,6 +267,7 @@ class PulumiDeployer:
         in full before the next routing update.
         """
         self._resumed_in = phase_type
+        self._resumed_since = since
 
     def _refuse_pending_changes(self, service: str) -> None:
         """A rollout must not ship unrelated changes: its untargeted updates (new image, scale-down) would.
@@ -250,6 +282,7 @@ class PulumiDeployer:
         try:
             result = self._stack.preview(color="never", exclude=exclude or None, **self.policy)
         except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
             raise UsageError(f"preview of stack `{self.stack_name}` failed before the rollout: {_first_line(exc)}") from None
         pending = {_op_name(op): count for op, count in (result.change_summary or {}).items() if count and _op_name(op) != "same"}
         if pending:

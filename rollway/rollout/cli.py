@@ -476,7 +476,7 @@ def run(
                 status.publish = getattr(deployer, "publish_status", None)
                 resume_after = getattr(deployer, "resume_after", None)
                 if resume_after is not None:
-                    resume_after("rollback")  # the abort's only update is the rollback's routing change
+                    resume_after("rollback", progress.started_at)  # the abort's only update is the rollback's routing change
                 controller = Controller(deployer, progress.plan, journal, build_checks([]), events, clock, progress)
                 controller.run(abort=True)
                 return EXIT_ROLLED_BACK
@@ -496,7 +496,7 @@ def run(
                 resume_after = getattr(deployer, "resume_after", None)
                 if resume_after is not None:
                     interrupted = plan.phases[min(progress.next_phase, len(plan.phases) - 1)].type
-                    resume_after("rollback" if progress.rollback_reason is not None else interrupted)
+                    resume_after("rollback" if progress.rollback_reason is not None else interrupted, progress.started_at)
             else:
                 state = deployer.read(spec.service)
                 approval = None

@@ -4,8 +4,8 @@
 in memory for tests; `rollway.rollout.sandbox.NginxDeployer` against a real local nginx for end-to-end tests.
 
 Optional methods the CLI calls when a deployer has them (PulumiDeployer does): `check_release(service, color,
-image)` (refuse a release before anything changes, e.g. a policy preview), `resume_after(phase_type)` (this run
-resumes a rollout interrupted inside that phase), `publish_status(status)` (mirror the status into the stack).
+image)` (refuse a release before anything changes, e.g. a policy preview), `resume_after(phase_type, since)` (this
+run resumes a rollout begun at `since`, interrupted inside that phase), `publish_status(status)` (mirror the status into the stack).
 """
 
 from __future__ import annotations

@@ -115,6 +115,9 @@ class Guarded:
     rolled_back: subprocess.CompletedProcess[str]
     rollback_log: str
     killed_after: list[dict[str, Any]]  # events of the process killed with SIGKILL
+    locked: subprocess.CompletedProcess[str]  # the same command while the killed update's lock remains
+    versions_before_locked: int
+    versions_after_locked: int
     resumed: subprocess.CompletedProcess[str]
     web_after_resume: dict[str, Any]  # rollway:services.web in the stack's config right after the resumed run
     ab: subprocess.CompletedProcess[str]
@@ -124,9 +127,6 @@ class Guarded:
     routing: set[str]
 
 
-KILL_INTO_UPDATE = 6.0
-"""Seconds after the step starts: past `config set` (a CLI call of ~2 s here), inside the targeted `up` (~30-60 s)."""
-
 BAD_IMAGE = "docker.io/someone/web:1.6.0"
 """Outside policies/config/dev/security.json's allowedRegistries: `container-allowed-registries` (mandatory) refuses it."""
 
@@ -135,6 +135,11 @@ def _web(ws: StackWorkspace) -> dict[str, Any]:
     config = json.loads(ws.run("config", "--json").stdout)
     web: dict[str, Any] = json.loads(config["rollway:services"]["value"])["web"]
     return web
+
+
+def _locks(ws: StackWorkspace) -> list[Path]:
+    """The file backend's update locks: present while an engine update of the stack runs (or after one was killed)."""
+    return list((ws.backend / ".pulumi" / "locks").rglob("*.json"))
 
 
 def _history(ws: StackWorkspace) -> list[dict[str, Any]]:
@@ -201,8 +206,9 @@ def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Ite
             log = (state / "dev" / "pulumi.log").read_text(encoding="utf-8")
 
             # 3. A healthy canary whose runner dies (SIGKILL to its whole process group: the rollout, the pulumi CLI
-            #    and its plugins) inside its first step's routing update, then the same command again. The step's
-            #    config is set and its update cut short, so the resumed run finds that routing change pending.
+            #    and its plugins) while the engine applies its first step. The step's config is set, its update cut
+            #    short, and the backend keeps that update's lock: the same command again stops (exit 2) naming
+            #    `pulumi cancel`; after it, the same command resumes and promotes.
             metrics.success_rate = 1.0
             events = state / "resume-events.jsonl"
             command = _rollout(
@@ -214,14 +220,17 @@ def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 start_new_session=True,
             )  # fmt: skip
             deadline = time.monotonic() + 600
-            while not any(e["event"] == "phase.started" and e.get("type") == "shift" for e in _events(events)):
-                assert process.poll() is None, "the rollout ended before its first step started"
-                assert time.monotonic() < deadline, "the first step did not start within 10 minutes"
+            while not (any(e["event"] == "phase.started" and e.get("type") == "shift" for e in _events(events)) and _locks(ws)):
+                assert process.poll() is None, "the rollout ended before the engine applied its first step"
+                assert time.monotonic() < deadline, "the engine did not start the first step within 10 minutes"
                 time.sleep(0.2)
-            time.sleep(KILL_INTO_UPDATE)
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
             killed_after = _events(events)
+            versions_before_locked = len(_history(ws))
+            locked = subprocess.run(command, env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+            versions_after_locked = len(_history(ws))
+            ws.run("cancel", "--yes")
             resumed = subprocess.run(command, env=ws.env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
             web_after_resume = _web(ws)
 
@@ -265,6 +274,9 @@ def guarded(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 rolled_back,
                 log,
                 killed_after,
+                locked,
+                versions_before_locked,
+                versions_after_locked,
                 resumed,
                 web_after_resume,
                 ab,
@@ -310,6 +322,10 @@ def test_a_failing_canary_is_rolled_back_on_the_real_engine_with_the_policy_pack
 def test_a_rollout_killed_inside_a_step_update_resumes_and_promotes_without_repeating_an_update(guarded: Guarded) -> None:
     # The kill landed inside the step (its update never reported), and nothing was promoted.
     assert not any(e["event"] in ("route.applied", "rollout.promoted") for e in guarded.killed_after), guarded.killed_after
+    # The killed update's lock stops the same command before it changes anything, with the way out.
+    assert guarded.locked.returncode == 2, guarded.locked.stderr
+    assert "pulumi cancel --stack dev" in guarded.locked.stderr and "Traceback" not in guarded.locked.stderr
+    assert guarded.versions_after_locked == guarded.versions_before_locked
     assert guarded.resumed.returncode == 0, guarded.resumed.stderr
     assert "resuming web on stack dev" in guarded.resumed.stdout
     # The killed update left no history entry; the resumed run applied each phase once.
@@ -330,8 +346,11 @@ def test_an_ab_test_measures_the_cohort_and_switches_on_the_real_engine(guarded:
     events = [json.loads(line) for line in guarded.ab.stdout.splitlines()]
     cohort = [e for e in events if e["event"] == "analysis.measurement" and e.get("cohort")]
     assert cohort and {e["cohort"] for e in cohort} == {"header x-rollway-canary=always"}
-    # The cohort phase's weight 0 on green is what the previous promotion left: no second identical update.
-    assert _rollout_messages(guarded.history)[5:] == ["rollway rollout: web live=blue canaryWeight=0"]
+    # The cohort phase (everyone on green, the cohort's header to blue), then the switch to blue.
+    assert _rollout_messages(guarded.history)[5:] == [
+        "rollway rollout: web live=green canaryWeight=0",
+        "rollway rollout: web live=blue canaryWeight=0",
+    ]
 
 
 def test_status_and_history_are_read_from_the_backend_by_another_machine(guarded: Guarded) -> None:
@@ -344,7 +363,7 @@ def test_status_and_history_are_read_from_the_backend_by_another_machine(guarded
 
 def test_every_rollout_update_changes_only_routing_resources(guarded: Guarded) -> None:
     updates = [u for u in guarded.history if "canaryWeight=" in str(u.get("message", ""))]
-    assert len(updates) == 6
+    assert len(updates) == 7
     for update in updates:
         assert update["result"] == "succeeded", update
         assert set(update["resourceChanges"]) <= {"same", "update"}, update

@@ -58,6 +58,10 @@ def _update(message: str, result: str = "succeeded", kind: str = "update") -> au
     )
 
 
+ROLLOUT_BEGAN = datetime(2026, 12, 3, 9, 59, 30, tzinfo=UTC).timestamp()
+"""Epoch of a resumed rollout's begin record: half a minute before `_update`'s start time."""
+
+
 def _deployer(stack: mock.MagicMock, **kwargs: Any) -> PulumiDeployer:
     return PulumiDeployer("dev", Path("."), stack=stack, **kwargs)
 
@@ -241,13 +245,54 @@ def test_history_lists_the_engines_updates_with_their_messages():
 def test_a_route_the_newest_update_already_applied_is_not_repeated():
     # A rollout killed during a bake resumes by re-running that phase: its update must not appear twice in history.
     stack = _stack()
-    stack.history.return_value = [_update("rollway rollout: web live=blue canaryWeight=25")]
+    stack.history.return_value = [_update("rollway rollout: web live=blue canaryWeight=25")]  # started 10:00:00
+    deployer = _deployer(stack)
+    deployer.resume_after("shift", ROLLOUT_BEGAN)
 
-    _deployer(stack).route("web", "blue", 25)
+    deployer.route("web", "blue", 25)
 
     stack.history.assert_called_once_with(page_size=1, page=1)
     stack.up.assert_not_called()
     stack.set_all_config.assert_called_once()  # the config still says what the state has
+
+
+def test_an_equal_update_from_before_the_resumed_rollout_began_is_applied_again():
+    # E.g. the rollback to blue/0 of an earlier rollout; an update cut short since then left no history entry.
+    stack = _stack()
+    stack.history.return_value = [_update("rollway rollout: web live=blue canaryWeight=0")]  # started 10:00:00
+    deployer = _deployer(stack)
+    deployer.resume_after("rollback", ROLLOUT_BEGAN + 60)  # began 10:00:30
+
+    deployer.route("web", "blue", 0)
+
+    stack.up.assert_called_once()
+
+
+def test_a_fresh_rollout_never_skips_an_update():
+    stack = _stack()
+    stack.history.return_value = [_update("rollway rollout: web live=blue canaryWeight=25")]
+
+    _deployer(stack).route("web", "blue", 25)
+
+    stack.up.assert_called_once()
+    stack.history.assert_not_called()
+
+
+def test_a_stack_locked_by_an_update_cut_short_stops_the_run_with_the_way_out():
+    stack = _stack()
+    stack.up.side_effect = auto.errors.CommandError(
+        auto._cmd.CommandResult(
+            stdout="",
+            stderr="error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or "
+            "delete the lock file with `pulumi cancel`.\n  file:///b/.pulumi/locks/organization/rollway/dev/x.json: "
+            "created by root@vm (pid 8321) at 2026-12-03T15:06:23Z\n",
+            code=255,
+        )
+    )
+
+    with pytest.raises(UsageError, match=r"locked by another Pulumi update \(.*created by root@vm \(pid 8321\).*"
+                       r"`pulumi cancel --stack dev`, then re-run this command to resume"):  # fmt: skip
+        _deployer(stack).route("web", "blue", 25)
 
 
 @pytest.mark.parametrize(
@@ -263,8 +308,10 @@ def test_a_route_the_newest_update_already_applied_is_not_repeated():
 def test_a_route_runs_its_update_unless_the_newest_one_is_that_same_succeeded_update(newest):
     stack = _stack()
     stack.history.return_value = [newest]
+    deployer = _deployer(stack)
+    deployer.resume_after("shift", ROLLOUT_BEGAN)
 
-    _deployer(stack).route("web", "blue", 25)
+    deployer.route("web", "blue", 25)
 
     stack.up.assert_called_once()
 
@@ -272,8 +319,10 @@ def test_a_route_runs_its_update_unless_the_newest_one_is_that_same_succeeded_up
 def test_a_deploy_the_newest_update_already_applied_is_not_repeated():
     stack = _stack()
     stack.history.return_value = [_update("rollway rollout: web green image -> web:3")]
+    deployer = _deployer(stack)
+    deployer.resume_after("deploy", ROLLOUT_BEGAN)
 
-    _deployer(stack).deploy("web", "green", "web:3")
+    deployer.deploy("web", "green", "web:3")
 
     stack.up.assert_not_called()
 
@@ -361,7 +410,7 @@ def test_without_policy_packs_a_release_is_not_previewed():
 def test_a_resumed_routing_phase_leaves_its_own_routing_resources_out_of_the_pending_check():
     stack = _stack()
     deployer = _deployer(stack)
-    deployer.resume_after("shift")
+    deployer.resume_after("shift", 0.0)
 
     deployer.route("web", "blue", 50)
 
@@ -381,7 +430,7 @@ def test_a_resumed_routing_phase_still_refuses_changes_outside_the_routing_resou
     stack = _stack()
     stack.preview.return_value = auto.PreviewResult("", "", {OpType.SAME: 9, OpType.UPDATE: 1})
     deployer = _deployer(stack)
-    deployer.resume_after("rollback")
+    deployer.resume_after("rollback", 0.0)
 
     with pytest.raises(UsageError, match="pending changes unrelated to this rollout \\(1 to update\\)"):
         deployer.route("web", "blue", 0)
@@ -393,7 +442,7 @@ def test_a_resumed_routing_phase_still_refuses_changes_outside_the_routing_resou
 def test_after_a_resumed_image_phase_the_next_routing_update_checks_every_resource(phase):
     stack = _stack()
     deployer = _deployer(stack)
-    deployer.resume_after(phase)
+    deployer.resume_after(phase, 0.0)
 
     deployer.deploy("web", "green", "web:3")
     stack.preview.assert_not_called()  # the image update re-runs as it first ran

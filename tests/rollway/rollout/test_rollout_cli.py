@@ -214,7 +214,8 @@ class ResumeRecordingDeployer(FakeDeployer):
         super().__init__({"web": state()})
         self.resumed_after: list[str] = []
 
-    def resume_after(self, phase_type: str) -> None:
+    def resume_after(self, phase_type: str, since: float) -> None:
+        assert since > 0  # the resumed rollout's start
         self.resumed_after.append(phase_type)
 
 
