@@ -91,6 +91,11 @@ class PulumiDeployer:
         self._checked_pending = False
         self._resumed_in: str | None = None
         self._resumed_since: float | None = None
+        self._updated = False
+        """This run has started an update (routing known from the start-of-run preview no longer holds)."""
+        self._routing_applied: dict[str, tuple[Color, int]] = {}
+        """Service -> (live color, weight) its routing resources are known to serve: the config when this run's
+        pending-changes preview found nothing to change, before any update of this run."""
         self.stack_name = stack_name
         self.source = f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml"
         self._matchers = matchers
@@ -134,6 +139,9 @@ class PulumiDeployer:
         # Resolve the targets now, so a stack without routing resources fails before anything changes.
         self.routing_urns(service)
         self._refuse_pending_changes(service)
+        if self._resumed_in is None and not self._updated:
+            # The preview just showed no pending change, routing resources included: they serve what the config says.
+            self._routing_applied[service] = (found.live_color, found.canary_weight)
         header = found.canary_header
         return ServiceState(
             found.live_color,
@@ -154,8 +162,16 @@ class PulumiDeployer:
                 path=True,
             )
             message = _message(service, live_color, canary_weight)
+            if self._routing_applied.get(service) == (live_color, canary_weight):
+                if self._on_output is not None:
+                    self._on_output(
+                        f"rollway: the stack already routes {service} live={live_color} canaryWeight={canary_weight}; no update"
+                    )
+                return
             if self._last_update_was(message):
                 return
+            self._updated = True
+            self._routing_applied.clear()
             self._stack.up(target=urns, color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
             self._raise_if_locked(exc)
@@ -171,6 +187,8 @@ class PulumiDeployer:
             message = f"rollway rollout: {service} {color} image -> {image or '(removed)'}"
             if self._last_update_was(message):
                 return
+            self._updated = True
+            self._routing_applied.clear()
             self._stack.up(color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
             self._raise_if_locked(exc)

@@ -180,7 +180,7 @@ def test_a_policy_violation_fails_the_update_as_a_deploy_error():
     )
 
     with pytest.raises(DeployError, match="mandatory policy violation: monthly-budget"):
-        _deployer(stack, **PACKS).route("web", "blue", 10)
+        _deployer(stack, **PACKS).route("web", "blue", 25)
 
 
 def test_read_previews_the_stack_with_the_policy_packs_first():
@@ -458,3 +458,38 @@ def test_policy_violations_lists_each_mandatory_violation_once_with_or_without_a
         "container-allowed-registries (kubernetes:apps/v1:Deployment: web-green)",
         "container-allowed-registries (gcp:compute:InstanceTemplate: web-green)",
     ]
+
+
+def test_a_route_to_what_the_checked_stack_already_serves_runs_no_update():
+    # An A/B test's cohort phase keeps everyone on the live color at weight 0: often exactly the stack's state.
+    stack = _stack()  # web: live blue, weight 10; the preview shows nothing pending
+    deployer = _deployer(stack)
+    deployer.read("web")
+
+    deployer.route("web", "blue", 10)
+
+    stack.up.assert_not_called()
+
+
+def test_after_an_update_of_this_run_the_start_of_run_routing_is_no_longer_trusted():
+    stack = _stack()
+    deployer = _deployer(stack)
+    deployer.read("web")
+    deployer.route("web", "blue", 50)
+
+    deployer.route("web", "blue", 10)
+
+    assert [c.kwargs["message"] for c in stack.up.call_args_list] == [
+        "rollway rollout: web live=blue canaryWeight=50",
+        "rollway rollout: web live=blue canaryWeight=10",
+    ]
+
+
+def test_a_resumed_run_does_not_trust_the_config_for_routing():
+    stack = _stack()
+    deployer = _deployer(stack)
+    deployer.resume_after("shift", ROLLOUT_BEGAN)
+
+    deployer.route("web", "blue", 10)  # the config's own values, but the routing resources were left out of the check
+
+    stack.up.assert_called_once()
