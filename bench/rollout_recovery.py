@@ -12,18 +12,29 @@ With `--scenario default-analysis` the trials run the README's headline command 
 the default success-rate check catches the 5xx build. `--scenario five-steps` releases a healthy build
 through the same five steps end to end and reports the wall time, each routing update and the analysis.
 
+`--scenario real-engine` runs `rollway rollout` as its own process through the Automation API against the real
+Pulumi CLI (`make engine`, offline provider, a throwaway file:// backend) on the dev stack, with the project's
+policy packs on every update and a steered metrics API in place of traffic: per trial one canary whose success
+rate fails (time from the failing measurement to the rollback update finished) and one healthy canary killed
+with SIGKILL while it bakes, then re-run (time from the restart to the resumed rollout's promotion).
+
 Usage: .venv/bin/python bench/rollout_recovery.py [--trials 5] [--interval 0.25] [--rate 100] [--seed 7]
-       [--scenario recovery|default-analysis|five-steps] [--step-duration 2]
-Needs nginx and prometheus (.ci/install-e2e). Prints a Markdown table; figures are recorded in bench/ROLLOUT.md.
+       [--scenario recovery|default-analysis|five-steps|real-engine] [--step-duration 2]
+Needs nginx and prometheus (.ci/install-e2e); real-engine needs the engine (`make engine`, or ROLLWAY_ENGINE_DIR). Prints a Markdown table; figures are recorded in bench/ROLLOUT.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import io
 import json
+import os
 import random
+import resource
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +48,8 @@ import yaml  # noqa: E402
 
 from rollway.rollout.cli import main as rollout_main  # noqa: E402
 from rollway.rollout.sandbox import LoadGenerator, Sandbox, missing_binaries  # noqa: E402
+from rollway.rollout.sandbox.steered import SteeredMetrics  # noqa: E402
+from rollway.testing.real_engine import EngineMissing, RealEngine, StackWorkspace  # noqa: E402
 
 
 def trial(interval: float, rate: float, fail_after: int, workdir: Path) -> dict[str, float]:
@@ -132,9 +145,11 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.25, help="analysis interval, seconds")
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second through nginx")
     parser.add_argument("--seed", type=int, default=7, help="seed for when the fault starts in each trial")
-    parser.add_argument("--scenario", choices=["recovery", "default-analysis", "five-steps"], default="recovery")
+    parser.add_argument("--scenario", choices=["recovery", "default-analysis", "five-steps", "real-engine"], default="recovery")
     parser.add_argument("--step-duration", type=float, default=2.0, help="bake per step (default-analysis, five-steps)")
     args = parser.parse_args()
+    if args.scenario == "real-engine":
+        return _real_engine_trials(args)
     missing = missing_binaries()
     if missing:
         print(f"bench/rollout_recovery.py needs {' and '.join(missing)}; run .ci/install-e2e as root", file=sys.stderr)
@@ -191,6 +206,124 @@ def _headline_trials(args: argparse.Namespace) -> int:
     for key in results[0]:
         values = [result[key] for result in results]
         print(f"| {key} | {statistics.median(values):.3f} | {max(values):.3f} |")
+    return 0
+
+
+ROLLWAY = str(Path(sys.executable).parent / "rollway")
+
+
+def _events(path: Path) -> list[dict[str, object]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip().endswith("}")]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _engine_rollout(ws: StackWorkspace, state: Path, events: Path, metrics: SteeredMetrics, interval: float) -> list[str]:
+    return [
+        ROLLWAY, "rollout", "--stack", "dev", "--service", "web", "--work-dir", str(ws.directory),
+        "--state-dir", str(state), "--events", str(events), "--steps", "50,100", "--drain", "0s", "--no-scale-down",
+        "--metrics-url", metrics.url, "--interval", f"{interval}s", "--failure-limit", "0",
+    ]  # fmt: skip
+
+
+def _real_engine_rollback(ws: StackWorkspace, workdir: Path, metrics: SteeredMetrics, interval: float) -> dict[str, float]:
+    """A canary whose success rate fails at its first measurement: rolled back by one targeted engine update."""
+    events = workdir / "rollback-events.jsonl"
+    metrics.success_rate = 0.5
+    command = [*_engine_rollout(ws, workdir / "state", events, metrics, interval), "--step-duration", "30s"]
+    started, cpu = time.monotonic(), _children_cpu()
+    done = subprocess.run(command, env=ws.env, capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    if done.returncode != 1:
+        raise RuntimeError(f"expected a rollback (exit 1), got {done.returncode}: {done.stderr[-2000:]}")
+    seen = _events(events)
+    routes = [e for e in seen if e["event"] == "route.applied"]
+    rollback = next(e for e in seen if e["event"] == "rollback.started")
+    completed = next(e for e in seen if e["event"] == "rollback.completed")
+    return {
+        "decision_ms": float(str(rollback["decisionLatencyMs"])),
+        "detected_to_rolled_back_s": float(str(completed["durationMs"])) / 1000,
+        "canary_route_update_s": float(str(routes[0]["durationMs"])) / 1000,
+        "wall_s": wall,
+        "cpu_s": _children_cpu() - cpu,
+    }
+
+
+def _real_engine_resume(ws: StackWorkspace, workdir: Path, metrics: SteeredMetrics, interval: float) -> dict[str, float]:
+    """A healthy canary killed with SIGKILL while it bakes its first step, then the same command again."""
+    events = workdir / "resume-events.jsonl"
+    metrics.success_rate = 1.0
+    command = [*_engine_rollout(ws, workdir / "state", events, metrics, interval), "--step-duration", "10s"]
+    process = subprocess.Popen(
+        command, env=ws.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 1200
+    while not any(e["event"] == "analysis.measurement" for e in _events(events)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the rollout ended (or stalled) before its first step was measured")
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    before = len(_events(events))
+    started, cpu, restarted_at = time.monotonic(), _children_cpu(), time.time()
+    done = subprocess.run(command, env=ws.env, capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"expected the resumed rollout to promote (exit 0), got {done.returncode}: {done.stderr[-2000:]}")
+    resumed = _events(events)[before:]
+    begun = next(e for e in resumed if e["event"] == "rollout.resumed")
+    first_route = next(e for e in resumed if e["event"] == "route.applied")
+    promoted = next(e for e in resumed if e["event"] == "rollout.promoted")
+    return {
+        "restart_to_resumed_s": _epoch(begun) - restarted_at,
+        "resumed_step_route_s": float(str(first_route["durationMs"])) / 1000,
+        "restart_to_promoted_s": _epoch(promoted) - restarted_at,
+        "wall_s": wall,
+        "cpu_s": _children_cpu() - cpu,
+    }
+
+
+def _epoch(event: dict[str, object]) -> float:
+    """Epoch seconds of an event's `time` (ISO 8601 UTC with milliseconds)."""
+    stamp = str(event["time"])
+    whole, _, millis = stamp.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + int(millis or 0) / 1000
+
+
+def _real_engine_trials(args: argparse.Namespace) -> int:
+    try:
+        engine = RealEngine.locate()
+    except EngineMissing as error:
+        print(f"bench/rollout_recovery.py --scenario real-engine: {error}", file=sys.stderr)
+        return 2
+    rollbacks: list[dict[str, float]] = []
+    resumes: list[dict[str, float]] = []
+    load = os.getloadavg()
+    with SteeredMetrics() as metrics, engine.workspace(ROOT, "dev") as ws:
+        ws.set_config("rollway:services.web.canaryWeight", "0", path=True)
+        ws.up()
+        for number in range(1, args.trials + 1):
+            with tempfile.TemporaryDirectory(prefix="rollway-bench-") as workdir:
+                rollbacks.append(_real_engine_rollback(ws, Path(workdir), metrics, args.interval))
+                print(f"trial {number} rollback: {rollbacks[-1]}", file=sys.stderr)
+                resumes.append(_real_engine_resume(ws, Path(workdir), metrics, args.interval))
+                print(f"trial {number} resume: {resumes[-1]}", file=sys.stderr)
+    load_after = os.getloadavg()
+    print(
+        f"\n{args.trials} trial(s), real Pulumi engine (offline provider, file:// backend), dev stack, policy packs on, "
+        f"analysis interval {args.interval}s; load average {load[0]:.1f} before, {load_after[0]:.1f} after\n"
+    )
+    print("| measure | median | max |")
+    print("|---|---|---|")
+    for prefix, results in (("rollback", rollbacks), ("resume", resumes)):
+        for key in results[0]:
+            values = [result[key] for result in results]
+            print(f"| {prefix}: {key} | {statistics.median(values):.3f} | {max(values):.3f} |")
     return 0
 
 

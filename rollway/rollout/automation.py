@@ -29,6 +29,9 @@ CONFIG_MODEL = "stacks.config"
 never imports the project at import time): it has `load_stack_config(values, secret_keys, source=...)` and
 `ConfigError` (with `render()`)."""
 
+ROUTING_PHASES = frozenset({"cohort", "shift", "promote", "rollback"})
+"""Phases whose only update is the targeted routing update (a rollback is one too)."""
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -86,6 +89,13 @@ class PulumiDeployer:
         if policy_pack_configs:
             self.policy["policy_pack_configs"] = list(policy_pack_configs)
         self._checked_pending = False
+        self._resumed_in: str | None = None
+        self._resumed_since: float | None = None
+        self._updated = False
+        """This run has started an update (routing known from the start-of-run preview no longer holds)."""
+        self._routing_applied: dict[str, tuple[Color, int]] = {}
+        """Service -> (live color, weight) its routing resources are known to serve: the config when this run's
+        pending-changes preview found nothing to change, before any update of this run."""
         self.stack_name = stack_name
         self.source = f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml"
         self._matchers = matchers
@@ -128,8 +138,18 @@ class PulumiDeployer:
             )
         # Resolve the targets now, so a stack without routing resources fails before anything changes.
         self.routing_urns(service)
-        self._refuse_pending_changes()
-        return ServiceState(found.live_color, found.canary_weight, {"blue": found.image.blue, "green": found.image.green})
+        self._refuse_pending_changes(service)
+        if self._resumed_in is None and not self._updated:
+            # The preview just showed no pending change, routing resources included: they serve what the config says.
+            self._routing_applied[service] = (found.live_color, found.canary_weight)
+        header = found.canary_header
+        return ServiceState(
+            found.live_color,
+            found.canary_weight,
+            {"blue": found.image.blue, "green": found.image.green},
+            canary_header=(header.name, header.value) if header is not None else None,
+            clouds=tuple(config.clouds),
+        )
 
     def route(self, service: str, live_color: Color, canary_weight: int) -> None:
         urns = self.routing_urns(service)
@@ -141,14 +161,20 @@ class PulumiDeployer:
                 },
                 path=True,
             )
-            self._stack.up(
-                target=urns,
-                color="never",
-                on_output=self._on_output,
-                message=_message(service, live_color, canary_weight),
-                **self.policy,
-            )
+            message = _message(service, live_color, canary_weight)
+            if self._routing_applied.get(service) == (live_color, canary_weight):
+                if self._on_output is not None:
+                    self._on_output(
+                        f"rollway: the stack already routes {service} live={live_color} canaryWeight={canary_weight}; no update"
+                    )
+                return
+            if self._last_update_was(message):
+                return
+            self._updated = True
+            self._routing_applied.clear()
+            self._stack.up(target=urns, color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
             raise DeployError(f"targeted update of {len(urns)} routing resource(s) failed: {_first_line(exc)}") from None
 
     def deploy(self, service: str, color: Color, image: str | None) -> None:
@@ -159,20 +185,122 @@ class PulumiDeployer:
             else:
                 self._stack.set_config(key, auto.ConfigValue(image), path=True)
             message = f"rollway rollout: {service} {color} image -> {image or '(removed)'}"
+            if self._last_update_was(message):
+                return
+            self._updated = True
+            self._routing_applied.clear()
             self._stack.up(color="never", on_output=self._on_output, message=message, **self.policy)
         except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
             raise DeployError(f"update of {service}'s {color} workload failed: {_first_line(exc)}") from None
 
-    def _refuse_pending_changes(self) -> None:
+    def check_release(self, service: str, color: Color, image: str) -> None:
+        """Preview `image` on `color` with the policy packs before the rollout changes anything.
+
+        The engine evaluates policies as it applies each resource, so a mandatory violation found by the deploy
+        phase's `up` would come after the stack's config had changed and a (failed) update had been recorded.
+        A preview applies nothing: refused here, the config is put back and the stack's version is unchanged.
+        Raises UsageError naming the violated policies.
+        """
+        if not self.policy:
+            return
+        key = service_key(service, f"image.{color}")
+        try:
+            previous: str | None = self._stack.get_config(key, path=True).value
+        except auto.errors.CommandError:
+            previous = None  # the color has no image yet
+        lines: list[str] = []
+        try:
+            self._stack.set_config(key, auto.ConfigValue(image), path=True)
+            self._stack.preview(color="never", on_output=lines.append, **self.policy)
+        except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
+            violations = policy_violations("\n".join([*lines, str(exc)]))
+            reason = "; ".join(violations) if violations else _first_line(exc)
+            raise UsageError(
+                f"{service} {image} on {color}: refused by the policy packs before anything was applied "
+                f"(stack `{self.stack_name}` unchanged): {reason}"
+            ) from None
+        finally:
+            try:
+                if previous is None:
+                    self._stack.remove_config(key, path=True)
+                else:
+                    self._stack.set_config(key, auto.ConfigValue(previous), path=True)
+            except auto.errors.CommandError as exc:
+                raise UsageError(
+                    f"could not restore {key} in {self.source} after the policy preview: {_first_line(exc)}; "
+                    f"set it back with `pulumi config set --path {key} ...`"
+                ) from None
+
+    def _raise_if_locked(self, exc: auto.errors.CommandError) -> None:
+        """The backend refused the update because the stack is locked: another update runs, or one was cut short
+        (its runner killed) and left its lock behind. Rolling back would hit the same lock, so stop here with the
+        journal unfinished (UsageError, exit 2) and say how to clear it.
+        """
+        text = str(exc)
+        if "currently locked" not in text:
+            return
+        holder = next((line.strip() for line in text.splitlines() if "created by" in line), "")
+        raise UsageError(
+            f"stack `{self.stack_name}` is locked by another Pulumi update{f' ({holder})' if holder else ''}; nothing "
+            f"was changed by this run. If no update is running (a runner was killed mid-update), clear the lock with "
+            f"`pulumi cancel --stack {self.stack_name}`, then re-run this command to resume the rollout"
+        )
+
+    def _last_update_was(self, message: str) -> bool:
+        """The stack's newest update is this very change, succeeded: the state already has it, so another `up`
+        would only add a duplicate entry to the engine's history (a rollout resumed after `kill -9` re-runs
+        the phase it was in; its config was set and its update finished before the process died).
+        """
+        if self._resumed_since is None:
+            return False  # a fresh run: nothing of this rollout can be in the history yet
+        try:
+            newest = self._stack.history(page_size=1, page=1)
+        except auto.errors.CommandError:
+            return False
+        if not newest or newest[0].kind != "update" or newest[0].result != "succeeded" or newest[0].message != message:
+            return False
+        started = newest[0].start_time
+        # An equal message from before this rollout (an earlier rollback to the same color, say) says nothing about
+        # the resources now: an update cut short since then leaves no history entry but may have changed them.
+        # History times have whole seconds, hence the second of slack.
+        if started is None or started.timestamp() < self._resumed_since - 1:
+            return False
+        if self._on_output is not None:
+            self._on_output(f"rollway: the stack's last update is already `{message}` (succeeded); not repeated")
+        return True
+
+    def resume_after(self, phase_type: str, since: float) -> None:
+        """This run resumes a rollout that began at `since` (epoch seconds) and stopped inside a `phase_type` phase
+        (`rollback`: inside its rollback).
+
+        Only then may a phase's update be skipped as already applied (the newest update in the stack's history has
+        its message, succeeded, and started after `since`).
+
+        That phase may have set the stack's config and died before (or during) its update, so its own change can
+        be pending: a routing phase's change is confined to the service's routing resources, which the pending
+        check then leaves out (the phase re-applies them with a targeted update). An image phase (`deploy`,
+        `scale-down`) re-runs its untargeted update without a preview, as it did when first run; the check runs
+        in full before the next routing update.
+        """
+        self._resumed_in = phase_type
+        self._resumed_since = since
+
+    def _refuse_pending_changes(self, service: str) -> None:
         """A rollout must not ship unrelated changes: its untargeted updates (new image, scale-down) would.
 
         So before anything changes, a preview of the stack as it is (with the policy packs) must show no change.
         """
         if self._checked_pending:
             return
+        exclude: list[str] = []
+        if self._resumed_in in ROUTING_PHASES:
+            exclude = self._urns.get(service, [])
         try:
-            result = self._stack.preview(color="never", **self.policy)
+            result = self._stack.preview(color="never", exclude=exclude or None, **self.policy)
         except auto.errors.CommandError as exc:
+            self._raise_if_locked(exc)
             raise UsageError(f"preview of stack `{self.stack_name}` failed before the rollout: {_first_line(exc)}") from None
         pending = {_op_name(op): count for op, count in (result.change_summary or {}).items() if count and _op_name(op) != "same"}
         if pending:
@@ -252,6 +380,20 @@ def status_tag(service: str) -> str:
 
 def _op_name(op: object) -> str:
     return str(getattr(op, "value", op))
+
+
+_VIOLATION = re.compile(r"\[mandatory\](?:\s+\[[^\]]*\])*\s+(\S+)\s+\(([^)]*)\)")
+"""A line of the engine's `Policies:` summary: `- [mandatory] [severity: high]  <policy>  (<type>: <name>)`."""
+
+
+def policy_violations(output: str) -> list[str]:
+    """`policy (resource)` for each mandatory violation the engine printed, in order, without repeats."""
+    found: list[str] = []
+    for match in _VIOLATION.finditer(output):
+        entry = f"{match.group(1)} ({match.group(2).strip()})"
+        if entry not in found:
+            found.append(entry)
+    return found
 
 
 def _message(service: str, live_color: str, weight: int) -> str:

@@ -7,6 +7,7 @@ Exit codes: 0 promoted, 1 rolled back (or the rollback failed), 2 usage/config e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 
 from rollway.rollout.analysis import build_checks
 from rollway.rollout.analysis.templates import expand_spec_templates, resolve_analysis
+from rollway.rollout.backend import BackendState
 from rollway.rollout.clock import Clock, SystemClock
 from rollway.rollout.controller import Controller
 from rollway.rollout.deployer import Deployer
@@ -51,7 +53,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--wave-bake", help="waves: how long to wait after one stack promotes before starting the next")
     p.add_argument("--service", help="service to release (key of rollway:services); or `service:` in --spec")
     p.add_argument("--spec", type=Path, help="rollout spec file (YAML): steps, analysis checks, gate; flags override it")
-    p.add_argument("--strategy", choices=["canary", "blue-green", "blueGreen"], help="default: canary")
+    p.add_argument(
+        "--strategy",
+        choices=["canary", "blue-green", "blueGreen", "ab-test", "abTest"],
+        help="default: canary; ab-test: a cohort (--cohort-header) on the new color first, analysed on its own",
+    )
+    p.add_argument("--cohort-header", metavar="NAME=VALUE", help="A/B test: requests with this header reach the new color")
+    p.add_argument("--cohort-cookie", metavar="NAME=VALUE", help="A/B test: requests with this cookie reach the new color")
+    p.add_argument("--cohort-duration", help="A/B test: how long the cohort alone is on the new color (default 5m)")
     p.add_argument("--image", help="new image; deployed to the idle color before traffic moves")
     p.add_argument(
         "--steps",
@@ -125,10 +134,21 @@ def _merge_flags(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any
         "smokeDuration": args.smoke_duration,
         "drain": args.drain,
         "deadline": args.deadline,
+        "cohortDuration": args.cohort_duration,
     }
     merged.update({key: value for key, value in simple.items() if value is not None})
     if args.strategy is not None:
-        merged["strategy"] = "blueGreen" if args.strategy in ("blue-green", "blueGreen") else "canary"
+        merged["strategy"] = {"blue-green": "blueGreen", "ab-test": "abTest"}.get(args.strategy, args.strategy)
+    if args.cohort_header is not None and args.cohort_cookie is not None:
+        raise UsageError("--cohort-header and --cohort-cookie: an A/B cohort is selected by one of them")
+    for kind, flag in (("header", args.cohort_header), ("cookie", args.cohort_cookie)):
+        if flag is not None:
+            name, equals, value = flag.partition("=")
+            if not equals or not name.strip() or not value:
+                raise UsageError(f"--cohort-{kind} {flag!r}: give NAME=VALUE, e.g. --cohort-{kind} x-rollway-beta=1")
+            merged["cohort"] = {kind: name.strip(), "value": value}
+            if args.strategy is None and "strategy" not in raw:
+                merged["strategy"] = "abTest"
     if args.steps is not None:
         merged.pop("steps", None)
         merged.pop("preset", None)
@@ -289,6 +309,15 @@ def policy_packs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
     return [pack.resolve() for pack in packs], [config.resolve() for config in configs]
 
 
+def _first_request(controls: list[ControlFile], not_before: float) -> tuple[str, str] | None:
+    """The pending operator request from the local state directory, else from the backend's state object."""
+    for control in controls:
+        request = control.take(not_before=not_before)
+        if request is not None:
+            return request
+    return None
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
@@ -422,9 +451,22 @@ def run(
         warning = "--no-analysis: nothing measures the new version; every step promotes after its bake time whatever it serves"
         warn(warning)
         warnings.append(warning)
-    control = ControlFile(state_dir / "control.json", clock.now if clock is not None else time.time)
+    now = clock.now if clock is not None else time.time
+    control = ControlFile(state_dir / "control.json", now)
+    controls = [control]
+    backend = BackendState.locate(args.work_dir, args.stack) if (args.work_dir / "Pulumi.yaml").is_file() else None
+    if backend is not None:
+        # Anyone with the backend sees the status and can send requests, without this runner's --state-dir.
+        status.mirrors.append((str(backend.directory), lambda data: backend.publish(data, journal.path)))
+        controls.append(ControlFile(backend.control_path, now))
+    holder = {"service": spec.service, "command": "rollway rollout"}
     try:
-        with StackLock(state_dir / "lock", {"service": spec.service, "command": "rollway rollout"}):
+        with contextlib.ExitStack() as locks:
+            locks.enter_context(StackLock(state_dir / "lock", holder))
+            if backend is not None:
+                # Runners that share only the backend (each its own --state-dir) must not release at once.
+                ensure_dir(backend.directory)
+                locks.enter_context(StackLock(backend.lock_path, holder))
             progress = journal.unfinished()
             events = Fanout(sinks)
             if args.abort:
@@ -432,6 +474,9 @@ def run(
                     raise UsageError(f"stack `{args.stack}` has no unfinished rollout to abort ({journal.path})")
                 deployer = deployer_factory(spec, args)
                 status.publish = getattr(deployer, "publish_status", None)
+                resume_after = getattr(deployer, "resume_after", None)
+                if resume_after is not None:
+                    resume_after("rollback", progress.started_at)  # the abort's only update is the rollback's routing change
                 controller = Controller(deployer, progress.plan, journal, build_checks([]), events, clock, progress)
                 controller.run(abort=True)
                 return EXIT_ROLLED_BACK
@@ -448,15 +493,25 @@ def run(
             checks = build_checks(spec.analysis.checks)
             if progress is not None:
                 plan = progress.plan
+                resume_after = getattr(deployer, "resume_after", None)
+                if resume_after is not None:
+                    interrupted = plan.phases[min(progress.next_phase, len(plan.phases) - 1)].type
+                    resume_after("rollback" if progress.rollback_reason is not None else interrupted, progress.started_at)
             else:
                 state = deployer.read(spec.service)
                 approval = None
                 if spec.gate is not None:
                     approval = spec.gate.approval_file or str(state_dir / f"{_safe(spec.service)}.approval")
                 plan = build_plan(spec, state, args.stack, approval, pre_approved=args.approve)
+                # A release the policy packs refuse is refused here, before the journal or the stack changes.
+                check_release = getattr(deployer, "check_release", None)
+                if check_release is not None:
+                    for phase in plan.phases:
+                        if phase.type == "deploy" and phase.image is not None:
+                            check_release(plan.service, plan.canary, phase.image)
             controller = Controller(deployer, plan, journal, checks, events, clock, progress, warnings)
             # Requests older than the rollout's start are stale (e.g. an `abort` meant for an earlier rollout).
-            controller.control = lambda: control.take(not_before=controller.started_at)
+            controller.control = lambda: _first_request(controls, controller.started_at)
             outcome = controller.run()
             return EXIT_PROMOTED if outcome.promoted else EXIT_ROLLED_BACK
     finally:

@@ -100,6 +100,7 @@ class Controller:
         self.control = control
         self.paused_total = 0.0
         self.skip_to_promote = False
+        self.baking: PhaseKind | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _emit(self, kind: str, **data: object) -> None:
@@ -132,6 +133,7 @@ class Controller:
         self._emit(
             "rollout.resumed" if self.resume else "rollout.started",
             strategy=plan.strategy,
+            **({"cohort": plan.cohort["match"]} if plan.cohort else {}),
             stable=plan.stable,
             canary=plan.canary,
             phases=len(plan.phases),
@@ -182,6 +184,9 @@ class Controller:
         plan = self.plan
         if phase.type == "deploy":
             self.deployer.deploy(plan.service, plan.canary, phase.image)
+        elif phase.type == "cohort":
+            self._route(plan.stable, 0)
+            self._bake("cohort", phase.bake, phase.label(plan))
         elif phase.type == "shift":
             self._route(plan.stable, phase.weight)
             self._bake("canary", phase.bake, phase.label(plan))
@@ -199,6 +204,7 @@ class Controller:
 
     def _bake(self, kind: PhaseKind, duration: float, label: str) -> None:
         """Wait `duration` while measuring every `interval`; raise RollbackNeeded the moment the budget is spent."""
+        self.baking = kind
         end = self.clock.now() + duration
         active = bool(self.analyzer.active(kind))
         measured = False
@@ -240,6 +246,8 @@ class Controller:
     def _on_measurement(self, result: Measurement) -> None:
         if result.ok is False:
             self._record("failure", check=result.check, detail=result.detail)
+        # In an A/B test's cohort phase only the cohort reaches the new color: the measurement is the cohort's.
+        cohort = self.plan.cohort["match"] if self.plan.cohort and self.baking == "cohort" else None
         self._emit(
             "analysis.measurement",
             check=result.check,
@@ -250,6 +258,7 @@ class Controller:
             durationMs=round(result.duration * 1000),
             failures=self.analyzer.failures,
             failureLimit=self.plan.failure_limit,
+            **({"cohort": cohort} if cohort else {}),
         )
 
     def _gate(self) -> None:

@@ -2,6 +2,10 @@
 
 `rollway.rollout.automation.PulumiDeployer` implements it with the Pulumi Automation API; `rollway.rollout.fake.FakeDeployer`
 in memory for tests; `rollway.rollout.sandbox.NginxDeployer` against a real local nginx for end-to-end tests.
+
+Optional methods the CLI calls when a deployer has them (PulumiDeployer does): `check_release(service, color,
+image)` (refuse a release before anything changes, e.g. a policy preview), `resume_after(phase_type, since)` (this
+run resumes a rollout begun at `since`, interrupted inside that phase), `publish_status(status)` (mirror the status into the stack).
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ class ServiceState:
     """Percent of production traffic on the idle color."""
     images: dict[Color, str | None]
     """Image per color (None: the color has no workload)."""
+    canary_header: tuple[str, str] | None = None
+    """(name, value) of the header the stack routes to the idle color (`canaryHeader`), if any."""
+    clouds: tuple[str, ...] = ()
+    """Clouds the stack deploys the service to (`rollway:clouds`); empty when the deployer does not know."""
 
     @property
     def idle_color(self) -> Color:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rollway.rollout.deployer import Color, ServiceState
 from rollway.rollout.errors import DeployError, UsageError
@@ -45,14 +45,14 @@ class FakeDeployer:
     def route(self, service: str, live_color: Color, canary_weight: int) -> None:
         self._apply(FakeCall("route", service, (live_color, canary_weight)))
         state = self.read(service)
-        self.services[service] = ServiceState(live_color, canary_weight, dict(state.images))
+        self.services[service] = replace(state, live_color=live_color, canary_weight=canary_weight)
 
     def deploy(self, service: str, color: Color, image: str | None) -> None:
         self._apply(FakeCall("deploy", service, (color, image)))
         state = self.read(service)
         images = dict(state.images)
         images[color] = image
-        self.services[service] = ServiceState(state.live_color, state.canary_weight, images)
+        self.services[service] = replace(state, images=images)
 
     def _apply(self, call: FakeCall) -> None:
         self.calls.append(call)

@@ -45,8 +45,14 @@ def parser(command: str) -> argparse.ArgumentParser:
     if command == "status":
         p.add_argument("--from-stack", action="store_true", help="read the status the rollout published into the stack's tags")
         p.add_argument("--service", help="with --from-stack: the service whose rollout to show")
-    if command in ("abort", "retry", "status"):
-        p.add_argument("--work-dir", type=Path, default=Path("."), help="Pulumi project directory (default: .)")
+    if command != "retry":
+        p.add_argument(
+            "--from-backend",
+            action="store_true",
+            help="use the rollout state beside the stack's file:// backend (PULUMI_BACKEND_URL or Pulumi.yaml's "
+            "backend.url) instead of --state-dir: works from any machine that shares the backend",
+        )
+    p.add_argument("--work-dir", type=Path, default=Path("."), help="Pulumi project directory (default: .)")
     return p
 
 
@@ -75,6 +81,8 @@ def render(status: dict[str, Any]) -> str:
         + (f" ({status.get('reason')})" if status.get("reason") else ""),
         f"  rollout {status.get('rolloutId')} ({status.get('strategy')}), {status.get('stable')} -> {status.get('canary')}",
     ]
+    if status.get("cohort"):
+        lines.append(f"  A/B cohort: {status['cohort']} -> {status.get('canary')}")
     if phase:
         lines.append(f"  phase {phase.get('index')}/{phase.get('total')}: {phase.get('label')}")
     if "liveColor" in status:
@@ -99,6 +107,10 @@ def run_op(argv: list[str], deployer_factory: Any, clock: Clock | None, out: Tex
     if state_dir.exists() and not state_dir.is_dir():
         raise UsageError(f"{state_dir}: exists and is not a directory; --state-dir must name a directory")
     status_path = state_dir / "status.json"
+    if getattr(args, "from_backend", False):
+        if command == "status" and args.from_stack:
+            raise UsageError("status: give --from-backend or --from-stack, not both")
+        return _from_backend(command, args, clock, out)
     if command == "status" and args.from_stack:
         if not args.service:
             raise UsageError("status --from-stack needs --service (tags are per service)")
@@ -134,6 +146,42 @@ def run_op(argv: list[str], deployer_factory: Any, clock: Clock | None, out: Tex
             return EXIT_OK
         return _rerun(args, state_dir, deployer_factory, clock, out, err, abort=True)
     return _rerun(args, state_dir, deployer_factory, clock, out, err, abort=False)
+
+
+def _from_backend(command: str, args: argparse.Namespace, clock: Clock | None, out: TextIO) -> int:
+    """The same commands against the state object beside a file:// backend (rollway.rollout.backend)."""
+    from rollway.rollout.backend import BackendState
+
+    backend = BackendState.locate(args.work_dir, args.stack, required=True)
+    assert backend is not None  # required=True raises instead
+    if command == "status":
+        status = read_json(backend.status_path, "rollout status")
+        if status is None:
+            raise UsageError(f"stack `{args.stack}` has no rollout status in its backend ({backend.status_path})")
+        out.write((json.dumps(status, sort_keys=True) if args.json else render(status)) + "\n")
+        return EXIT_OK
+    if command == "watch":
+        return _watch(args, backend.status_path, clock or SystemClock(), out)
+    if command == "history":
+        return _history(args, Journal(backend.journal_path), out)
+    # pause/resume/promote/approve/reject/abort: only a rollout the backend shows as running takes requests (no
+    # lock can be tested across machines; the rollout consumes the request at its next measurement).
+    status = read_json(backend.status_path, "rollout status")
+    state = status.get("state") if status else None
+    if state is None or state in TERMINAL:
+        raise UsageError(
+            f"no rollout is running on stack `{args.stack}` according to its backend ({backend.status_path}: "
+            f"{state or 'no status'}); nothing to {command}"
+        )
+    if backend.lock_path.is_file() and not _running(backend.directory):
+        raise UsageError(
+            f"stack `{args.stack}`: its backend shows a rollout {state}, but no rollout process holds "
+            f"{backend.lock_path} (it was stopped mid-rollout); re-run its command to resume it, or "
+            f"`rollway rollout abort --stack {args.stack}` on the runner that has its --state-dir"
+        )
+    ControlFile(backend.control_path).request(command, _who(args))
+    out.write(f"asked the rollout on stack `{args.stack}` to {command} (through the backend, {backend.control_path})\n")
+    return EXIT_OK
 
 
 def _watch(args: argparse.Namespace, status_path: Path, clock: Clock, out: TextIO) -> int:

@@ -14,9 +14,10 @@ from typing import Any, Literal
 from rollway.rollout.deployer import Color, ServiceState, other
 from rollway.rollout.durations import format_duration
 from rollway.rollout.errors import UsageError
+from rollway.rollout.routing import COHORT_MATCHES, cohort_unsupported
 from rollway.rollout.spec import RolloutSpec
 
-PhaseType = Literal["deploy", "shift", "smoke", "gate", "promote", "drain", "scale-down"]
+PhaseType = Literal["deploy", "cohort", "shift", "smoke", "gate", "promote", "drain", "scale-down"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class Phase:
             return f"deploy {self.image} to {plan.canary}"
         if self.type == "shift":
             return f"canary {self.weight}% to {plan.canary} ({format_duration(self.bake)} bake)"
+        if self.type == "cohort":
+            cohort = (plan.cohort or {}).get("match", "the cohort")
+            return f"A/B: {cohort} to {plan.canary}, everyone else on {plan.stable} ({format_duration(self.bake)})"
         if self.type == "smoke":
             return f"smoke-test {plan.canary} ({format_duration(self.bake)})"
         if self.type == "gate":
@@ -82,6 +86,8 @@ class Plan:
     """Things the planner decided that a person should know (e.g. steps skipped)."""
     spec: dict[str, Any] = field(default_factory=dict)
     """The validated spec (analysis resolved) the plan was built from; `rollway rollout retry` re-runs it."""
+    cohort: dict[str, str] | None = None
+    """abTest: `kind`, `name`, `value` and `match` (e.g. `header x-beta=1`) of the cohort on the new color."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,9 +133,17 @@ def build_plan(
                 f"(canaryWeight 0) or release the current image without --image"
             )
         phases.append(Phase("deploy", image=spec.image))
-    if spec.strategy == "canary":
+    cohort = None
+    if spec.strategy == "abTest":
+        assert spec.cohort is not None  # the spec's validator requires it
+        check_cohort_routing(spec, state)
+        cohort = {"kind": spec.cohort.kind, "name": spec.cohort.name, "value": spec.cohort.value, "match": spec.cohort.describe()}
+        # Everyone else stays on the stable color: the cohort phase routes weight 0.
+        phases.append(Phase("cohort", weight=0, bake=spec.cohort_duration))
+    if spec.strategy in ("canary", "abTest"):
         steps = spec.canary_steps()
-        kept = [(weight, bake) for weight, bake in steps if weight >= state.canary_weight]
+        floor = 0 if spec.strategy == "abTest" else state.canary_weight
+        kept = [(weight, bake) for weight, bake in steps if weight >= floor]
         if len(kept) < len(steps):
             notes.append(f"{canary} already has {state.canary_weight}% of traffic; steps below that are skipped")
         phases += [Phase("shift", weight=weight, bake=bake) for weight, bake in kept]
@@ -158,4 +172,34 @@ def build_plan(
         fingerprint=fingerprint(spec, stack),
         notes=notes,
         spec=spec.model_dump(by_alias=True, mode="json", exclude_none=True),
+        cohort=cohort,
     )
+
+
+def check_cohort_routing(spec: RolloutSpec, state: ServiceState) -> None:
+    """UsageError unless every cloud of the stack routes the A/B cohort to the idle color.
+
+    The cohort rides on the service's `canaryHeader` (a routing rule in git, deployed like any other config):
+    the rollout does not create routing rules, it moves traffic between the ones the stack has.
+    """
+    assert spec.cohort is not None
+    cohort = spec.cohort
+    unsupported = cohort_unsupported(cohort.kind, state.clouds)
+    if unsupported:
+        supported = sorted({kind for cloud in state.clouds for kind in COHORT_MATCHES.get(cloud, ())}) or ["none"]
+        raise UsageError(
+            f"A/B cohort by {cohort.kind} is not supported on {', '.join(unsupported)}: the routing component there "
+            f"can send only a request header (the service's canaryHeader) to the new color; use --cohort-header "
+            f"(supported kinds on this stack: {', '.join(supported)})"
+        )
+    header = state.canary_header
+    if header is None:
+        raise UsageError(
+            f"service `{spec.service}` routes no header to the idle color: set rollway:services.{spec.service}.canaryHeader "
+            f"to {{name: {cohort.name}, value: {cohort.value}}} in the stack file and deploy it, then run the A/B test"
+        )
+    if header[0].lower() != cohort.name.lower() or header[1] != cohort.value:
+        raise UsageError(
+            f"service `{spec.service}`'s canaryHeader is {header[0]}={header[1]}, the A/B cohort asks for "
+            f"{cohort.name}={cohort.value}: use the stack's header, or change canaryHeader in git and deploy it first"
+        )

@@ -34,10 +34,10 @@ from pydantic.alias_generators import to_camel
 from rollway.rollout.durations import parse_duration
 from rollway.rollout.errors import UsageError
 
-Strategy = Literal["canary", "blueGreen"]
-PhaseKind = Literal["canary", "smoke", "drain"]
+Strategy = Literal["canary", "blueGreen", "abTest"]
+PhaseKind = Literal["canary", "smoke", "cohort", "drain"]
 NoData = Literal["fail", "pass", "skip", "wait"]
-ALL_PHASES: tuple[PhaseKind, ...] = ("canary", "smoke", "drain")
+ALL_PHASES: tuple[PhaseKind, ...] = ("canary", "smoke", "cohort", "drain")
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 """Seconds, written as `500ms`, `30s`, `2m`, `1h` or a bare number of seconds."""
@@ -158,7 +158,8 @@ class CheckSpec(SpecModel):
     max: float | None = None
     """Fail when the measured value is above this."""
     during: list[PhaseKind] = Field(default_factory=lambda: list(ALL_PHASES))
-    """Phases the check runs in: canary steps, the blue/green smoke test, the drain window after the switch."""
+    """Phases the check runs in: canary steps, the blue/green smoke test, an A/B test's cohort phase, the drain
+    window after the switch."""
     no_data: NoData = "fail"
     """What an empty result means: fail (safe default, like Flagger), pass, skip (neither), or wait (skip, but a
     step, smoke test or drain window that ends without a single value from this check is one failed measurement:
@@ -258,6 +259,34 @@ class GateSpec(SpecModel):
     """How long to wait for approval before rolling back."""
 
 
+class CohortSpec(SpecModel):
+    """An A/B test's cohort: the requests that carry this header (or cookie) reach the new color."""
+
+    header: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")] | None = None
+    """Request header that selects the cohort (matched case-insensitively, like every HTTP header name)."""
+    cookie: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")] | None = None
+    """Cookie that selects the cohort (no shipped routing component matches cookies yet: refused per cloud)."""
+    value: Annotated[str, Field(min_length=1, max_length=128)]
+    """Exact value of the header or cookie."""
+
+    @model_validator(mode="after")
+    def _one_match(self) -> CohortSpec:
+        if (self.header is None) == (self.cookie is None):
+            raise ValueError("give exactly one of `header` or `cookie`")
+        return self
+
+    @property
+    def kind(self) -> Literal["header", "cookie"]:
+        return "header" if self.header is not None else "cookie"
+
+    @property
+    def name(self) -> str:
+        return self.header or self.cookie or ""
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name}={self.value}"
+
+
 class RoutingMatcher(SpecModel):
     type: str
     """Resource type token, e.g. `aws:lb/listener:Listener`."""
@@ -269,7 +298,8 @@ class RolloutSpec(SpecModel):
     service: str
     """Service (key of `rollway:services`) to release."""
     strategy: Strategy = "canary"
-    """canary: weighted steps; blueGreen: smoke-test the idle color, then switch all at once."""
+    """canary: weighted steps; blueGreen: smoke-test the idle color, then switch all at once; abTest: only the
+    `cohort` reaches the new color for `cohortDuration` (analysed on its own), then the steps if any, then the switch."""
     image: str | None = None
     """New image, deployed to the idle color first; default: the idle color's current image."""
     steps: list[int] | None = None
@@ -286,6 +316,10 @@ class RolloutSpec(SpecModel):
     """The whole rollout must promote within this, or it rolls back."""
     scale_down: bool = True
     """Remove the old color's image after the drain window (its workload then scales away)."""
+    cohort: CohortSpec | None = None
+    """abTest: the requests (by header or cookie) routed to the new color while everyone else stays on the old one."""
+    cohort_duration: Duration = 300.0
+    """abTest: how long the cohort alone is on the new color (analysis runs meanwhile) before the steps or the switch."""
     gate: GateSpec | None = None
     """Manual approval before the switch."""
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
@@ -303,12 +337,18 @@ class RolloutSpec(SpecModel):
             parse_preset(self.preset, self.step_duration)
         if self.strategy == "blueGreen" and (self.steps is not None or self.preset is not None):
             raise ValueError("steps/preset apply to the canary strategy; blueGreen switches all traffic at once")
+        if self.strategy == "abTest" and self.cohort is None:
+            raise ValueError("strategy abTest needs a `cohort` (header or cookie and value, or --cohort-header NAME=VALUE)")
+        if self.strategy != "abTest" and self.cohort is not None:
+            raise ValueError(f"`cohort` applies to strategy abTest, not {self.strategy}")
         if self.image is not None and (not self.image.strip() or any(ch.isspace() for ch in self.image)):
             raise ValueError(f"image must be a container image reference without spaces, got {self.image!r}")
         return self
 
     def canary_steps(self) -> list[tuple[int, float]]:
-        """(weight, bake seconds) per canary step."""
+        """(weight, bake seconds) per canary step (an A/B test has steps only when given)."""
+        if self.strategy == "abTest" and self.steps is None and self.preset is None:
+            return []
         if self.preset is not None:
             return parse_preset(self.preset, self.step_duration)
         weights = self.steps if self.steps is not None else [10, 25, 50, 100]

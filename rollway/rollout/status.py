@@ -74,6 +74,9 @@ class StatusSink:
         self.on_publish_error = on_publish_error
         self.status: dict[str, Any] = {}
         self._publish_failed = False
+        self.mirrors: list[tuple[str, Callable[[dict[str, Any]], None]]] = []
+        """More places the status is written to, each (description, writer): e.g. the backend's state object."""
+        self._failed_mirrors: set[int] = set()
 
     def emit(self, event: Event) -> None:
         data = event.data
@@ -89,6 +92,7 @@ class StatusSink:
                 stack=data.get("stack"),
                 service=data.get("service"),
                 strategy=data.get("strategy"),
+                cohort=data.get("cohort"),
                 stable=data.get("stable"),
                 canary=data.get("canary"),
                 state="running",
@@ -125,13 +129,25 @@ class StatusSink:
             return  # ticks and the rest don't change the status; no write
         status["updatedAt"] = stamp
         write_json_atomically(self.path, status)
-        if self.publish is not None and not self._publish_failed:
+        # The publisher is a CLI call (`pulumi stack tag set`, hundreds of ms): not per measurement, so it never sits
+        # between a failing measurement and the rollback it triggers. The next state/phase/traffic change carries
+        # the failure count to the tags; status.json and the backend mirror get every change.
+        if kind != "analysis.measurement" and self.publish is not None and not self._publish_failed:
             try:
                 self.publish(dict(status))
             except Exception as exc:  # the backend mirror is a convenience; the rollout goes on
                 self._publish_failed = True
                 if self.on_publish_error is not None:
                     self.on_publish_error(f"cannot publish the rollout status to the stack: {exc}")
+        for index, (where, mirror) in enumerate(self.mirrors):
+            if index in self._failed_mirrors:
+                continue
+            try:
+                mirror(dict(status))
+            except Exception as exc:  # each mirror fails on its own, once; the rollout goes on
+                self._failed_mirrors.add(index)
+                if self.on_publish_error is not None:
+                    self.on_publish_error(f"cannot publish the rollout status to {where}: {exc}")
 
 
 class ControlFile:

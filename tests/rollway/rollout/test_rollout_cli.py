@@ -11,6 +11,7 @@ import pytest
 from rollout_helpers import FakeClock, state
 
 from rollway.rollout.cli import main
+from rollway.rollout.errors import UsageError
 from rollway.rollout.fake import FakeDeployer
 from rollway.rollout.lock import StackLock
 
@@ -173,3 +174,70 @@ def test_without_a_pulumi_cli_the_default_deployer_exits_two(tmp_path, monkeypat
 
     assert code == 2
     assert "the Pulumi CLI is not on PATH" in stderr.getvalue()
+
+
+class RefusingDeployer(FakeDeployer):
+    """A stack whose policy packs refuse one image (what PulumiDeployer.check_release reports)."""
+
+    def __init__(self) -> None:
+        super().__init__({"web": state()})
+        self.checked: list[tuple[str, str, str]] = []
+
+    def check_release(self, service: str, color: str, image: str) -> None:
+        self.checked.append((service, color, image))
+        if image.startswith("docker.io/"):
+            raise UsageError(f"{service} {image} on {color}: refused by the policy packs before anything was applied")
+
+
+def test_a_release_the_policy_packs_refuse_exits_2_before_the_journal_or_the_stack_change(run):
+    run.deployer = RefusingDeployer()
+
+    code = run("--service", "web", "--image", "docker.io/evil/web:1", "--steps", "50,100", *FAST)
+
+    assert code == 2
+    assert "refused by the policy packs before anything was applied" in run.stderr.getvalue()
+    assert run.deployer.checked == [("web", "green", "docker.io/evil/web:1")]
+    assert run.deployer.calls == []
+    assert not (run.tmp_path / "state" / "dev" / "journal.jsonl").exists()
+
+
+def test_an_accepted_release_is_checked_once_then_deployed(run):
+    run.deployer = RefusingDeployer()
+
+    assert run("--service", "web", "--image", "ghcr.io/rollway/web:3", "--steps", "50,100", *FAST) == 0
+    assert run.deployer.checked == [("web", "green", "ghcr.io/rollway/web:3")]
+    assert run.deployer.calls[0].method == "deploy"
+
+
+class ResumeRecordingDeployer(FakeDeployer):
+    def __init__(self) -> None:
+        super().__init__({"web": state()})
+        self.resumed_after: list[str] = []
+
+    def resume_after(self, phase_type: str, since: float) -> None:
+        assert since > 0  # the resumed rollout's start
+        self.resumed_after.append(phase_type)
+
+
+@pytest.mark.parametrize(
+    ("crash", "interrupted"), [(("blue", 50), "shift"), (("green", 0), "promote")], ids=["in-a-step", "in-the-switch"]
+)
+def test_a_resumed_run_tells_the_deployer_which_phase_was_interrupted(run, crash, interrupted):
+    run.deployer = ResumeRecordingDeployer()
+    _crash_at(run, crash)
+    assert run("--service", "web", "--steps", "10,50,100", *FAST) == 130
+    assert run.deployer.resumed_after == []
+    run.deployer.on_call = None
+
+    assert run("--service", "web", "--steps", "10,50,100", *FAST) == 0
+    assert run.deployer.resumed_after == [interrupted]
+
+
+def test_an_abort_tells_the_deployer_its_update_is_the_rollback(run):
+    run.deployer = ResumeRecordingDeployer()
+    _crash_at(run, ("blue", 50))
+    run("--service", "web", "--steps", "10,50,100", *FAST)
+    run.deployer.on_call = None
+
+    assert run("--service", "web", "--abort") == 1
+    assert run.deployer.resumed_after == ["rollback"]

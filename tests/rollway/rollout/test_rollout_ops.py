@@ -295,6 +295,21 @@ def test_a_backend_without_tags_warns_once_and_the_rollout_goes_on(tmp_path):
     assert json.loads((tmp_path / "status.json").read_text())["state"] == "running"
 
 
+def test_measurements_update_the_status_file_but_not_the_stack_tags(tmp_path):
+    published: list[dict[str, Any]] = []
+    sink = StatusSink(tmp_path / "status.json", published.append)
+    base = {"rolloutId": "r", "stack": "dev", "service": "web"}
+    sink.emit(Event("rollout.started", base))
+    failed = {"check": "request-success-rate", "ok": False, "detail": "0.5 < min 0.99", "failures": 1, "failureLimit": 0}
+
+    sink.emit(Event("analysis.measurement", {**base, **failed}))
+
+    assert json.loads((tmp_path / "status.json").read_text())["failures"] == 1
+    assert len(published) == 1  # rollout.started only
+    sink.emit(Event("rollback.started", {**base, "reason": "analysis failed"}))
+    assert [p["state"] for p in published] == ["running", "rolling-back"] and published[-1]["failures"] == 1
+
+
 # -- notifications --------------------------------------------------------------------------------
 
 
