@@ -25,6 +25,7 @@ import yaml
 from pulumi.runtime import rpc
 
 from rollway import clouds
+from rollway.engine import derived
 
 ACCOUNT_ID = "123456789012"
 AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -693,7 +694,9 @@ class PlausibleMocks(pulumi.runtime.Mocks):
     resource_outputs: dict[str, OutputsHandler] = field(default_factory=dict)
     """Extra computed outputs for a resource type (merged over the plausible ones)."""
     unanswered_invokes: list[str] = field(default_factory=list)
-    """Invoke tokens nobody answered (the program got an empty result)."""
+    """Invoke tokens nobody answered: no handler, and no result type in the SDK (the program got an empty result)."""
+    derived_invokes: list[str] = field(default_factory=list)
+    """Invoke tokens with no handler whose answer was derived from the SDK's result type (see `derived`)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference":
@@ -707,9 +710,12 @@ class PlausibleMocks(pulumi.runtime.Mocks):
                 state.setdefault("outputs", {})
                 state.setdefault("secretOutputNames", [])
             return f"{args.name}-{digest(args.typ, args.name)}", state
+        types = derived.resource_field_types(args.typ)
         if not self.resolve_outputs:
-            # As in a real preview of a create: inputs are known, everything the provider computes is not.
-            return "", dict(args.inputs)
+            # As in a real preview of a create: inputs are known, everything the provider computes is not. An input
+            # whose shape the provider changes in its outputs (a list of ids in, a map by id out) is not echoed:
+            # it stays unknown, as the provider would compute it.
+            return "", _fitting(dict(args.inputs), types)
         package = args.typ.split(":", 1)[0]
         handler = _outputs_for(package)
         computed: dict[str, Any]
@@ -721,12 +727,35 @@ class PlausibleMocks(pulumi.runtime.Mocks):
         extra = self.resource_outputs.get(args.typ)
         if extra is not None:
             state.update(extra(args, self.context))
+        state = _fitting(state, types)
+        missing = [name for name in types if name not in state and name not in ("id", "urn")]
+        if missing:
+            # Every other output the SDK declares gets a value of its declared type, so `apply` chains over
+            # them run (`cluster.kube_config.apply(...)`, `status.load_balancer.ingress[0]`).
+            cls = derived.resource_class(args.typ)
+            filled = derived.derive(cls, f"{args.typ}::{args.name}", self.context) if cls is not None else {}
+            state.update({name: filled[name] for name in missing if name in filled})
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]
         # A bare dict means "no check failures" to the MockMonitor.
         handler = self.invokes.get(args.token) or DEFAULT_INVOKES.get(args.token)
+        answer = handler(dict(args.args), self.context) if handler is not None else {}
+        result_type = derived.invoke_result_type(args.token)
+        if result_type is None:
+            if handler is None:
+                self.unanswered_invokes.append(args.token)
+            return answer
+        # Every field of the SDK's result type gets a value of its type; a handler's own answers win.
+        seed = args.token + "::" + json.dumps(args.args, sort_keys=True, default=str)
+        filled = derived.derive(result_type, seed, self.context)
         if handler is None:
-            self.unanswered_invokes.append(args.token)
-            return {}
-        return handler(dict(args.args), self.context)
+            self.derived_invokes.append(args.token)
+        return {**filled, **{key: value for key, value in answer.items() if value is not None}}
+
+
+def _fitting(state: dict[str, Any], types: Mapping[str, Any]) -> dict[str, Any]:
+    """`state` without the values whose shape does not fit the resource's declared output types."""
+    if not types:
+        return state
+    return {key: value for key, value in state.items() if key not in types or derived.fits(value, types[key])}

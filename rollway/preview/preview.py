@@ -132,6 +132,7 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
         outputs=dict(recording.exports),
         packs=policy.packs,
         unanswered_invokes=list(recording.unanswered_invokes),
+        derived_invokes=list(recording.derived_invokes),
         logs=evaluation.logs,
         warnings=warnings,
         secret_texts={text for text in secrets if len(text) >= 4},

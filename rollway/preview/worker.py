@@ -30,6 +30,7 @@ def recording_to_json(recording: Recording) -> dict[str, Any]:
         "exports": to_wire(recording.exports),
         "invokes": [[token, to_wire(args)] for token, args in recording.invokes],
         "unanswered_invokes": list(recording.unanswered_invokes),
+        "derived_invokes": list(recording.derived_invokes),
         "resources": [
             {**resource.__dict__, "inputs": to_wire(resource.inputs), "outputs": to_wire(resource.outputs)}
             for resource in recording.resources
@@ -49,6 +50,7 @@ def recording_from_json(data: dict[str, Any]) -> Recording:
         exports=from_wire(data["exports"]),
         invokes=[(token, from_wire(args)) for token, args in data["invokes"]],
         unanswered_invokes=list(data["unanswered_invokes"]),
+        derived_invokes=list(data.get("derived_invokes", [])),
         stack_urn=data["stack_urn"],
     )
 
