@@ -58,10 +58,11 @@ $(ENGINE_STAMP): $(STAMP) engine/go.mod engine/go.sum engine/build.sh $(wildcard
 	@touch $@
 
 engine-preview: $(ENGINE_STAMP)
+	$(BIN)/python -m policies.common.envconfig $(ENVIRONMENT) --out $(POLICY_CONFIG)
 	$(BIN)/python -m rollway.testing.real_engine preview --stack $(STACK) \
 		--policy-pack policies/security --policy-pack policies/cost \
-		--policy-pack-config policies/config/$(ENVIRONMENT)/security.json \
-		--policy-pack-config policies/config/$(ENVIRONMENT)/cost.json
+		--policy-pack-config $(POLICY_CONFIG)/$(ENVIRONMENT)/security.json \
+		--policy-pack-config $(POLICY_CONFIG)/$(ENVIRONMENT)/cost.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto
