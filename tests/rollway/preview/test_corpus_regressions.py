@@ -207,3 +207,104 @@ def test_unlisted_non_pulumi_import_is_named_in_the_error(tmp_path: Path, instal
     with pytest.raises(ProgramError, match=r"imports rollway_absent_helper_lib, which is not installed here"):
         venv.ensure_virtualenv(load_project(tmp_path))
     assert installer.commands == []
+
+
+# ---------------------------------------------------------------- requirements no set of versions satisfies
+CONFLICT = (
+    "  x No solution found when resolving dependencies:\n"
+    "  cause: Because pulumi-awsx>=2.0.2,<3.0.0 depends on pulumi-aws>=6.0.4,<7.0.0 and you require pulumi-aws>=7.0.0,"
+    " we can conclude that your requirements are unsatisfiable.\n"
+)
+
+
+class ConflictingInstaller(FakeInstaller):
+    """Fails the install of the requirements file with `failure` (uv's words); every other install succeeds."""
+
+    def __init__(self, failure: str, relaxed_failure: str | None = None) -> None:
+        super().__init__()
+        self.failure, self.relaxed_failure = failure, relaxed_failure
+
+    def __call__(self, command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        super().__call__(command, **options)
+        if "-r" in command:
+            return subprocess.CompletedProcess(command, 1, "", self.failure)
+        if self.relaxed_failure is not None and "pulumi-awsx" in command:
+            return subprocess.CompletedProcess(command, 1, "", self.relaxed_failure)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+
+def conflicting_installer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeInstaller) -> FakeInstaller:
+    monkeypatch.setattr(venv.subprocess, "run", fake)
+    monkeypatch.setenv("ROLLWAY_CACHE_DIR", str(tmp_path / "cache"))
+    return fake
+
+
+CONFLICTING = FIXTURES / "corpus_conflicting_pins"
+HERE_PULUMI = importlib.metadata.version("pulumi")
+HERE_AWS = importlib.metadata.version("pulumi-aws")
+
+
+def test_unresolvable_requirements_install_the_versions_installed_here(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = conflicting_installer(monkeypatch, tmp_path, ConflictingInstaller(CONFLICT))
+
+    venv.ensure_virtualenv(load_project(CONFLICTING))
+
+    assert fake.commands[-1][-3:] == [f"pulumi=={HERE_PULUMI}", f"pulumi-aws=={HERE_AWS}", "pulumi-awsx"]
+
+
+def test_the_fallback_is_noted_with_the_resolver_cause(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conflicting_installer(monkeypatch, tmp_path, ConflictingInstaller(CONFLICT))
+    project = load_project(CONFLICTING)
+
+    venv.ensure_virtualenv(project)
+
+    note = venv.fallback_note(project)
+    assert note is not None
+    assert note.startswith("requirements.txt cannot be resolved (Because pulumi-awsx>=2.0.2,<3.0.0 depends on")
+    assert f"installed pulumi=={HERE_PULUMI}, pulumi-aws=={HERE_AWS}, pulumi-awsx instead" in note
+
+
+def test_requirements_that_resolve_leave_no_fallback_note(installer: FakeInstaller) -> None:
+    project = load_project(CONFLICTING)
+
+    venv.ensure_virtualenv(project)
+
+    assert venv.fallback_note(project) is None
+    assert [command[-2:] for command in installer.commands if "install" in command][-1][0] == "-r"
+
+
+def test_a_distribution_that_does_not_exist_is_not_a_conflict_to_fall_back_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    absent = "  x No solution found when resolving dependencies:\n  Because pulumi-awsx was not found in the package registry\n"
+    fake = conflicting_installer(monkeypatch, tmp_path, ConflictingInstaller(absent))
+
+    with pytest.raises(ProgramError, match="not found in the package registry"):
+        venv.ensure_virtualenv(load_project(CONFLICTING))
+    assert not any("pulumi-awsx" in command for command in fake.commands)
+
+
+def test_an_install_error_that_is_no_conflict_is_not_retried(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = conflicting_installer(monkeypatch, tmp_path, ConflictingInstaller("error: Failed to fetch: connection refused\n"))
+
+    with pytest.raises(ProgramError, match="connection refused"):
+        venv.ensure_virtualenv(load_project(CONFLICTING))
+    assert not any("pulumi-awsx" in command for command in fake.commands)
+
+
+def test_a_fallback_that_fails_too_reports_both_failures(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conflicting_installer(monkeypatch, tmp_path, ConflictingInstaller(CONFLICT, "error: pulumi-awsx wheel is broken\n"))
+
+    with pytest.raises(ProgramError) as raised:
+        venv.ensure_virtualenv(load_project(CONFLICTING))
+
+    message = str(raised.value)
+    assert message.index("your requirements are unsatisfiable") < message.index("instead failed too")
+    assert message.index("instead failed too") < message.index("pulumi-awsx wheel is broken")
+
+
+def test_relaxed_requirements_pin_what_is_installed_here_and_leave_the_rest_open(tmp_path: Path) -> None:
+    file = tmp_path / "requirements.txt"
+    file.write_text("pulumi>=2,<3\npulumi-aws==4.0.0\nrollway-absent-widget>=9\n")
+
+    assert venv.relaxed_requirements(file) == [f"pulumi=={HERE_PULUMI}", f"pulumi-aws=={HERE_AWS}", "rollway-absent-widget"]
