@@ -2,11 +2,14 @@
 
 The corpus is the public pulumi/examples repository, read from a git directory (no work tree needed): every
 project whose Pulumi.yaml declares the Python runtime is exported with `git archive` into a scratch directory,
-given the config its README asks for (bench/real_world_config.json), and run as
+given the config its README asks for (bench/real_world_config.json: a list of `KEY=VALUE` items, or
+`{"config": [...], "files": {"NAME": "TEXT"}}` when the README also has the user make files, such as an SSH
+key pair with `ssh-keygen`; stand-ins are written), and run as
 
     rollway preview --cwd DIR --stack dev -c KEY=VALUE ... --json -
 
-with a timeout. "Evaluates" means exit 0: the program ran to its end and the report came back. Every other
+with a timeout, in this environment plus `USER` when it is unset (a login shell always sets it; some programs
+read it). "Evaluates" means exit 0: the program ran to its end and the report came back. Every other
 outcome is classified from the run's stderr, so the failures can be grouped by cause.
 
     .venv/bin/python bench/real_world.py --git-dir /work/.mirror/pulumi+examples/repo [--jobs 2] [--only NAME ...]
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -112,15 +117,41 @@ def classify(code: int | None, stderr: str) -> tuple[str, str]:
     return "other", detail.strip()[:300]
 
 
-def run_one(git_dir: Path, ref: str, program: str, config: list[str], rollway: Path, timeout: float) -> Outcome:
+@dataclass
+class Setup:
+    """What a program's README has the user give before `pulumi up`."""
+
+    config: list[str]
+    """`KEY=VALUE` items, passed with `-c`."""
+    files: dict[str, str]
+    """Files the README has the user create in the project (stand-in content), by path relative to it."""
+
+
+def setups(table: dict[str, Any]) -> dict[str, Setup]:
+    """The config table's entries (comments, keys starting with `_`, left out)."""
+    found = {}
+    for program, entry in table.items():
+        if program.startswith("_"):
+            continue
+        if isinstance(entry, list):
+            found[program] = Setup([str(item) for item in entry], {})
+        else:
+            found[program] = Setup([str(item) for item in entry.get("config", [])], dict(entry.get("files", {})))
+    return found
+
+
+def run_one(git_dir: Path, ref: str, program: str, setup: Setup, rollway: Path, timeout: float) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="rollway-real-world-") as scratch:
         directory = export(git_dir, ref, program, Path(scratch))
+        for name, text in setup.files.items():
+            (directory / name).write_text(text, encoding="utf-8")
         command = [str(rollway), "preview", "--cwd", str(directory), "--stack", "dev", "--json", "-"]
-        for item in config:
+        for item in setup.config:
             command += ["-c", item]
+        env = {**os.environ, "USER": os.environ.get("USER") or "engineer"}
         started = time.monotonic()
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env)
             code: int | None = done.returncode
             stdout, stderr = done.stdout, done.stderr
         except subprocess.TimeoutExpired as expired:
@@ -156,9 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, help="write every outcome as JSON")
     args = parser.parse_args(argv)
 
-    table: dict[str, list[str]] = {
-        key: value for key, value in json.loads(args.config.read_text(encoding="utf-8")).items() if not key.startswith("_")
-    }
+    table = setups(json.loads(args.config.read_text(encoding="utf-8")))
     programs = python_programs(args.git_dir, args.ref)
     if args.only:
         programs = [program for program in programs if program in args.only]
@@ -168,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     RUN_LOGS.mkdir(exist_ok=True)
 
     def one(program: str) -> Outcome:
-        outcome = run_one(args.git_dir, args.ref, program, table.get(program, []), args.rollway, args.timeout)
+        outcome = run_one(args.git_dir, args.ref, program, table.get(program, Setup([], {})), args.rollway, args.timeout)
         print(f"{outcome.category:32} {outcome.seconds:7.1f}s  {program}  {outcome.detail[:150]}", file=sys.stderr, flush=True)
         return outcome
 
