@@ -189,34 +189,52 @@ def _kebab(text: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", text).lower().strip("-")
 
 
-def fits(value: Any, declared: Any) -> bool:
-    """Whether a value has the container shape of the declared type: a list for a Sequence, a mapping for a Mapping
-    or an output type. Scalars always fit scalars (the SDK converts numbers and strings itself), and so do
-    secret-wrapped and unknown values (the engine's own encodings)."""
+MISFIT: Any = object()
+"""What `fitted` returns for a value whose shape the declared type cannot hold."""
+
+
+def fitted(value: Any, declared: Any) -> Any:
+    """`value` with every part whose container shape does not fit the declared type left out, or MISFIT when
+    the value itself does not fit.
+
+    Shape means a list for a Sequence and a mapping for a Mapping or an output type: an input the provider
+    reshapes (a list of identity ids in, a map keyed by id out) is left out, while its siblings stay
+    (`identity.type` stays known). A list with one misfit entry is a misfit as a whole (its indexes would
+    shift). Scalars fit scalars (the SDK converts numbers and strings itself), and so do secret-wrapped and
+    unknown values (the engine's own encodings).
+    """
     declared = _types.unwrap_optional_type(declared)
     origin = typing.get_origin(declared)
     if origin is typing.Union:
-        return any(fits(value, member) for member in typing.get_args(declared) if member is not type(None))
+        for member in typing.get_args(declared):
+            if member is not type(None) and (found := fitted(value, member)) is not MISFIT:
+                return found
+        return MISFIT
     if value is None or isinstance(value, str | int | float | bool):
-        return True
+        return value
     if isinstance(value, dict) and rpc._special_sig_key in value:
-        return True
-    sequence = origin in (list, collections.abc.Sequence, typing.Sequence)
-    mapping = origin in (dict, collections.abc.Mapping, typing.Mapping) or (
-        isinstance(declared, type) and _types.is_output_type(declared)
-    )
-    if sequence:
+        return value
+    if origin in (list, collections.abc.Sequence, typing.Sequence):
         item = typing.get_args(declared)
-        return isinstance(value, list) and (not item or all(fits(entry, item[0]) for entry in value))
-    if mapping and not isinstance(value, dict):
-        return False
-    if mapping and origin is not None:
-        item = typing.get_args(declared)
-        return len(item) < 2 or all(fits(entry, item[1]) for entry in value.values())
+        if not isinstance(value, list):
+            return MISFIT
+        entries = [fitted(entry, item[0]) for entry in value] if item else value
+        return MISFIT if any(entry is MISFIT for entry in entries) else entries
+    mapping = origin in (dict, collections.abc.Mapping, typing.Mapping)
+    output_type = isinstance(declared, type) and _types.is_output_type(declared)
+    if not (mapping or output_type):
+        return value
+    if not isinstance(value, dict):
+        return MISFIT
     if mapping:
+        item = typing.get_args(declared)
+        if len(item) < 2:
+            return value
+        pairs = {key: fitted(entry, item[1]) for key, entry in value.items()}
+    else:
         nested = _cached_field_types(declared)
-        return all(fits(entry, nested[key]) for key, entry in value.items() if key in nested)
-    return True
+        pairs = {key: fitted(entry, nested[key]) if key in nested else entry for key, entry in value.items()}
+    return {key: entry for key, entry in pairs.items() if entry is not MISFIT}
 
 
 def resource_field_types(token: str) -> dict[str, Any]:

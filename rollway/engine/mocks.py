@@ -755,7 +755,8 @@ class PlausibleMocks(pulumi.runtime.Mocks):
 
 
 def _fitting(state: dict[str, Any], types: Mapping[str, Any]) -> dict[str, Any]:
-    """`state` without the values whose shape does not fit the resource's declared output types."""
+    """`state` without the values (or parts of values) whose shape does not fit the resource's declared output types."""
     if not types:
         return state
-    return {key: value for key, value in state.items() if key not in types or derived.fits(value, types[key])}
+    kept = {key: derived.fitted(value, types[key]) if key in types else value for key, value in state.items()}
+    return {key: value for key, value in kept.items() if value is not derived.MISFIT}

@@ -308,3 +308,77 @@ def test_relaxed_requirements_pin_what_is_installed_here_and_leave_the_rest_open
     file.write_text("pulumi>=2,<3\npulumi-aws==4.0.0\nrollway-absent-widget>=9\n")
 
     assert venv.relaxed_requirements(file) == [f"pulumi=={HERE_PULUMI}", f"pulumi-aws=={HERE_AWS}", "rollway-absent-widget"]
+
+
+# ---------------------------------------------------------------- invoke results and output shapes
+def test_lookup_without_a_handler_answers_every_field_its_result_type_declares(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_engine_versions")
+
+    assert code == 0
+    cluster = by_type(report, "gcp:container/cluster:Cluster")[0]
+    pool = by_type(report, "gcp:container/nodePool:NodePool")[0]
+    assert isinstance(cluster["inputs"]["minMasterVersion"], str) and cluster["inputs"]["minMasterVersion"]
+    assert isinstance(pool["inputs"]["version"], str) and pool["inputs"]["version"]
+    assert report["outputs"]["release_channel"].count("-") >= 1
+
+
+def test_a_derived_lookup_is_reported_as_derived_not_unanswered(rollway: Any) -> None:
+    _, report = preview_json(rollway, "corpus_engine_versions")
+
+    assert report["summary"]["derivedInvokes"] == ["gcp:container/getEngineVersions:getEngineVersions"]
+    assert report["summary"]["unansweredInvokes"] == []
+
+
+@pytest.mark.parametrize("mode", [[], ["--resolve-outputs"]], ids=["default", "resolve-outputs"])
+def test_an_input_the_provider_reshapes_keeps_its_siblings_known(rollway: Any, mode: list[str]) -> None:
+    code, report = preview_json(rollway, "corpus_identity_map", *mode)
+
+    assert code == 0
+    assert report["outputs"] == {"identity_type": "UserAssigned"}
+
+
+def test_a_list_where_a_map_is_declared_is_left_out_and_the_rest_kept() -> None:
+    from pulumi_azure_native.containerservice import outputs
+
+    from rollway.engine import derived
+
+    declared = outputs.ManagedClusterIdentityResponse
+    value = {"type": "UserAssigned", "userAssignedIdentities": ["/subscriptions/x/id"]}
+
+    assert derived.fitted(value, declared) == {"type": "UserAssigned"}
+    assert derived.fitted({"type": "UserAssigned", "userAssignedIdentities": {"/subscriptions/x/id": {}}}, declared) == {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {"/subscriptions/x/id": {}},
+    }
+
+
+def test_a_map_where_a_list_is_declared_is_a_misfit_as_a_whole() -> None:
+    import pulumi_aws.ec2  # noqa: F401  (classes are found in the SDK modules a program imported)
+
+    from rollway.engine import derived
+
+    ingress = derived.resource_field_types("aws:ec2/securityGroup:SecurityGroup")["ingress"]
+
+    assert derived.fitted({"fromPort": 443}, ingress) is derived.MISFIT
+    assert derived.fitted([{"fromPort": 443}, "not-a-rule"], ingress) == [{"fromPort": 443}, "not-a-rule"]
+    assert derived.fitted([{"fromPort": 443}, ["nested"]], ingress) is derived.MISFIT
+
+
+# ---------------------------------------------------------------- config declared in Pulumi.yaml
+def test_yaml_1_1_booleans_are_text_in_config_defaults_as_the_cli_reads_them(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_yaml12_defaults")
+
+    assert code == 0
+    assert report["outputs"] == {"reasoning": "off", "answer": "yes", "streaming": True}
+
+
+def test_a_yaml_1_2_boolean_default_under_a_string_type_is_still_refused(tmp_path: Path, rollway: Any) -> None:
+    project_dir = tmp_path / "project"
+    shutil.copytree(FIXTURES / "corpus_yaml12_defaults", project_dir)
+    text = (project_dir / "Pulumi.yaml").read_text().replace("default: off", "default: false")
+    (project_dir / "Pulumi.yaml").write_text(text)
+
+    run = rollway("preview", "--cwd", project_dir, "--stack", "dev")
+
+    assert run.code == 2
+    assert "config `reasoning`: default False is not of declared type string" in run.err
