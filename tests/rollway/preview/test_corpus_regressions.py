@@ -9,6 +9,7 @@ import importlib.metadata
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -382,3 +383,23 @@ def test_a_yaml_1_2_boolean_default_under_a_string_type_is_still_refused(tmp_pat
 
     assert run.code == 2
     assert "config `reasoning`: default False is not of declared type string" in run.err
+
+
+# ---------------------------------------------------------------- the program's own modules
+def test_the_program_imports_its_own_config_and_components_over_modules_already_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    import components  # Rollway's own package of that name, importable from the repository root
+
+    foreign_config = types.ModuleType("config")
+    monkeypatch.setitem(sys.modules, "config", foreign_config)
+    project = load_project(FIXTURES / "corpus_local_modules")
+
+    evaluation = evaluate(project, load_stack_settings(project, "dev"))
+
+    assert evaluation.recording.exports == {"location": "westeurope"}
+    assert [resource.type for resource in evaluation.recording.resources].count("corpus:network:Network") == 1
+    assert sys.modules["config"] is foreign_config
+    assert sys.modules["components"] is components
