@@ -13,7 +13,7 @@ read it). "Evaluates" means exit 0: the program ran to its end and the report ca
 outcome is classified from the run's stderr, so the failures can be grouped by cause.
 
     .venv/bin/python bench/real_world.py --git-dir /work/.mirror/pulumi+examples/repo [--jobs 2] [--only NAME ...]
-        [--results bench/real_world_results.json]
+        [--results bench/real_world_results.json] [--preview-arg=--resolve-outputs]
 
 Nothing of the corpus is kept: each program's scratch directory is removed after its run.
 """
@@ -140,12 +140,12 @@ def setups(table: dict[str, Any]) -> dict[str, Setup]:
     return found
 
 
-def run_one(git_dir: Path, ref: str, program: str, setup: Setup, rollway: Path, timeout: float) -> Outcome:
+def run_one(git_dir: Path, ref: str, program: str, setup: Setup, rollway: Path, timeout: float, extra: list[str]) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="rollway-real-world-") as scratch:
         directory = export(git_dir, ref, program, Path(scratch))
         for name, text in setup.files.items():
             (directory / name).write_text(text, encoding="utf-8")
-        command = [str(rollway), "preview", "--cwd", str(directory), "--stack", "dev", "--json", "-"]
+        command = [str(rollway), "preview", "--cwd", str(directory), "--stack", "dev", "--json", "-", *extra]
         for item in setup.config:
             command += ["-c", item]
         env = {**os.environ, "USER": os.environ.get("USER") or "engineer"}
@@ -185,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="program directories to run (default: all)")
     parser.add_argument("--results", type=Path, help="write every outcome as JSON")
+    parser.add_argument(
+        "--preview-arg",
+        action="append",
+        default=[],
+        help="an extra `rollway preview` argument (repeatable), e.g. --resolve-outputs",
+    )
     args = parser.parse_args(argv)
 
     table = setups(json.loads(args.config.read_text(encoding="utf-8")))
@@ -197,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     RUN_LOGS.mkdir(exist_ok=True)
 
     def one(program: str) -> Outcome:
-        outcome = run_one(args.git_dir, args.ref, program, table.get(program, Setup([], {})), args.rollway, args.timeout)
+        outcome = run_one(
+            args.git_dir, args.ref, program, table.get(program, Setup([], {})), args.rollway, args.timeout, args.preview_arg
+        )
         print(f"{outcome.category:32} {outcome.seconds:7.1f}s  {program}  {outcome.detail[:150]}", file=sys.stderr, flush=True)
         return outcome
 
