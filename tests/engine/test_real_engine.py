@@ -180,7 +180,7 @@ def test_secret_config_stays_encrypted_in_stack_file_and_state(dev_applied: Stac
 
 # -- policy packs: the engine's findings equal rollway preview's ---------------------------------------------
 
-PARITY_CASES: list[tuple[str, Path, Sequence[Path], Sequence[Path]]] = [
+PARITY_CASES: list[tuple[str, Path, Sequence[Path], Sequence[Path]]] = [  # (id, program, packs, configs) on stack dev
     ("public-bucket/security", FIXTURES / "programs" / "public-bucket", [SECURITY], []),
     ("aws-bucket/security+cost", FIXTURES / "programs" / "aws-bucket", [SECURITY, COST], []),
     ("k8s-app/security", FIXTURES / "programs" / "k8s-app", [SECURITY], []),
@@ -200,20 +200,36 @@ PARITY_CASES: list[tuple[str, Path, Sequence[Path], Sequence[Path]]] = [
         [SECURITY, COST],
         [ROOT / "policies" / "config" / "dev" / "security.json", ROOT / "policies" / "config" / "dev" / "cost.json"],
     ),
+    (
+        # Not dev: the packs must pick staging's limits from the stack name under the engine as under rollway.
+        "staging-stack/security+cost",
+        ROOT,
+        [SECURITY, COST],
+        [ROOT / "policies" / "config" / "staging" / "security.json", ROOT / "policies" / "config" / "staging" / "cost.json"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("program", "packs", "configs"), [case[1:] for case in PARITY_CASES], ids=[c[0] for c in PARITY_CASES])
+def _parity_stack(case_id: str) -> str:
+    """The shipped stacks' cases run on the stack their id names; every fixture program on dev."""
+    return case_id.split("-stack/")[0] if "-stack/" in case_id else "dev"
+
+
+@pytest.mark.parametrize(
+    ("stack", "program", "packs", "configs"),
+    [(_parity_stack(case[0]), *case[1:]) for case in PARITY_CASES],
+    ids=[c[0] for c in PARITY_CASES],
+)
 def test_engine_policy_findings_equal_rollway_preview(
-    engine: RealEngine, program: Path, packs: Sequence[Path], configs: Sequence[Path]
+    engine: RealEngine, stack: str, program: Path, packs: Sequence[Path], configs: Sequence[Path]
 ) -> None:
     extra: list[str] = []
     for pack in packs:
         extra += ["--policy-pack", str(pack)]
     for config in configs:
         extra += ["--policy-pack-config", str(config)]
-    report = rollway_preview(program, "dev", *extra)
-    with engine.workspace(program, "dev") as ws:
+    report = rollway_preview(program, stack, *extra)
+    with engine.workspace(program, stack) as ws:
         plan = ws.preview(packs, configs, check=False)
     theirs, blind = engine_findings(plan)
     mine, filled_in = rollway_findings(report)
@@ -226,6 +242,38 @@ def test_engine_policy_findings_equal_rollway_preview(
     assert mine == expected, f"only rollway: {mine - expected}\nonly engine: {expected - mine}"
     if not filled_in:
         assert (report["exitCode"] == 0) == (plan["exitCode"] == 0)
+
+
+STACK_AWARE = FIXTURES / "packs" / "stack-aware"
+
+
+@pytest.mark.parametrize(
+    ("stack", "environment", "expected"),
+    [
+        ("staging", None, "stack=staging project=public-bucket environment=None"),
+        ("acme-blue", "prod", "stack=acme-blue project=public-bucket environment=prod"),
+    ],
+)
+def test_a_policy_pack_sees_the_stack_it_serves(
+    engine: RealEngine, tmp_path: Path, stack: str, environment: str | None, expected: str
+) -> None:
+    """The engine names the stack to a pack over gRPC only; the pack reads it as PULUMI_STACK / PULUMI_CONFIG. Our
+    packs choose their limits by it: a pack that saw no stack would hold staging and prod to dev's limits."""
+    program = tmp_path / "program"
+    program.mkdir()
+    source = FIXTURES / "programs" / "public-bucket"
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (program / name).write_bytes((source / name).read_bytes())
+    config = "config:\n  aws:region: us-east-1\n"
+    if environment:
+        config += f"  rollway:environment: {environment}\n"
+    (program / f"Pulumi.{stack}.yaml").write_text(config)
+    report = rollway_preview(program, stack, "--policy-pack", str(STACK_AWARE))
+    with engine.workspace(program, stack) as ws:
+        plan = ws.preview([STACK_AWARE], [], check=False)
+    engine_messages = [str(event["message"]).strip().split("\n")[-1] for event in plan["policyEvents"]]
+    assert engine_messages == [expected]
+    assert [d["message"].strip().split("\n")[-1] for d in report["diagnostics"]] == [expected]
 
 
 def test_pack_wide_initial_config_makes_policies_mandatory() -> None:

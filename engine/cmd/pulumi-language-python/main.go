@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,8 @@ import (
 
 	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
+	sdk "github.com/pulumi/pulumi/sdk/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
@@ -281,6 +282,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 
 // RunPlugin runs a Python plugin (a policy pack: its directory's __main__.py) in its own toolchain, streaming
 // its output to the engine, which reads the plugin's port from the first line.
+//
+// A policy pack is started behind the SDK's policy proxy, as Pulumi's own language hosts do: the engine tells
+// an analyzer which stack it serves only over gRPC (ConfigureStack), while the Python policy SDK (and our
+// packs' environment detection) read it from PULUMI_STACK, PULUMI_PROJECT, PULUMI_CONFIG and friends. The
+// proxy answers the engine first, the pack is then started with those variables set, and every later call is
+// forwarded to it. Without this, every pack would see no stack name and no stack config.
 func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
 	ctx := server.Context()
 	tc, err := resolve(req.Info)
@@ -291,61 +298,95 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStre
 	if req.Info != nil && req.Info.ProgramDirectory != "" {
 		program = req.Info.ProgramDirectory
 	}
+	var mu sync.Mutex
+	send := func(r *pulumirpc.RunPluginResponse) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return server.Send(r)
+	}
+	var stdout io.Writer = streamWriter{send: func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+	}}
+	stderr := streamWriter{send: func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+	}}
+	env := append([]string(nil), req.Env...)
+	var proxy *sdk.PolicyProxy
+	if req.Kind == string(apitype.AnalyzerPlugin) {
+		proxy, stdout, err = sdk.NewPolicyProxy(ctx, stdout)
+		if err != nil {
+			return fmt.Errorf("could not start the policy proxy: %w", err)
+		}
+		stack, err := proxy.AwaitConfiguration(ctx)
+		if err != nil {
+			return fmt.Errorf("the engine never configured the policy pack's stack: %w", err)
+		}
+		stackEnv, err := policyStackEnv(stack)
+		if err != nil {
+			return err
+		}
+		env = append(env, stackEnv...)
+	}
 	cmd, err := tc.Command(ctx, append([]string{"-u", program}, req.Args...)...)
 	if err != nil {
 		return err
 	}
-	cmd.Env = append(cmd.Environ(), req.Env...)
+	cmd.Env = append(cmd.Environ(), env...)
 	cmd.Dir = req.Pwd
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return err
-	}
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	send := func(r *pulumirpc.RunPluginResponse) {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = server.Send(r)
+	if proxy != nil {
+		// Attach waits for the pack itself (reading its port, forwarding calls) and returns its exit.
+		err = proxy.Attach(ctx, cmd)
+	} else {
+		err = cmd.Wait()
 	}
-	var wg sync.WaitGroup
-	forward := func(from io.Reader, wrap func([]byte) *pulumirpc.RunPluginResponse) {
-		defer wg.Done()
-		reader := bufio.NewReader(from)
-		for {
-			line, err := reader.ReadBytes('\n')
-			if len(line) > 0 {
-				send(wrap(line))
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	wg.Add(2)
-	go forward(stdout, func(b []byte) *pulumirpc.RunPluginResponse {
-		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
-	})
-	go forward(stderr, func(b []byte) *pulumirpc.RunPluginResponse {
-		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
-	})
-	wg.Wait()
 	code := 0
-	if err := cmd.Wait(); err != nil {
+	if err != nil {
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) {
 			return err
 		}
 		code = exit.ExitCode()
 	}
-	send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
-	return nil
+	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+// policyStackEnv is the environment a policy pack process reads its stack from, as the engine sets it for packs
+// it starts itself (PULUMI_CONFIG is the stack config as a JSON object of strings). No configuration (the engine
+// asked something else first, e.g. `pulumi policy publish`) means no variables.
+func policyStackEnv(stack *pulumirpc.AnalyzerStackConfigureRequest) ([]string, error) {
+	if stack == nil {
+		return nil, nil
+	}
+	var env []string
+	add := func(key, value string) {
+		if value != "" {
+			env = append(env, key+"="+value)
+		}
+	}
+	if len(stack.Config) > 0 {
+		config, err := json.Marshal(stack.Config)
+		if err != nil {
+			return nil, fmt.Errorf("the stack config cannot be passed to the policy pack: %w", err)
+		}
+		add("PULUMI_CONFIG", string(config))
+	}
+	if len(stack.ConfigSecretKeys) > 0 {
+		keys, err := json.Marshal(stack.ConfigSecretKeys)
+		if err != nil {
+			return nil, fmt.Errorf("the stack's secret config keys cannot be passed to the policy pack: %w", err)
+		}
+		add("PULUMI_CONFIG_SECRET_KEYS", string(keys))
+	}
+	add("PULUMI_ORGANIZATION", stack.Organization)
+	add("PULUMI_PROJECT", stack.Project)
+	add("PULUMI_STACK", stack.Stack)
+	add("PULUMI_DRY_RUN", strconv.FormatBool(stack.DryRun))
+	return env, nil
 }
 
 func (h *host) InstallDependencies(
