@@ -151,7 +151,10 @@ def run_one(git_dir: Path, ref: str, program: str, setup: Setup, rollway: Path, 
         env = {**os.environ, "USER": os.environ.get("USER") or "engineer"}
         started = time.monotonic()
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env)
+            # Run in the scratch folder, so where the bench is started (a rollway checkout) plays no part.
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env, cwd=scratch
+            )
             code: int | None = done.returncode
             stdout, stderr = done.stdout, done.stderr
         except subprocess.TimeoutExpired as expired:

@@ -147,6 +147,9 @@ def evaluate_in_virtualenv(
         try:
             done = subprocess.run(
                 [str(python), "-m", "rollway.preview.worker", str(request_file), str(result_file)],
+                # `-m` puts the working directory first on sys.path: the scratch folder holds no module, whereas
+                # the caller's folder may hold a `rollway` checkout or a `yaml.py` the worker would import.
+                cwd=scratch,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
@@ -182,7 +185,7 @@ def worker_path(scratch: Path) -> Path:
     the program's own virtualenv: the other packages of rollway's site-packages (its provider SDKs, shadowing
     the versions the program pinned), or, in a source checkout, the repository's top-level folders.
     """
-    folder = scratch / "path"
+    folder = scratch / "rollway-only"  # not a valid module name: the folder itself cannot be imported
     folder.mkdir(exist_ok=True)
     link = folder / "rollway"
     if not link.exists():

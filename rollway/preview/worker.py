@@ -3,7 +3,7 @@
 The parent (`rollway.preview.runner`) writes REQUEST (JSON: project directory, the stack settings with their notes,
 mode) and reads RESULT (JSON: the recording in wire form, logs and notes, or the program's error). Only this
 module and what it imports (the test kit, pulumi, PyYAML) need to be importable in that virtualenv;
-the parent puts Rollway's source root on PYTHONPATH.
+the parent puts a folder holding only the `rollway` package on PYTHONPATH and runs the worker in a scratch folder.
 """
 
 from __future__ import annotations

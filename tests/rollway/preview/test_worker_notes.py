@@ -256,3 +256,31 @@ def test_a_program_error_after_a_fallback_install_says_what_was_installed(
 
     message = str(raised.value)
     assert message.index("ValueError: boom") < message.index(f"note: {FALLBACK}")
+
+
+# ---------------------------------------------------------------- where the worker runs
+def test_worker_ignores_a_rollway_folder_in_the_callers_working_directory(
+    tmp_path: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoy = tmp_path / "caller"
+    (decoy / "rollway").mkdir(parents=True)
+    (decoy / "rollway" / "__init__.py").write_text("raise ImportError('the decoy rollway in the working directory')\n")
+    project_dir = write_project(tmp_path / "decoy-cwd", USES_DEPENDENCY)
+    monkeypatch.chdir(decoy)
+
+    report = run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+
+    assert report.outputs == {"greeting": "hello from the own virtualenv"}
+
+
+def test_worker_sees_a_relative_config_file_as_the_caller_named_it(
+    tmp_path: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = USES_DEPENDENCY + "import os\n\npulumi.export('stack_file', os.environ['ROLLWAY_STACK_FILE'])\n"
+    project_dir = write_project(tmp_path / "relative-config", source)
+    (project_dir / "other.yaml").write_text("config: {}\n")
+    monkeypatch.chdir(project_dir)
+
+    report = run_preview(PreviewOptions(cwd=project_dir, stack="dev", config_file=Path("other.yaml")))
+
+    assert report.outputs["stack_file"] == str(project_dir / "other.yaml")
