@@ -1,10 +1,12 @@
 """Autoscaling: target tracking on CPU and on requests per target, min/max bounds, cooldowns,
-optional scheduled windows, predictive and vertical scaling. Cloud-agnostic contract; each cloud implements it in its own folder."""
+optional scheduled windows, scale-in protection windows, predictive and vertical scaling. Cloud-agnostic contract; each cloud implements it in its own folder."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from rollway.helpers import clean_name, cron_after
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,47 @@ class ScheduledCapacity:
     """Maximum capacity during the window."""
     timezone: str = "UTC"
     """IANA time zone of `schedule`."""
+
+
+@dataclass(frozen=True)
+class ScaleInProtection:
+    """A recurring window during which the service must not scale in (e.g. a release or a sales event).
+
+    Each cloud builds it from what it offers (docs/autoscaling.md): a suspended scale-down where the scaler can be
+    switched on a schedule (Kubernetes HPA, Azure VM scale set profiles), otherwise a floor raised to
+    `min_capacity` (default the service's `max_capacity`) for the window (AWS, GCP, Azure Container Apps).
+    """
+
+    name: str
+    """Name of the window, e.g. `release-train`."""
+    schedule: str
+    """5-field cron expression when the window starts, once a day at one time (see `rollway.helpers.daily_start`)."""
+    duration_minutes: int
+    """How long each window lasts."""
+    timezone: str = "UTC"
+    """IANA time zone of `schedule` (and of the end, which is wall-clock start + duration)."""
+    min_capacity: int | None = None
+    """Capacity floor during the window; None: `max_capacity` where the window is a raised floor, and capacity
+    left where it is where scale-in is switched off (Kubernetes, Azure VM scale sets)."""
+
+    def floor(self, max_capacity: int) -> int:
+        """The floor a raised-floor cloud holds during the window: `min_capacity`, or the service's max."""
+        return max_capacity if self.min_capacity is None else self.min_capacity
+
+    @property
+    def end_schedule(self) -> str:
+        """5-field cron expression when the window ends (`rollway.helpers.cron_after`)."""
+        return cron_after(self.schedule, self.duration_minutes)
+
+    @property
+    def slug(self) -> str:
+        """The part of child resource names that comes from the window (`protection_slug`)."""
+        return protection_slug(self.name)
+
+
+def protection_slug(name: str) -> str:
+    """Resource-name form of a protection window's name, prefixed so it never reads as a scheduled window's."""
+    return clean_name(f"protect-{name}", limit=48)
 
 
 @dataclass(frozen=True)
@@ -61,6 +104,8 @@ class AutoscalingArgs:
     """Wait after scaling out before scaling out again."""
     schedules: tuple[ScheduledCapacity, ...] = field(default_factory=tuple)
     """Scheduled capacity windows."""
+    scale_in_protection: tuple[ScaleInProtection, ...] = field(default_factory=tuple)
+    """Windows during which the service does not scale in."""
     predictive: PredictiveScaling | None = None
     """Predictive scaling where the cloud offers it; off when None."""
     vertical: VerticalScaling | None = None

@@ -1,8 +1,9 @@
 """Environment: the network with isolation (workloads private, only load balancers public), egress,
 the runtime workloads run on, a log destination with retention, and tags/labels on everything.
 
-Cloud-agnostic part of the contract; each cloud's `components/<cloud>/environment.py` subclasses
-EnvironmentArgs with its network settings.
+Cloud-agnostic part of the contract; each cloud's `<Cloud>EnvironmentArgs` (components/<cloud>/environment.py)
+embeds it as its `environment` field beside the cloud's network settings, as `<Cloud>BlueGreenArgs` embeds
+`blue_green` and `<Cloud>AutoscalingArgs` embeds `autoscaling`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ Standard library only: importing this module loads no cloud SDK, no Pulumi, no p
 - colors: `Color`, `COLORS`, `other_color`;
 - weights: `weight_split` maps a canary percent onto a cloud's weight scale;
 - cron: `parse_cron` accepts the 5-field core every cloud reads the same way (day-of-week 0-6, Sunday 0),
-  `time_zone` loads an IANA zone;
+  `time_zone` loads an IANA zone, `cron_after`, `shortest_gap_minutes`, `window_spans` and `first_overlap` time
+  windows that start at a cron;
 - names: `clean_name` (one character rule, one long-name rule: cut and end with a hash of the whole name),
   `dns_label`, `label_safe`;
 - sizes: `millicores`, `cpu_quantity`, `memory_quantity`;
@@ -22,7 +23,7 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -159,6 +160,96 @@ def parse_cron(expression: str) -> CronSchedule:
     if not any(day <= _longest_month(month_number) for month_number in schedule.months for day in schedule.days_of_month):
         raise CronError(f"never fires: no month in `{month}` has day `{day_of_month}`; pick days that exist in those months")
     return schedule
+
+
+MINUTES_PER_DAY = 24 * 60
+# Eight years from a leap year: every schedule that fires at all fires at least twice in them (29 February too).
+_GAP_SCAN_START = date(2024, 1, 1)
+_GAP_SCAN_DAYS = 8 * 366
+
+
+def daily_start(schedule: CronSchedule) -> tuple[int, int]:
+    """(hour, minute) of a schedule that starts once a day at one time; CronError when it has several."""
+    if len(schedule.hours) != 1 or len(schedule.minutes) != 1:
+        raise CronError(
+            f"`{schedule.expression}` must start at one time of day (a single minute and a single hour), "
+            "so each start has one end"
+        )
+    return next(iter(schedule.hours)), next(iter(schedule.minutes))
+
+
+def cron_after(expression: str, minutes: int) -> str:
+    """The cron expression that fires `minutes` after each time `expression` fires: where a window that starts at
+    `expression` and lasts `minutes` ends (read in the same time zone, so local wall-clock time).
+
+    Only for schedules starting once a day at one time (`daily_start`). An end on a later day moves the days of
+    the week, so it needs day-of-month and month `*`. Raises CronError saying which of these does not hold.
+    """
+    schedule = parse_cron(expression)
+    hour, minute = daily_start(schedule)
+    if minutes < 0:
+        raise CronError(f"a shift must not be negative: {minutes}")
+    days, end = divmod(hour * 60 + minute + minutes, MINUTES_PER_DAY)
+    _, _, day_of_month, month, day_of_week = schedule.fields
+    if days and (day_of_month != "*" or month != "*"):
+        raise CronError(
+            f"`{expression}` restricts day-of-month or month, so a window ending on a later day has no cron to end it "
+            "(a month end would be skipped); restrict days of the week only, or end it the same day"
+        )
+    if days and day_of_week != "*":
+        shifted = sorted({(day + days) % 7 for day in schedule.days_of_week})
+        day_of_week = "*" if len(shifted) == 7 else ",".join(str(day) for day in shifted)
+    return f"{end % 60} {end // 60} {day_of_month} {month} {day_of_week}"
+
+
+def shortest_gap_minutes(expression: str) -> int | None:
+    """Fewest minutes between two starts of a schedule that starts once a day at one time (`daily_start`);
+    None when it starts only once in eight years (then nothing follows a start)."""
+    schedule = parse_cron(expression)
+    daily_start(schedule)
+    previous: date | None = None
+    shortest: int | None = None
+    for offset in range(_GAP_SCAN_DAYS):
+        day = _GAP_SCAN_START + timedelta(days=offset)
+        if not schedule.fires_on(day):
+            continue
+        if previous is not None:
+            gap = (day - previous).days * MINUTES_PER_DAY
+            shortest = gap if shortest is None else min(shortest, gap)
+            if shortest == MINUTES_PER_DAY:
+                break
+        previous = day
+    return shortest
+
+
+def window_spans(expression: str, minutes: int, zone: str) -> list[tuple[datetime, datetime]]:
+    """(start, end) in UTC of every window that starts at `expression` (read in IANA zone `zone`, once a day at one
+    time: `daily_start`) and lasts `minutes` of local wall-clock time, over eight years from 2024: enough for any
+    two windows' relation, 29 February included. Daylight saving time moves the UTC instants."""
+    schedule = parse_cron(expression)
+    hour, minute = daily_start(schedule)
+    local = time_zone(zone)
+    spans: list[tuple[datetime, datetime]] = []
+    for offset in range(_GAP_SCAN_DAYS):
+        day = _GAP_SCAN_START + timedelta(days=offset)
+        if schedule.fires_on(day):
+            start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=local)
+            spans.append((start.astimezone(UTC), (start + timedelta(minutes=minutes)).astimezone(UTC)))
+    return spans
+
+
+def first_overlap(windows: Mapping[int, list[tuple[datetime, datetime]]]) -> tuple[int, int, datetime] | None:
+    """The first time two different windows (their `window_spans`, by index) overlap or touch (one ends the minute the
+    other starts): (earlier window, later window, when the later one starts); None when they never do. Each
+    window's own spans must not overlap one another."""
+    ordered = sorted((start, end, index) for index, spans in windows.items() for start, end in spans)
+    latest: tuple[datetime, int] | None = None
+    for start, end, index in ordered:
+        if latest is not None and start <= latest[0] and latest[1] != index:
+            return latest[1], index, start
+        if latest is None or end > latest[0]:
+            latest = (end, index)
+    return None
 
 
 def _longest_month(month: int) -> int:

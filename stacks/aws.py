@@ -26,6 +26,7 @@ from components.aws import (
 )
 from components.aws.autoscaling import scaling_loop
 from components.aws.environment import available_zone_names
+from components.environment import EnvironmentArgs
 from stacks.capacity import capacity_report, rightsizing_report
 from stacks.config import ConfigProblem, Service, StackConfig
 from stacks.config.aws import AwsSettings
@@ -47,9 +48,9 @@ def build(config: StackConfig) -> dict[str, Any]:
     environment = Environment(
         f"rollway-{config.environment}",
         AwsEnvironmentArgs(
-            environment=config.environment,
-            tags=tags,
-            log_retention_days=settings.log_retention_days,
+            environment=EnvironmentArgs(
+                environment=config.environment, tags=tags, log_retention_days=settings.log_retention_days
+            ),
             vpc_cidr=settings.vpc_cidr,
             availability_zones=settings.availability_zones,
             nat_gateway_count=settings.nat_gateway_count(config.environment),

@@ -15,6 +15,7 @@ from components.azure.blue_green import AzureBlueGreenArgs, BlueGreenTargets
 from components.azure.canary import AzureCanaryArgs, CanaryRoute
 from components.azure.environment import AzureEnvironmentArgs, Environment
 from components.blue_green import COLORS, Color
+from components.environment import EnvironmentArgs
 from stacks.capacity import capacity_report, rightsizing_report
 from stacks.config import ConfigProblem, StackConfig
 from stacks.config.azure import container_app_name
@@ -37,9 +38,9 @@ def build(config: StackConfig) -> dict[str, Any]:
     environment = Environment(
         f"rollway-{config.environment}",
         AzureEnvironmentArgs(
-            environment=config.environment,
-            tags=tags,
-            log_retention_days=settings.log_retention_days,
+            environment=EnvironmentArgs(
+                environment=config.environment, tags=tags, log_retention_days=settings.log_retention_days
+            ),
             location=location,
             vnet_cidr=settings.vnet_cidr,
             workload_subnet_cidr=settings.workload_subnet_cidr,

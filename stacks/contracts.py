@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity, VerticalScaling
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScaleInProtection, ScheduledCapacity, VerticalScaling
 from components.blue_green import BlueGreenArgs, Workload
 from components.canary import CanaryArgs
 from stacks.config import Service, StackConfig, label_safe
@@ -79,6 +79,16 @@ def autoscaling_args(service: Service, cloud: str | None = None) -> AutoscalingA
         schedules=tuple(
             ScheduledCapacity(name=w.name, schedule=w.schedule, min_capacity=w.min, max_capacity=w.max, timezone=w.timezone)
             for w in scaling.schedules
+        ),
+        scale_in_protection=tuple(
+            ScaleInProtection(
+                name=w.name,
+                schedule=w.schedule,
+                duration_minutes=w.duration_minutes,
+                timezone=w.timezone,
+                min_capacity=w.min,
+            )
+            for w in scaling.scale_in_protection
         ),
         predictive=(
             PredictiveScaling(forecast_only=predictive.mode == "forecastOnly", lead_seconds=predictive.lead_seconds)

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
+from components.environment import EnvironmentArgs
 from components.gcp import (
     Autoscaling,
     BlueGreenTargets,
@@ -54,9 +55,9 @@ def build(config: StackConfig) -> dict[str, Any]:
     environment = Environment(
         f"rollway-{config.environment}",
         GcpEnvironmentArgs(
-            environment=config.environment,
-            tags=config.labels,
-            log_retention_days=settings.log_retention_days,
+            environment=EnvironmentArgs(
+                environment=config.environment, tags=config.labels, log_retention_days=settings.log_retention_days
+            ),
             project=project,
             region=region,
             subnet_cidr=settings.subnet_cidr,

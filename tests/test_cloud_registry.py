@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import inspect
 
 import pulumi
@@ -27,6 +29,46 @@ def test_cloud_implements_every_family(name: str, family: str) -> None:
     assert issubclass(component, pulumi.ComponentResource)
     # The type token names the cloud and the family's class: `rollway:<cloud>:<Class>`.
     assert f'"rollway:{name}:{clouds.FAMILY_CLASSES[family]}"' in inspect.getsource(inspect.getmodule(component))
+
+
+CLOUD_PREFIX = {"aws": "Aws", "gcp": "Gcp", "azure": "Azure", "kubernetes": "Kubernetes"}
+AGNOSTIC_ARGS = {
+    "environment": "components.environment:EnvironmentArgs",
+    "blue_green": "components.blue_green:BlueGreenArgs",
+    "canary": "components.canary:CanaryArgs",
+    "autoscaling": "components.autoscaling:AutoscalingArgs",
+}
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+@pytest.mark.parametrize("family", clouds.FAMILIES)
+def test_cloud_args_follow_the_one_convention(name: str, family: str) -> None:
+    """`<Cloud><Family>Args` in the family's module, embedding the cloud-agnostic Args as the field named after
+    the family (`environment`, `blue_green`, `canary`, `autoscaling`): never a subclass, never another name."""
+    module = importlib.import_module(clouds.get(name).families[family])
+    family_title = "".join(part.title() for part in family.split("_"))
+    args = getattr(module, f"{CLOUD_PREFIX[name]}{family_title}Args")
+    agnostic = clouds._resolve(AGNOSTIC_ARGS[family])
+    assert not issubclass(args, agnostic)
+    first = dataclasses.fields(args)[0]
+    assert first.name == family
+    # Annotations are strings (postponed evaluation); the name must resolve to the agnostic Args in the module.
+    assert vars(module).get(str(first.type)) is agnostic, f"{args.__name__}.{family}: {first.type}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("AutoscalingTargetsArgs", "KubernetesAutoscalingArgs"),
+        ("BlueGreenTargetsArgs", "KubernetesBlueGreenArgs"),
+        ("CanaryRouteArgs", "KubernetesCanaryArgs"),
+        ("EnvironmentTargetsArgs", "KubernetesEnvironmentArgs"),
+    ],
+)
+def test_kubernetes_names_of_before_still_import(old: str, new: str) -> None:
+    import components.kubernetes as kubernetes
+
+    assert getattr(kubernetes, old) is getattr(kubernetes, new)
 
 
 @pytest.mark.parametrize("name", REGISTERED)

@@ -1,6 +1,14 @@
 """Autoscaling on AWS: per color that has an ECS service, an Application Auto Scaling target (min/max),
-target tracking on average CPU and on ALB requests per target, scheduled capacity windows and, when asked
-for, a predictive scaling policy (forecast only, or forecast and scale) on the CPU metric pair.
+target tracking on average CPU and on ALB requests per target, scheduled capacity windows, scale-in
+protection windows and, when asked for, a predictive scaling policy (forecast only, or forecast and scale) on
+the CPU metric pair.
+
+Scale-in protection: Application Auto Scaling can suspend scale-in (`disableScaleIn` on a tracking policy,
+`DynamicScalingInSuspended` on the target), but both are static settings that only a deploy changes; the one
+thing it runs on a schedule is a scheduled action, which sets bounds. So each window is a pair of scheduled
+actions: at its start the floor is raised to the window's min (default the max: nothing can scale in), at its
+end the service's bounds come back. Because those actions set absolute bounds, protection windows and scheduled windows exclude each
+other on AWS (the config refuses the combination).
 
 None of these depend on the live color or the canary weight: each color scales on its own load.
 """
@@ -96,6 +104,8 @@ class Autoscaling(pulumi.ComponentResource):
     request_policies: dict[Color, aws.appautoscaling.Policy]
     predictive_policies: dict[Color, aws.appautoscaling.Policy]
     scheduled_actions: dict[Color, list[aws.appautoscaling.ScheduledAction]]
+    protection_actions: dict[Color, list[aws.appautoscaling.ScheduledAction]]
+    """Per color, a (start, end) pair of scheduled actions per scale-in protection window."""
 
     def __init__(self, name: str, args: AwsAutoscalingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         scaling = args.autoscaling
@@ -107,6 +117,15 @@ class Autoscaling(pulumi.ComponentResource):
         slugs = {window.name: window_slug(window.name) for window in scaling.schedules}
         if len(set(slugs.values())) != len(scaling.schedules):
             raise ValueError(f"scheduled window names must be unique: {[window.name for window in scaling.schedules]}")
+        protection = scaling.scale_in_protection
+        if protection and scaling.schedules:
+            raise ValueError(
+                "scale-in protection windows cannot be combined with scheduled windows on AWS: both are scheduled "
+                "actions setting absolute bounds, so a protection window's end would undo the scheduled window"
+            )
+        if len({window.slug for window in protection}) != len(protection):
+            raise ValueError(f"scale-in protection window names must be unique: {[window.name for window in protection]}")
+        protection_crons = {window.name: (aws_cron(window.schedule), aws_cron(window.end_schedule)) for window in protection}
         super().__init__("rollway:aws:Autoscaling", name, None, opts)
         tags = dict(args.tags)
 
@@ -115,6 +134,7 @@ class Autoscaling(pulumi.ComponentResource):
         self.request_policies = {}
         self.predictive_policies = {}
         self.scheduled_actions = {}
+        self.protection_actions = {}
         for color in COLORS:
             service = args.services.get(color)
             if service is None:
@@ -167,6 +187,26 @@ class Autoscaling(pulumi.ComponentResource):
                 )
                 for window in scaling.schedules
             ]
+            self.protection_actions[color] = []
+            for window in protection:
+                start, end = protection_crons[window.name]
+                floor = window.floor(scaling.max_capacity)
+                for suffix, cron, minimum in (("start", start, floor), ("end", end, scaling.min_capacity)):
+                    self.protection_actions[color].append(
+                        aws.appautoscaling.ScheduledAction(
+                            f"{name}-{color}-{window.slug}-{suffix}",
+                            service_namespace=target.service_namespace,
+                            scalable_dimension=target.scalable_dimension,
+                            resource_id=target.resource_id,
+                            schedule=cron,
+                            timezone=window.timezone,
+                            # At the start the floor rises (to max by default: nothing can scale in); at the end the bounds return.
+                            scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                                min_capacity=minimum, max_capacity=scaling.max_capacity
+                            ),
+                            opts=pulumi.ResourceOptions(parent=self),
+                        )
+                    )
 
         self.register_outputs(
             {

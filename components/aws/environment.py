@@ -20,9 +20,11 @@ _SMALLEST_SUBNET_PREFIX = 28
 
 
 @dataclass(frozen=True)
-class AwsEnvironmentArgs(EnvironmentArgs):
-    """EnvironmentArgs plus the AWS network shape."""
+class AwsEnvironmentArgs:
+    """The cloud-agnostic EnvironmentArgs plus the AWS network shape."""
 
+    environment: EnvironmentArgs
+    """Environment kind, tags/labels for every taggable child, and the log destination's retention."""
     vpc_cidr: str = "10.0.0.0/16"
     """The VPC's IPv4 range; public and private subnets are carved from it (1/16 each)."""
     availability_zones: int = 2
@@ -142,7 +144,7 @@ class Environment(pulumi.ComponentResource):
             )
         super().__init__("rollway:aws:Environment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
+        tags = dict(args.environment.tags)
 
         zones = list(args.zone_names) if args.zone_names is not None else self._zone_names(args.availability_zones)
 
@@ -249,8 +251,8 @@ class Environment(pulumi.ComponentResource):
         )
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name_prefix=f"/rollway/{args.environment}/{name}-",
-            retention_in_days=args.log_retention_days,
+            name_prefix=f"/rollway/{args.environment.environment}/{name}-",
+            retention_in_days=args.environment.log_retention_days,
             tags=_named(tags, f"{name}-logs"),
             opts=child,
         )

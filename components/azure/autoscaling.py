@@ -9,6 +9,15 @@
   (forecast only, or forecast and scale) on the same CPU metric.
 
 Container Apps have no predictive scaling; asking for it there is refused.
+
+Scale-in protection windows:
+- VM scale sets: a recurring profile per window without the scale-in rule (the scale-out rule stays, so load
+  is still met) and the default bounds (the window's min as the floor when set), and a second recurring profile at the window's end that restores the
+  rule pair: a recurring profile has no end of its own, it lasts until another profile starts. Scheduled
+  windows are recurring profiles too, and only one profile is in effect at a time, so the two exclude each
+  other here (the config refuses the combination).
+- Container Apps: KEDA has no switch for scale-in, so a window is a KEDA cron rule from its start to its end
+  holding the window's min (default `max`) replicas; KEDA takes the highest of its rules, so it composes with scheduled windows.
 """
 
 from __future__ import annotations
@@ -121,6 +130,22 @@ def container_app_scale(args: AutoscalingArgs, request_latency_ms: int = 200) ->
                 ),
             )
         )
+    for window in args.scale_in_protection:
+        rules.append(
+            app.ScaleRuleArgs(
+                name=_unique(_rule_name(window.slug), names),
+                custom=app.CustomScaleRuleArgs(
+                    type="cron",
+                    metadata={
+                        "timezone": window.timezone,
+                        "start": window.schedule,
+                        "end": window.end_schedule,
+                        # Holding the floor (max by default: no replica can be removed) while the window lasts.
+                        "desiredReplicas": str(window.floor(args.max_capacity)),
+                    },
+                ),
+            )
+        )
     return app.ScaleArgs(
         min_replicas=args.min_capacity,
         max_replicas=args.max_capacity,
@@ -202,6 +227,16 @@ class Autoscaling(pulumi.ComponentResource):
         if scaling.predictive is not None and not args.scale_set_ids:
             raise ValueError("Container Apps have no predictive scaling; it needs VM scale sets (scale_set_ids)")
         predictive = predictive_policy(scaling.predictive) if scaling.predictive is not None else None
+        if args.scale_set_ids and scaling.schedules and scaling.scale_in_protection:
+            raise ValueError(
+                "scale-in protection windows cannot be combined with scheduled windows on VM scale sets: both are "
+                "recurring profiles and only one profile is in effect at a time"
+            )
+        if args.scale_set_ids:
+            profile_names = ["default", *(window.name for window in scaling.schedules)]
+            profile_names += [f"{window.slug}{end}" for window in scaling.scale_in_protection for end in ("", "-end")]
+            if len(set(profile_names)) != len(profile_names):
+                raise ValueError(f"autoscale profile names must be unique: {profile_names}")
         super().__init__(TYPE, name, None, opts)
         scale_out, scale_in = cpu_thresholds(scaling.cpu_target)
         self.settings = {}
@@ -238,24 +273,50 @@ def scale_set_profiles(scale_set_id: pulumi.Input[str], scaling: AutoscalingArgs
         monitor.AutoscaleProfileArgs(name="default", capacity=_capacity(scaling.min_capacity, scaling.max_capacity), rules=rules)
     ]
     for window in scaling.schedules:
-        recurrence = weekly_recurrence(window.schedule)
         profiles.append(
             monitor.AutoscaleProfileArgs(
                 name=window.name,
                 capacity=_capacity(window.min_capacity, window.max_capacity),
                 rules=rules,
-                recurrence=monitor.RecurrenceArgs(
-                    frequency=monitor.RecurrenceFrequency.WEEK,
-                    schedule=monitor.RecurrentScheduleArgs(
-                        days=list(recurrence.days),
-                        hours=[recurrence.hour],
-                        minutes=[recurrence.minute],
-                        time_zone=windows_time_zone(window.timezone),
-                    ),
-                ),
+                recurrence=_weekly(window.schedule, window.timezone),
             )
         )
+    default_capacity = _capacity(scaling.min_capacity, scaling.max_capacity)
+    scale_out_only = rules[:1]  # scale_rule_pair lists the scale-out rule first
+    for protection in scaling.scale_in_protection:
+        profiles += [
+            monitor.AutoscaleProfileArgs(
+                name=protection.slug,
+                capacity=(
+                    default_capacity
+                    if protection.min_capacity is None
+                    else _capacity(protection.min_capacity, scaling.max_capacity)
+                ),
+                rules=scale_out_only,
+                recurrence=_weekly(protection.schedule, protection.timezone),
+            ),
+            # A recurring profile lasts until another one starts: this one ends the window.
+            monitor.AutoscaleProfileArgs(
+                name=f"{protection.slug}-end",
+                capacity=default_capacity,
+                rules=rules,
+                recurrence=_weekly(protection.end_schedule, protection.timezone),
+            ),
+        ]
     return profiles
+
+
+def _weekly(schedule: str, timezone: str) -> monitor.RecurrenceArgs:
+    recurrence = weekly_recurrence(schedule)
+    return monitor.RecurrenceArgs(
+        frequency=monitor.RecurrenceFrequency.WEEK,
+        schedule=monitor.RecurrentScheduleArgs(
+            days=list(recurrence.days),
+            hours=[recurrence.hour],
+            minutes=[recurrence.minute],
+            time_zone=windows_time_zone(timezone),
+        ),
+    )
 
 
 def scale_rule_pair(scale_set_id: pulumi.Input[str], scaling: AutoscalingArgs) -> list[monitor.ScaleRuleArgs]:

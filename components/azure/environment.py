@@ -26,9 +26,11 @@ DENY_ALL_PRIORITY = 4096
 
 
 @dataclass(frozen=True)
-class AzureEnvironmentArgs(EnvironmentArgs):
-    """Azure Environment inputs (on top of the cloud-agnostic ones)."""
+class AzureEnvironmentArgs:
+    """The cloud-agnostic EnvironmentArgs plus the Azure network and region."""
 
+    environment: EnvironmentArgs
+    """Environment kind, tags/labels for every taggable child, and the log destination's retention."""
     location: str = "westeurope"
     """Azure region every regional resource is created in."""
     vnet_cidr: str = "10.50.0.0/16"
@@ -61,7 +63,7 @@ class Environment(pulumi.ComponentResource):
     def __init__(self, name: str, args: AzureEnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
+        tags = dict(args.environment.tags)
         location = args.location
 
         self.resource_group = resources.ResourceGroup(f"{name}-rg", location=location, tags=tags, opts=child)
@@ -130,7 +132,7 @@ class Environment(pulumi.ComponentResource):
             resource_group_name=group,
             location=location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
-            retention_in_days=args.log_retention_days,
+            retention_in_days=args.environment.log_retention_days,
             tags=tags,
             opts=child,
         )

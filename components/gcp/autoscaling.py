@@ -2,11 +2,18 @@
 
 - `instanceGroup` runtime: a RegionAutoscaler per color's regional managed instance group, tracking CPU utilization
   and (when requests per target is set) load-balancing utilization, with min/max, scale-in controls,
-  an initialization period for warm-up, scaling schedules for scheduled windows and, when asked for,
-  predictive autoscaling on CPU (`OPTIMIZE_AVAILABILITY`; GCP has no forecast-only mode).
+  an initialization period for warm-up, scaling schedules for scheduled windows and for scale-in protection
+  windows and, when asked for, predictive autoscaling on CPU (`OPTIMIZE_AVAILABILITY`; GCP has no forecast-only
+  mode).
 - `cloudRun` runtime: Cloud Run scales each revision itself; its bounds and targets live in the service's
   `template.scaling` and concurrency, computed by `cloud_run_scaling` (used by BlueGreenTargets), so
-  there is no separate autoscaling resource to create, and no predictive scaling.
+  there is no separate autoscaling resource to create, and no predictive scaling or scheduled capacity.
+
+Scale-in protection: `scaleInControl` limits how fast the group scales in, at all times; it cannot time a
+pause. A scaling schedule can: it has its own duration, and while it runs the autoscaler never recommends
+fewer than its `minRequiredReplicas`. A protection window is a scaling schedule with that floor at the window's
+min (default the max, so nothing scales in during it). Scaling schedules combine (the autoscaler takes the highest active floor), so
+protection windows and scheduled windows compose on GCP.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import pulumi_gcp as gcp
 
 from components.autoscaling import AutoscalingArgs
 from components.blue_green import Color
-from components.gcp.schedule import window_durations
+from components.gcp.schedule import MIN_DURATION_SECONDS, window_durations
 from components.gcp.sizing import label_name
 from components.time_to_capacity import ScalingLoop
 
@@ -111,6 +118,13 @@ class Autoscaling(pulumi.ComponentResource):
                 "forecast-only mode and lead_seconds are not available"
             )
         durations = window_durations(scaling.schedules)
+        names = [label_name(window.name) for window in scaling.schedules]
+        names += [label_name(window.slug) for window in scaling.scale_in_protection]
+        if len(set(names)) != len(names):
+            raise ValueError(f"scaling schedule names must be unique once normalized: {names}")
+        short = [window.name for window in scaling.scale_in_protection if window.duration_minutes * 60 < MIN_DURATION_SECONDS]
+        if short:
+            raise ValueError(f"scale-in protection windows must last at least {MIN_DURATION_SECONDS} s on GCP: {short}")
         super().__init__("rollway:gcp:Autoscaling", name, None, opts)
         policy = gcp.compute.RegionAutoscalerAutoscalingPolicyArgs(
             min_replicas=scaling.min_capacity,
@@ -143,6 +157,17 @@ class Autoscaling(pulumi.ComponentResource):
                     description=f"Rollway window {window.name}: {window.min_capacity}..{window.max_capacity}",
                 )
                 for window in scaling.schedules
+            ]
+            + [
+                gcp.compute.RegionAutoscalerAutoscalingPolicyScalingScheduleArgs(
+                    name=label_name(window.slug),
+                    schedule=window.schedule,
+                    time_zone=window.timezone,
+                    min_required_replicas=window.floor(scaling.max_capacity),
+                    duration_sec=window.duration_minutes * 60,
+                    description=f"Rollway scale-in protection {window.name}: held at {window.floor(scaling.max_capacity)}",
+                )
+                for window in scaling.scale_in_protection
             ],
         )
         self.autoscalers = {

@@ -56,9 +56,11 @@ class Placement:
 
 
 @dataclass(frozen=True, kw_only=True)
-class GcpEnvironmentArgs(EnvironmentArgs):
-    """EnvironmentArgs plus GCP's network and naming settings."""
+class GcpEnvironmentArgs:
+    """The cloud-agnostic EnvironmentArgs plus GCP's network and naming settings."""
 
+    environment: EnvironmentArgs
+    """Environment kind, tags/labels for every taggable child, and the log destination's retention."""
     project: str
     """Project id the environment lives in."""
     region: str
@@ -108,7 +110,7 @@ class Environment(pulumi.ComponentResource):
             project=args.project,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
-            description=f"Rollway {args.environment} network",
+            description=f"Rollway {args.environment.environment} network",
             opts=child,
         )
         self.subnet = gcp.compute.Subnetwork(
@@ -190,7 +192,7 @@ class Environment(pulumi.ComponentResource):
             f"{name}-runtime",
             project=args.project,
             account_id=service_account_id(args.resource_prefix),
-            display_name=f"Rollway {args.environment} workloads",
+            display_name=f"Rollway {args.environment.environment} workloads",
             description="Runtime identity of Rollway workloads (least privilege; not the default compute account)",
             opts=child,
         )
@@ -211,8 +213,8 @@ class Environment(pulumi.ComponentResource):
             project=args.project,
             type="CLOUD_ARMOR",
             rules=idle_route_rules(args.test_header_name, args.test_access_cidrs),
-            labels=dict(args.tags),
-            description=f"Rollway {args.environment}: the {args.test_header_name} test route only from trusted ranges",
+            labels=dict(args.environment.tags),
+            description=f"Rollway {args.environment.environment}: the {args.test_header_name} test route only from trusted ranges",
             opts=child,
         )
 
@@ -230,8 +232,8 @@ class Environment(pulumi.ComponentResource):
             project=args.project,
             location=args.region,
             bucket_id=self.log_bucket_suffix.hex.apply(lambda suffix: f"{args.resource_prefix}-logs-{suffix}"),
-            retention_days=args.log_retention_days,
-            description=f"Rollway {args.environment} service, load balancer and NAT logs",
+            retention_days=args.environment.log_retention_days,
+            description=f"Rollway {args.environment.environment} service, load balancer and NAT logs",
             opts=child,
         )
         self.log_sink = gcp.logging.ProjectSink(

@@ -32,6 +32,11 @@ _MODULE_OF = {
     "GatewayParent": "canary",
     "TrafficRouter": "canary",
     "WorkloadFootprint": "environment",
+    # Deprecated names of before the one-convention rename (not in __all__).
+    "AutoscalingTargetsArgs": "autoscaling",
+    "BlueGreenTargetsArgs": "blue_green",
+    "CanaryRouteArgs": "canary",
+    "EnvironmentTargetsArgs": "environment",
     "quota_size": "environment",
 }
 

@@ -1,6 +1,7 @@
 """Autoscaling on Kubernetes: a HorizontalPodAutoscaler (autoscaling/v2) per color Deployment, scheduled
-capacity windows as CronJobs that patch those HPAs' bounds, and, when asked for, a VerticalPodAutoscaler per
-color (components/kubernetes/vertical.py). Kubernetes has no predictive scaling of its own; scheduled windows
+capacity windows as CronJobs that patch those HPAs' bounds, scale-in protection windows as CronJob pairs that
+switch the HPAs' scale-down off and on (`behavior.scaleDown.selectPolicy: Disabled`, then back to `Max`), and,
+when asked for, a VerticalPodAutoscaler per color (components/kubernetes/vertical.py). Kubernetes has no predictive scaling of its own; scheduled windows
 are the way to scale ahead of known load.
 
 Requests per target is a `Pods` metric: the HPA reads it from the custom metrics API
@@ -14,7 +15,9 @@ Why CronJobs for schedules: Kubernetes has no scheduled scaling of its own. The 
 controller (KEDA's cron scaler, which takes over the HPA) or CronJobs. A CronJob running `kubectl patch`
 needs nothing installed in the cluster, is visible with plain kubectl, and its ServiceAccount may only get
 and patch this service's HPAs (a Role limited by resourceNames). Like scheduled actions on the clouds, each
-window sets the bounds when it starts and they hold until the next window starts.
+window sets the bounds when it starts and they hold until the next window starts. A protection window
+touches only `behavior.scaleDown.selectPolicy` (a JSON merge patch leaves the rest of `behavior` as it is),
+so it composes with scheduled windows: capacity stays where it is, and scale-out still works.
 
 The schedule pods may connect only to the API server (`api_server_cidrs`, on 443 and 6443). A Service's
 ClusterIP is not enough to name it: most network plugins (Calico, Cilium, kube-proxy based ones) check
@@ -35,7 +38,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, ScaleInProtection, ScheduledCapacity
 from components.blue_green import COLORS, Color
 from components.kubernetes.common import (
     APP_LABEL,
@@ -64,6 +67,8 @@ METRICS_RESOLUTION_SECONDS = 15
 """metrics-server's default resolution: how fresh the CPU figure the HPA reads is."""
 HPA_SYNC_SECONDS = 15
 """kube-controller-manager's default --horizontal-pod-autoscaler-sync-period."""
+SCALE_DOWN_POLICY = "Max"
+"""The HPA's usual scale-down select policy, which a protection window's end restores."""
 
 
 def scaling_loop(scaling: AutoscalingArgs) -> ScalingLoop:
@@ -114,6 +119,8 @@ class Autoscaling(pulumi.ComponentResource):
     """VerticalPodAutoscaler per color that has a Deployment, when vertical scaling is on."""
     schedules: list[k8s.batch.v1.CronJob]
     """One CronJob per (window, color)."""
+    protection_jobs: list[k8s.batch.v1.CronJob]
+    """Two CronJobs (start, end) per (protection window, color)."""
     service_account: k8s.core.v1.ServiceAccount | None
     """Identity of the schedule jobs; None without windows."""
     role: k8s.rbac.v1.Role | None
@@ -129,7 +136,7 @@ class Autoscaling(pulumi.ComponentResource):
             )
         super().__init__("rollway:kubernetes:Autoscaling", name, None, opts)
         self._labels = with_labels(args.labels, app_selector(args.app))
-        has_windows = bool(args.autoscaling.schedules)
+        has_windows = bool(args.autoscaling.schedules or args.autoscaling.scale_in_protection)
         self._check_windows(name, args)
         colors = [color for color in COLORS if color in args.deployments]
         self.hpas = {color: self._hpa(name, args, color, patched_by_schedule=has_windows) for color in colors}
@@ -137,17 +144,22 @@ class Autoscaling(pulumi.ComponentResource):
 
         self.service_account = self.role = self.role_binding = self.egress_policy = None
         self.schedules = []
+        self.protection_jobs = []
         if has_windows and colors:
             self._schedule_identity(name, args, colors)
             for window in args.autoscaling.schedules:
                 for color in colors:
                     self.schedules.append(self._schedule(name, args, window, color))
+            for protection in args.autoscaling.scale_in_protection:
+                for color in colors:
+                    self.protection_jobs += self._protection(name, args, protection, color)
 
         self.register_outputs(
             {
                 "hpaNames": {color: hpa.metadata.name for color, hpa in self.hpas.items()},
                 "vpaNames": {color: f"{args.app}-{color}" for color in self.vpas},
                 "scheduleNames": [job.metadata.name for job in self.schedules],
+                "protectionJobNames": [job.metadata.name for job in self.protection_jobs],
             }
         )
 
@@ -159,14 +171,28 @@ class Autoscaling(pulumi.ComponentResource):
             for color in COLORS:
                 owners.setdefault(("cronjob", cronjob_name(args.app, color, window.name)), []).append(window.name)
                 owners.setdefault(("resource", f"{color}-{dns_label(window.name)}"), []).append(window.name)
+        for protection in args.autoscaling.scale_in_protection:
+            for color in COLORS:
+                for phase in ("start", "end"):
+                    job = cronjob_name(args.app, color, f"{protection.slug}-{phase}")
+                    owners.setdefault(("cronjob", job), []).append(protection.name)
+                    owners.setdefault(("resource", f"{color}-{protection.slug}-{phase}"), []).append(protection.name)
         clashes = sorted({" and ".join(sorted(set(names))) for names in owners.values() if len(names) > 1})
         if clashes:
             raise ValueError(
                 f"Autoscaling {name}: scheduled windows need names that stay distinct as Kubernetes names "
                 f"(lowercase letters, digits and '-'); these collide: {'; '.join(clashes)}"
             )
-        if args.autoscaling.schedules and not args.api_server_cidrs:
-            raise ValueError(f"Autoscaling {name}: scheduled windows need api_server_cidrs (where the API server is)")
+        floors = [window.name for window in args.autoscaling.scale_in_protection if window.min_capacity is not None]
+        if floors and args.autoscaling.schedules:
+            raise ValueError(
+                f"Autoscaling {name}: scale-in protection windows with a min ({', '.join(floors)}) cannot be combined with "
+                "scheduled windows: their end restores minReplicas and would undo the scheduled window in effect"
+            )
+        if (args.autoscaling.schedules or args.autoscaling.scale_in_protection) and not args.api_server_cidrs:
+            raise ValueError(
+                f"Autoscaling {name}: scheduled and scale-in protection windows need api_server_cidrs (where the API server is)"
+            )
 
     def _hpa(
         self, name: str, args: KubernetesAutoscalingArgs, color: Color, patched_by_schedule: bool
@@ -220,7 +246,7 @@ class Autoscaling(pulumi.ComponentResource):
                     },
                     "scale_down": {
                         "stabilization_window_seconds": scaling.scale_in_cooldown_seconds,
-                        "select_policy": "Max",
+                        "select_policy": SCALE_DOWN_POLICY,
                         # Shed a quarter, or at least one pod, per minute: slow in to avoid flapping.
                         "policies": [
                             {"type": "Percent", "value": 25, "period_seconds": 60},
@@ -297,10 +323,54 @@ class Autoscaling(pulumi.ComponentResource):
     def _schedule(
         self, name: str, args: KubernetesAutoscalingArgs, window: ScheduledCapacity, color: Color
     ) -> k8s.batch.v1.CronJob:
-        assert self.service_account is not None  # created by _schedule_identity first
         # An HPA's minReplicas must be at least 1 (scale to zero is an alpha feature gate).
         bounds = {"minReplicas": max(1, window.min_capacity), "maxReplicas": window.max_capacity}
-        patch = json.dumps({"spec": bounds}, separators=(",", ":"))
+        return self._cronjob(
+            f"{name}-{color}-{dns_label(window.name)}",
+            cronjob_name(args.app, color, window.name),
+            window.schedule,
+            window.timezone,
+            args,
+            color,
+            {"spec": bounds},
+        )
+
+    def _protection(
+        self, name: str, args: KubernetesAutoscalingArgs, window: ScaleInProtection, color: Color
+    ) -> list[k8s.batch.v1.CronJob]:
+        """The window's start job switches the HPA's scale-down off (and raises minReplicas to the window's min when
+        set), its end job switches it back on (and restores minReplicas)."""
+        start: dict[str, object] = {"behavior": {"scaleDown": {"selectPolicy": "Disabled"}}}
+        end: dict[str, object] = {"behavior": {"scaleDown": {"selectPolicy": SCALE_DOWN_POLICY}}}
+        if window.min_capacity is not None:
+            start["minReplicas"] = window.min_capacity
+            end["minReplicas"] = args.autoscaling.min_capacity  # what the HPA is built with
+        return [
+            self._cronjob(
+                f"{name}-{color}-{window.slug}-{phase}",
+                cronjob_name(args.app, color, f"{window.slug}-{phase}"),
+                schedule,
+                window.timezone,
+                args,
+                color,
+                {"spec": spec},
+            )
+            for phase, schedule, spec in (("start", window.schedule, start), ("end", window.end_schedule, end))
+        ]
+
+    def _cronjob(
+        self,
+        logical_name: str,
+        job_name: str,
+        schedule: str,
+        timezone: str,
+        args: KubernetesAutoscalingArgs,
+        color: Color,
+        hpa_patch: dict[str, object],
+    ) -> k8s.batch.v1.CronJob:
+        """A CronJob that merge-patches this color's HPA with `hpa_patch` each time `schedule` fires."""
+        assert self.service_account is not None  # created by _schedule_identity first
+        patch = json.dumps(hpa_patch, separators=(",", ":"))
         pod_labels = with_labels(args.labels, self._schedule_selector(args))
         container: k8s.core.v1.ContainerArgsDict = {
             "name": "patch-hpa",
@@ -337,15 +407,11 @@ class Autoscaling(pulumi.ComponentResource):
             },
         }
         return k8s.batch.v1.CronJob(
-            f"{name}-{color}-{dns_label(window.name)}",
-            metadata={
-                "name": cronjob_name(args.app, color, window.name),
-                "namespace": args.namespace,
-                "labels": self._labels,
-            },
+            logical_name,
+            metadata={"name": job_name, "namespace": args.namespace, "labels": self._labels},
             spec={
-                "schedule": window.schedule,
-                "time_zone": window.timezone,
+                "schedule": schedule,
+                "time_zone": timezone,
                 # A late or overlapping run would only repeat the same patch.
                 "concurrency_policy": "Forbid",
                 "starting_deadline_seconds": 600,

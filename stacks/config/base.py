@@ -92,9 +92,18 @@ class WindowFields(Protocol):
     def cron(self) -> CronSchedule: ...
 
 
+class ProtectionFields(Protocol):
+    """What per-cloud checks read of a scale-in protection window (`stacks.config.model.ScaleInProtectionWindow`)."""
+
+    @property
+    def name(self) -> str: ...
+
+
 class AutoscalingFields(Protocol):
     @property
     def schedules(self) -> Sequence[WindowFields]: ...
+    @property
+    def scale_in_protection(self) -> Sequence[ProtectionFields]: ...
 
 
 class ImageFields(Protocol):

@@ -304,13 +304,15 @@ class KubernetesSettings(CloudSettings):
                             window.name,
                         )
                     )
-        scheduled = sorted(name for name, service in services.items() if service.autoscaling.schedules)
+        scheduled = sorted(
+            name for name, service in services.items() if service.autoscaling.schedules or service.autoscaling.scale_in_protection
+        )
         if scheduled and not self.api_server_cidrs:
             problems.append(
                 ConfigProblem(
                     f"{key_prefix}.apiServerCidrs",
                     f"is required: {', '.join(f'`{name}`' for name in scheduled)} "
-                    f"{'has' if len(scheduled) == 1 else 'have'} scheduled windows, whose jobs may connect only to the "
+                    f"{'has' if len(scheduled) == 1 else 'have'} scheduled or scale-in protection windows, whose jobs may connect only to the "
                     f"API server; list its endpoint addresses ({ENDPOINTS_HINT})",
                 )
             )

@@ -145,6 +145,45 @@ class ScheduledWindow(ConfigModel):
         return time_zone(self.timezone)
 
 
+MAX_PROTECTION_WINDOWS = 9
+"""An Azure autoscale setting holds 20 profiles: the default plus a start and an end profile per window."""
+MIN_PROTECTION_MINUTES = 5
+"""GCP's shortest scaling schedule (300 s); the same floor on every cloud."""
+MAX_PROTECTION_MINUTES = 7 * 24 * 60
+"""One week; a window must also end before its schedule starts it again (checked with the other relations)."""
+
+
+class ScaleInProtectionWindow(ConfigModel):
+    """A recurring window during which the service does not scale in, e.g. a release train or a sales event.
+
+    Unlike a scheduled window it has its own end (`durationMinutes`) and changes no bounds outside it. Where the
+    cloud can switch scale-in off on a schedule (Kubernetes HPA, Azure VM scale sets) scale-in is suspended and
+    capacity stays where it is (and at least `min` when set); elsewhere (AWS, GCP instance groups, Azure Container
+    Apps) the floor is raised to `min` (default `autoscaling.max`) for the window, which the cost ceiling already
+    prices. Windows of a service must neither overlap nor touch. See docs/autoscaling.md.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    """Name of the window, e.g. `release-train`; unique within the service (1-40 characters)."""
+    schedule: CronExpression
+    """When the window starts: a 5-field cron expression with one minute and one hour, in `timezone`, e.g.
+    `0 9 * * TUE` (see stacks/config/schedules.py for the accepted syntax)."""
+    duration_minutes: Annotated[int, Between(MIN_PROTECTION_MINUTES, MAX_PROTECTION_MINUTES, " minutes")]
+    """How long each window lasts (5 minutes to one week), shorter than the time between two of its starts. A
+    window ending on a later day needs day-of-month and month `*` in `schedule`."""
+    timezone: TimeZoneName = "UTC"
+    """IANA time zone `schedule` is read in, e.g. `Europe/Berlin` (the same key as scheduled windows')."""
+    min: Annotated[int, Field(ge=1)] | None = None
+    """Capacity floor during the window: above `autoscaling.min`, at most `autoscaling.max`. Unset: where scale-in is
+    raised-floor based (AWS, GCP, Container Apps) the floor is `autoscaling.max`; where it is switched off
+    (Kubernetes, VM scale sets) capacity stays where it is."""
+
+    @property
+    def cron(self) -> CronSchedule:
+        """The parsed `schedule` (already validated, so this cannot fail)."""
+        return parse_cron(self.schedule)
+
+
 PredictiveMode = Literal["forecastOnly", "forecastAndScale"]
 VerticalMode = Literal["recommend", "initial", "recreate"]
 DEFAULT_TIME_TO_CAPACITY_TARGET_SECONDS = 120
@@ -200,6 +239,10 @@ class Autoscaling(ConfigModel):
     schedules: list[ScheduledWindow] = Field(default_factory=list)
     """Scheduled capacity windows (e.g. scale up for business hours): none, or at least two (see
     ScheduledWindow: each window lasts until the next one fires)."""
+    scale_in_protection: Annotated[list[ScaleInProtectionWindow], Field(max_length=MAX_PROTECTION_WINDOWS)] = Field(
+        default_factory=list
+    )
+    """Windows during which the service does not scale in (at most 9); none when unset."""
     predictive: Predictive | None = None
     """Predictive scaling, where the target cloud offers it; off when unset."""
     vertical: Vertical | None = None

@@ -1,5 +1,6 @@
 """Autoscaling checks that depend on the target cloud: predictive and vertical scaling where each cloud (and
-runtime) offers them, and the environment's cost ceiling priced with the cost policy's price table.
+runtime) offers them, scale-in protection windows, and the environment's cost ceiling priced with the cost
+policy's price table.
 
 Run by the config loader with the other relations between values, so a config that asks for what a cloud
 cannot do, or for a `max` the ceiling cannot afford, fails before anything is registered.
@@ -9,14 +10,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.autoscaling import protection_slug
 from components.aws.fargate import fargate_cpu_units
+from components.aws.schedules import aws_cron_problem
+from components.azure.schedules import weekly_recurrence, windows_time_zone
 from components.gcp.sizing import cloud_run_resources, machine_type_for
 from policies.cost import prices
 from policies.cost.sizes import gcp_size
-from stacks.config.model import Cloud, Service, StackConfig
+from rollway.helpers import CronError, clean_name, cron_after, first_overlap, shortest_gap_minutes, window_spans
+from stacks.config.model import Cloud, ScaleInProtectionWindow, Service, StackConfig
 from stacks.config.problems import ConfigProblem
 
 NAMESPACE = "rollway"
@@ -40,6 +46,7 @@ def scaling_problems(config: StackConfig) -> list[ConfigProblem]:
         for cloud in dict.fromkeys(config.clouds):
             problems += _predictive_problems(config, cloud, name, service, f"{prefix}.predictive")
             problems += _vertical_problems(cloud, service, f"{prefix}.vertical")
+        problems += protection_problems(config, name, service)
     problems += cost_ceiling_problems(config)
     return problems
 
@@ -124,6 +131,170 @@ def _vertical_problems(cloud: Cloud, service: Service, key: str) -> list[ConfigP
                 f"{key}.maxMemory", f"must be at least the service's memory ({service.memory} MiB)", vertical.max_memory
             )
         )
+    return problems
+
+
+# --- scale-in protection windows ---------------------------------------------------------------------------
+
+
+def protection_problems(config: StackConfig, name: str, service: Service) -> list[ConfigProblem]:
+    """Every problem of the service's scale-in protection windows: their timing (one start a day, an end that
+    comes before the next start and that a cron can express), their names, and what each targeted cloud
+    cannot build (see docs/autoscaling.md for what each cloud builds)."""
+    windows = service.autoscaling.scale_in_protection
+    if not windows:
+        return []
+    prefix = f"{NAMESPACE}:services.{name}.autoscaling"
+    problems: list[ConfigProblem] = []
+    taken = {clean_name(window.name, fallback="window"): window.name for window in service.autoscaling.schedules}
+    ends: dict[int, str] = {}
+    for index, window in enumerate(windows):
+        key = f"{prefix}.scaleInProtection[{index}]"
+        slug = protection_slug(window.name)
+        # `<slug>-end` too: an Azure VM scale set window also gets an end profile of that name.
+        owners = [taken.setdefault(produced, window.name) for produced in (slug, f"{slug}-end")]
+        clash = next((owner for owner in owners if owner != window.name), None)
+        if clash is not None or any(other.name == window.name for other in windows[:index]):
+            problems.append(
+                ConfigProblem(
+                    f"{key}.name",
+                    f"gives the same resource names (`{slug}`) as `{clash or window.name}`; give each protection window a "
+                    "name of its own",
+                    window.name,
+                )
+            )
+        timing = _timing_problem(window, key)
+        if timing is not None:
+            problems.append(timing)
+        else:
+            ends[index] = cron_after(window.schedule, window.duration_minutes)
+        floor = _floor_problem(service, window, key)
+        if floor is not None:
+            problems.append(floor)
+    problems += _overlap_problems(windows, ends, prefix)
+    for cloud in dict.fromkeys(config.clouds):
+        problems += _cloud_protection_problems(config, cloud, name, service, ends)
+    return problems
+
+
+def _floor_problem(service: Service, window: ScaleInProtectionWindow, key: str) -> ConfigProblem | None:
+    bounds = service.autoscaling
+    if window.min is None or bounds.min < window.min <= bounds.max:
+        return None
+    if window.min > bounds.max:
+        reason = f"must be at most autoscaling.max ({bounds.max}): the window holds capacity, it cannot raise the ceiling"
+    else:
+        reason = (
+            f"must be above autoscaling.min ({bounds.min}): a floor at or below the usual one holds nothing "
+            "(leave it unset to hold autoscaling.max)"
+        )
+    return ConfigProblem(f"{key}.min", reason, window.min)
+
+
+def _overlap_problems(windows: Sequence[ScaleInProtectionWindow], ends: Mapping[int, str], prefix: str) -> list[ConfigProblem]:
+    """Windows that overlap or touch: on AWS, VM scale sets and Kubernetes the end of one would lift the other's
+    protection, so they are refused on every cloud (a config means the same everywhere). Only windows whose timing
+    is valid (`ends`) are compared."""
+    spans = {
+        index: window_spans(windows[index].schedule, windows[index].duration_minutes, windows[index].timezone) for index in ends
+    }
+    found = first_overlap(spans)
+    if found is None:
+        return []
+    earlier, later, when = found
+    return [
+        ConfigProblem(
+            f"{prefix}.scaleInProtection[{later}].schedule",
+            f"starts while `{windows[earlier].name}` (scaleInProtection[{earlier}]) is on or the minute it ends, first on "
+            f"{when:%Y-%m-%d %H:%M} UTC; the end of one would lift the other's protection: merge them into one window "
+            "or leave at least a minute between them",
+            windows[later].schedule,
+        )
+    ]
+
+
+def _timing_problem(window: ScaleInProtectionWindow, key: str) -> ConfigProblem | None:
+    try:
+        cron_after(window.schedule, window.duration_minutes)
+        gap = shortest_gap_minutes(window.schedule)
+    except CronError as error:
+        return ConfigProblem(f"{key}.schedule", str(error), window.schedule)
+    if gap is not None and window.duration_minutes >= gap:
+        return ConfigProblem(
+            f"{key}.durationMinutes",
+            f"must be shorter than the {gap} minutes between two starts of `{window.schedule}` (a window must end "
+            "before it starts again)",
+            window.duration_minutes,
+        )
+    return None
+
+
+def _cloud_protection_problems(
+    config: StackConfig, cloud: Cloud, name: str, service: Service, ends: dict[int, str]
+) -> list[ConfigProblem]:
+    """What `cloud` cannot build of windows whose timing is valid (`ends`: end cron by window index)."""
+    windows = service.autoscaling.scale_in_protection
+    key = f"{NAMESPACE}:services.{name}.autoscaling.scaleInProtection"
+    schedules = service.autoscaling.schedules
+    problems: list[ConfigProblem] = []
+    if cloud == "gcp" and config.settings("gcp").runtime == "cloudRun":
+        return [
+            ConfigProblem(
+                key,
+                "needs rollway:gcp.runtime = instanceGroup (Cloud Run has no scheduled capacity); remove it or switch the runtime",
+                [window.name for window in windows],
+            )
+        ]
+    on_scale_sets = cloud == "azure" and _on_scale_sets(config, name)
+    if schedules and (cloud == "aws" or on_scale_sets):
+        target = "AWS scheduled actions" if cloud == "aws" else "Azure VM scale set profiles"
+        return [
+            ConfigProblem(
+                key,
+                f"cannot be combined with autoscaling.schedules on {cloud}: {target} set absolute bounds, so the end of a "
+                "protection window would undo the scheduled window in effect; hold capacity with a scheduled window "
+                "(raise its min) instead, or limit the service to clouds where the two compose",
+                [window.name for window in windows],
+            )
+        ]
+    if cloud == "kubernetes" and schedules:
+        problems += [
+            ConfigProblem(
+                f"{key}[{index}].min",
+                "cannot be combined with autoscaling.schedules on kubernetes: the window's end restores the HPA's "
+                "minReplicas to autoscaling.min and would undo the scheduled window in effect; leave `min` unset "
+                "(scale-down is switched off, capacity stays where it is)",
+                window.min,
+            )
+            for index, window in enumerate(windows)
+            if window.min is not None
+        ]
+    for index, end in ends.items():
+        window = windows[index]
+        for part, expression in (("schedule", window.schedule), ("end", end)):
+            what = "its start" if part == "schedule" else f"its end (`{end}`, start + durationMinutes)"
+            if cloud == "aws":
+                problem = aws_cron_problem(expression)
+                if problem is not None:
+                    problems.append(
+                        ConfigProblem(f"{key}[{index}].schedule", f"cannot run on AWS: {what} {problem}", window.schedule)
+                    )
+            if on_scale_sets:
+                try:
+                    weekly_recurrence(expression)
+                except ValueError as error:
+                    problems.append(
+                        ConfigProblem(
+                            f"{key}[{index}].schedule",
+                            f"cannot drive a VM scale set recurrence: {what} {error}",
+                            window.schedule,
+                        )
+                    )
+        if on_scale_sets:
+            try:
+                windows_time_zone(window.timezone)
+            except ValueError as error:
+                problems.append(ConfigProblem(f"{key}[{index}].timezone", str(error), window.timezone))
     return problems
 
 

@@ -353,7 +353,7 @@ def test_schedule_jobs_may_also_reach_the_kubernetes_service_address_when_the_se
 
 def test_scheduled_windows_need_the_api_server_addresses() -> None:
     assert config_problems(*API_WINDOWS) == [
-        "Pulumi.dev.yaml: rollway:kubernetes.apiServerCidrs: is required: `api` has scheduled windows, whose jobs may "
+        "Pulumi.dev.yaml: rollway:kubernetes.apiServerCidrs: is required: `api` has scheduled or scale-in protection windows, whose jobs may "
         "connect only to the API server; list its endpoint addresses "
         "(kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes)"
     ]

@@ -5,8 +5,8 @@
 // proxy does serve: the LanguageRuntime gRPC service of github.com/pulumi/pulumi/sdk/v3, the Python toolchain
 // package from that module (the code that finds a project's virtualenv for pip, uv and poetry), and the
 // `pulumi-language-python-exec` launcher script shipped in that module, which `make engine` copies next to
-// this binary. It runs programs and policy packs; code generation (`pulumi convert`, `pulumi package add`)
-// is not implemented and answers Unimplemented.
+// this binary. It runs programs and policy packs, and generates and links SDKs for `pulumi package add` with
+// Pulumi's Python code generator from pkg/v3; program conversion (`pulumi convert`) answers Unimplemented.
 package main
 
 import (
@@ -25,8 +25,11 @@ import (
 
 	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	sdk "github.com/pulumi/pulumi/sdk/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
@@ -252,7 +255,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
-	config, err := json.Marshal(req.Config)
+	stackConfig := req.Config
+	if stackConfig == nil {
+		// A stack without config: the launcher needs an object (`null` would crash the SDK's set_all_config).
+		stackConfig = map[string]string{}
+	}
+	config, err := json.Marshal(stackConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -387,6 +395,127 @@ func policyStackEnv(stack *pulumirpc.AnalyzerStackConfigureRequest) ([]string, e
 	add("PULUMI_STACK", stack.Stack)
 	add("PULUMI_DRY_RUN", strconv.FormatBool(stack.DryRun))
 	return env, nil
+}
+
+// GeneratePackage writes a Python SDK for a package schema (`pulumi package add`, `pulumi package gen-sdk`) with
+// Pulumi's own Python code generator from pkg/v3, the same generator Pulumi's host runs.
+func (h *host) GeneratePackage(
+	ctx context.Context, req *pulumirpc.GeneratePackageRequest,
+) (*pulumirpc.GeneratePackageResponse, error) {
+	loader, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the engine's schema loader: %w", err)
+	}
+	defer loader.Close()
+	var spec schema.PackageSpec
+	if err := json.Unmarshal([]byte(req.Schema), &spec); err != nil {
+		return nil, fmt.Errorf("the package schema is not valid JSON: %w", err)
+	}
+	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{})
+	if err != nil {
+		return nil, err
+	}
+	response := &pulumirpc.GeneratePackageResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}
+	if diags.HasErrors() {
+		return response, nil
+	}
+	files, err := python.GeneratePackage("pulumi-language-python", pkg, req.ExtraFiles, loader)
+	if err != nil {
+		return nil, err
+	}
+	for name, content := range files {
+		path := filepath.Join(req.Directory, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return response, nil
+}
+
+// Link records locally generated SDKs as dependencies of a Python program: an editable requirement per package in
+// requirements.txt (pip toolchain), `uv add --editable` (uv) or `poetry add --editable` (poetry). The engine then
+// installs them with InstallDependencies.
+func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	if req.Info == nil {
+		return nil, errors.New("the engine sent no program info")
+	}
+	programDir := req.Info.ProgramDirectory
+	options := map[string]any{}
+	if req.Info.Options != nil {
+		options = req.Info.Options.AsMap()
+	}
+	tool, _ := options["toolchain"].(string)
+	var instructions []string
+	for _, dep := range req.Packages {
+		path := dep.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(req.Info.RootDirectory, path)
+		}
+		relative, err := filepath.Rel(programDir, path)
+		if err != nil {
+			return nil, err
+		}
+		module, err := generatedModule(path)
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToLower(tool) {
+		case "", "auto", "pip":
+			if err := addRequirement(filepath.Join(programDir, "requirements.txt"), "-e "+filepath.ToSlash(relative)); err != nil {
+				return nil, err
+			}
+		case "uv", "poetry":
+			cmd := exec.CommandContext(ctx, strings.ToLower(tool), "add", "--editable", relative)
+			cmd.Dir = programDir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("`%s add --editable %s` failed: %v\n%s", tool, relative, err, out)
+			}
+		default:
+			return nil, fmt.Errorf("unsupported Python toolchain %q in the runtime options (pip, uv or poetry)", tool)
+		}
+		name := dep.GetPackage().GetName()
+		instructions = append(instructions, fmt.Sprintf("import %s as %s", module, strings.ReplaceAll(name, "-", "_")))
+	}
+	return &pulumirpc.LinkResponse{
+		ImportInstructions: "You can then import the SDK in your Python code with:\n\n  " + strings.Join(instructions, "\n  ") + "\n",
+	}, nil
+}
+
+// generatedModule is the import name of a generated SDK: its top-level folder that holds pulumi-plugin.json.
+func generatedModule(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("the generated SDK %s cannot be read: %w", dir, err)
+	}
+	for _, entry := range entries {
+		if entry.IsDir() {
+			if _, err := os.Stat(filepath.Join(dir, entry.Name(), "pulumi-plugin.json")); err == nil {
+				return entry.Name(), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s holds no generated Python package (no folder with pulumi-plugin.json)", dir)
+}
+
+// addRequirement appends a line to requirements.txt unless it is there already.
+func addRequirement(file, line string) error {
+	content, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for _, existing := range strings.Split(string(content), "\n") {
+		if strings.TrimSpace(existing) == line {
+			return nil
+		}
+	}
+	text := string(content)
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	return os.WriteFile(file, []byte(text+line+"\n"), 0o600)
 }
 
 func (h *host) InstallDependencies(

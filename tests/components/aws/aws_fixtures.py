@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScheduledCapacity
+from components.autoscaling import AutoscalingArgs, PredictiveScaling, ScaleInProtection, ScheduledCapacity
 from components.aws import (
     Autoscaling,
     AwsAutoscalingArgs,
@@ -25,6 +25,7 @@ from components.aws import (
 )
 from components.blue_green import BlueGreenArgs, Color, Workload
 from components.canary import CanaryArgs
+from components.environment import EnvironmentArgs
 from rollway.testing import (
     CloudContext,
     PlausibleMocks,
@@ -83,9 +84,7 @@ BOTH_IMAGES: Images = (("blue", "ghcr.io/acme/web:1.0"), ("green", "ghcr.io/acme
 @cache
 def environment(environment_kind: str = "dev", zones: int = 2, nat_gateways: int = 1) -> SynthesizedStack:
     args = AwsEnvironmentArgs(
-        environment=environment_kind,
-        tags=TAGS,
-        log_retention_days=14,
+        environment=EnvironmentArgs(environment=environment_kind, tags=TAGS, log_retention_days=14),
         vpc_cidr=VPC_CIDR,
         availability_zones=zones,
         nat_gateway_count=nat_gateways,
@@ -155,6 +154,7 @@ def autoscaling(
     requests_per_target: int | None = 500,
     schedules: tuple[ScheduledCapacity, ...] = (),
     predictive: PredictiveScaling | None = None,
+    protection: tuple[ScaleInProtection, ...] = (),
 ) -> SynthesizedStack:
     args = AwsAutoscalingArgs(
         autoscaling=AutoscalingArgs(
@@ -166,6 +166,7 @@ def autoscaling(
             scale_out_cooldown_seconds=45,
             schedules=schedules,
             predictive=predictive,
+            scale_in_protection=protection,
         ),
         cluster_name="rollway-dev",
         services={

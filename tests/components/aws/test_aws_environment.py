@@ -8,6 +8,7 @@ from aws_fixtures import CONFIG, TAGS, environment, orphans, registered_before_f
 
 from components.aws import AwsEnvironmentArgs, Environment
 from components.aws.environment import plan_subnets
+from components.environment import EnvironmentArgs
 from rollway.testing import Match, synth
 from stacks.config.aws import AwsSettings
 
@@ -100,7 +101,9 @@ def test_every_taggable_resource_carries_the_required_tags() -> None:
 
 
 def test_too_many_nat_gateways_are_rejected_before_anything_is_registered() -> None:
-    args = AwsEnvironmentArgs(environment="dev", tags=TAGS, availability_zones=2, nat_gateway_count=3)
+    args = AwsEnvironmentArgs(
+        environment=EnvironmentArgs(environment="dev", tags=TAGS), availability_zones=2, nat_gateway_count=3
+    )
     registered = registered_before_failing(
         lambda: Environment("env", args), ValueError, r"nat_gateway_count must be between 1 and availability_zones \(2\), got 3"
     )
@@ -108,7 +111,7 @@ def test_too_many_nat_gateways_are_rejected_before_anything_is_registered() -> N
 
 
 def test_a_region_with_too_few_zones_is_a_clear_error() -> None:
-    args = AwsEnvironmentArgs(environment="dev", tags=TAGS, availability_zones=3)
+    args = AwsEnvironmentArgs(environment=EnvironmentArgs(environment="dev", tags=TAGS), availability_zones=3)
     one_zone = {
         "aws:index/getAvailabilityZones:getAvailabilityZones": lambda a, c: {"names": ["us-east-1a"], "zoneIds": ["use1-az1"]}
     }
@@ -131,7 +134,9 @@ def test_tasks_are_placed_behind_every_private_route_table_and_its_association()
     built: dict[str, Environment] = {}
 
     def program() -> None:
-        built["env"] = Environment("rollway-dev", AwsEnvironmentArgs(environment="dev", tags=TAGS, availability_zones=3))
+        built["env"] = Environment(
+            "rollway-dev", AwsEnvironmentArgs(environment=EnvironmentArgs(environment="dev", tags=TAGS), availability_zones=3)
+        )
 
     synth(program, config=CONFIG)
     env = built["env"]
@@ -140,7 +145,7 @@ def test_tasks_are_placed_behind_every_private_route_table_and_its_association()
 
 
 def test_zone_names_looked_up_by_the_caller_are_used_as_given() -> None:
-    args = AwsEnvironmentArgs(environment="dev", tags=TAGS, zone_names=("us-east-1d", "us-east-1f"))
+    args = AwsEnvironmentArgs(environment=EnvironmentArgs(environment="dev", tags=TAGS), zone_names=("us-east-1d", "us-east-1f"))
     stack = synth(lambda: Environment("env", args), config=CONFIG)
     assert sorted(r.inputs["availabilityZone"] for r in stack.find(SUBNET, {"tags": {"tier": "private"}})) == [
         "us-east-1d",
@@ -149,7 +154,9 @@ def test_zone_names_looked_up_by_the_caller_are_used_as_given() -> None:
 
 
 def test_zone_names_not_matching_the_zone_count_are_rejected_before_anything_is_registered() -> None:
-    args = AwsEnvironmentArgs(environment="dev", tags=TAGS, availability_zones=3, zone_names=("us-east-1a", "us-east-1b"))
+    args = AwsEnvironmentArgs(
+        environment=EnvironmentArgs(environment="dev", tags=TAGS), availability_zones=3, zone_names=("us-east-1a", "us-east-1b")
+    )
     registered = registered_before_failing(
         lambda: Environment("env", args), ValueError, r"zone_names must name availability_zones \(3\) zones"
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components.azure.environment import DENY_ALL_PRIORITY, AzureEnvironmentArgs, Environment
+from components.environment import EnvironmentArgs
 from rollway.testing import Match, SynthesizedStack, synth
 
 TAGS = {"cost-center": "platform-dev", "owner": "platform-team", "environment": "dev", "managed-by": "rollway"}
@@ -36,7 +37,8 @@ def args(**overrides: object) -> AzureEnvironmentArgs:
         "workload_subnet_cidr": SUBNET,
     }
     values.update(overrides)
-    return AzureEnvironmentArgs(**values)  # type: ignore[arg-type]
+    common = {key: values.pop(key) for key in ("environment", "tags", "log_retention_days") if key in values}
+    return AzureEnvironmentArgs(environment=EnvironmentArgs(**common), **values)  # type: ignore[arg-type]
 
 
 @cache

@@ -12,6 +12,7 @@ import pulumi_gcp as gcp
 from components.autoscaling import AutoscalingArgs, ScheduledCapacity
 from components.blue_green import BlueGreenArgs, Color, Workload
 from components.canary import CanaryArgs
+from components.environment import EnvironmentArgs
 from components.gcp import (
     Autoscaling,
     BlueGreenTargets,
@@ -80,7 +81,8 @@ def environment_args(**overrides: object) -> GcpEnvironmentArgs:
         "resource_prefix": "rollway-dev",
     }
     values.update(overrides)
-    return GcpEnvironmentArgs(**values)  # type: ignore[arg-type]
+    common = {key: values.pop(key) for key in ("environment", "tags", "log_retention_days") if key in values}
+    return GcpEnvironmentArgs(environment=EnvironmentArgs(**common), **values)  # type: ignore[arg-type]
 
 
 TRUSTED = ("198.51.100.0/24", "203.0.113.8/29")

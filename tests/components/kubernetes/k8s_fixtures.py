@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.autoscaling import AutoscalingArgs, ScheduledCapacity, VerticalScaling
+from components.autoscaling import AutoscalingArgs, ScaleInProtection, ScheduledCapacity, VerticalScaling
 from components.blue_green import BlueGreenArgs, Color, Workload
 from components.canary import CanaryArgs
 from components.kubernetes import (
@@ -135,6 +135,7 @@ def autoscaling(
     run_as_user: int | None = None,
     app: str = "web",
     vertical: VerticalScaling | None = None,
+    protection: tuple[ScaleInProtection, ...] = (),
 ) -> SynthesizedStack:
     def program() -> None:
         Autoscaling(
@@ -149,6 +150,7 @@ def autoscaling(
                     scale_out_cooldown_seconds=30,
                     schedules=schedules,
                     vertical=vertical,
+                    scale_in_protection=protection,
                 ),
                 namespace=NAMESPACE,
                 app=app,

@@ -210,7 +210,7 @@ def test_windows_without_api_server_addresses_are_refused() -> None:
             ),
         )
 
-    with pytest.raises(ValueError, match="scheduled windows need api_server_cidrs"):
+    with pytest.raises(ValueError, match="scheduled and scale-in protection windows need api_server_cidrs"):
         synth(program)
 
 
