@@ -385,10 +385,13 @@ def relaxed_requirements(requirements: Path) -> list[str]:
 
 
 def _first_cause(output: str) -> str:
-    for line in output.splitlines():
-        text = line.strip()
-        if text.startswith(("cause:", "ERROR: Cannot install", "error: No solution")) and "No solution" not in text:
-            return text.removeprefix("cause:").strip()[:300]
+    """The resolver's conclusion: uv's line naming what you require (its last step), else its first cause, else
+    pip's "Cannot install" line."""
+    lines = [line.strip().removeprefix("cause:").strip() for line in output.splitlines()]
+    for wanted in ("you require", "Because", "ERROR: Cannot install"):
+        found = next((line for line in lines if wanted in line), None)
+        if found is not None:
+            return found[:400]
     return "no set of versions satisfies them"
 
 

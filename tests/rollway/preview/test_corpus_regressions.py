@@ -265,6 +265,40 @@ def test_the_fallback_is_noted_with_the_resolver_cause(monkeypatch: pytest.Monke
     assert f"installed pulumi=={HERE_PULUMI}, pulumi-aws=={HERE_AWS}, pulumi-awsx instead" in note
 
 
+def test_the_note_names_what_the_program_requires_when_uv_concludes_on_a_later_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    failure = (
+        "error: No solution found when resolving dependencies:\n"
+        "  cause: Because pulumi-awsx>=2.0.2,<3.0.0 depends on pulumi-aws>=6.0.4,<7.0.0, we can conclude that X.\n"
+        "         And because you require pulumi-aws>=7.0.0 and pulumi-awsx>=2.0.0,<3.0.0, we can conclude that your"
+        " requirements are unsatisfiable.\n"
+    )
+    conflicting_installer(monkeypatch, tmp_path, ConflictingInstaller(failure))
+    project = load_project(CONFLICTING)
+
+    venv.ensure_virtualenv(project)
+
+    assert str(venv.fallback_note(project)).startswith(
+        "requirements.txt cannot be resolved (And because you require pulumi-aws>=7.0.0 and pulumi-awsx>=2.0.0,<3.0.0"
+    )
+
+
+def test_pip_conflicts_are_noted_with_pips_cannot_install_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    failure = (
+        "ERROR: Cannot install pulumi-aws>=7.0.0 and pulumi-awsx==2.0.2 because these package versions have conflicting"
+        " dependencies.\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io\n"
+    )
+    conflicting_installer(monkeypatch, tmp_path, ConflictingInstaller(failure))
+    project = load_project(CONFLICTING)
+
+    venv.ensure_virtualenv(project)
+
+    assert str(venv.fallback_note(project)).startswith(
+        "requirements.txt cannot be resolved (ERROR: Cannot install pulumi-aws>=7.0.0 and pulumi-awsx==2.0.2"
+    )
+
+
 def test_requirements_that_resolve_leave_no_fallback_note(installer: FakeInstaller) -> None:
     project = load_project(CONFLICTING)
 
