@@ -12,6 +12,7 @@ call an SDK function or create a resource without importing its module), so noth
 
 from __future__ import annotations
 
+import base64
 import collections.abc
 import enum
 import functools
@@ -23,6 +24,9 @@ from typing import Any
 
 from pulumi import _types
 from pulumi.runtime import rpc
+
+LIST_LENGTH = 3
+"""Items in a derived list of scalars: one per availability zone of a typical three-zone network."""
 
 MAX_DEPTH = 4
 """Nested output types deeper than this are left out (recursive schemas exist, e.g. JSON schema props)."""
@@ -115,8 +119,15 @@ def plausible(declared: Any, name: str, seed: str, context: Any, depth: int = 0)
         return plausible(members[0], name, seed, context, depth) if members else None
     if origin in (list, collections.abc.Sequence, typing.Sequence):
         item = typing.get_args(declared)
-        value = plausible(item[0], _singular(name), seed, context, depth) if item else None
-        return [value] if value is not None else []
+        if not item:
+            return []
+        # Scalars come three to a list (subnet ids, zones: programs index [0]..[2], one per availability zone);
+        # nested objects one.
+        count = 1 if _is_object(item[0]) else LIST_LENGTH
+        values = [
+            plausible(item[0], _singular(name), f"{seed}#{index}" if index else seed, context, depth) for index in range(count)
+        ]
+        return [value for value in values if value is not None]
     if origin in (dict, collections.abc.Mapping, typing.Mapping):
         return {}
     if isinstance(declared, type):
@@ -138,6 +149,14 @@ def plausible(declared: Any, name: str, seed: str, context: Any, depth: int = 0)
     return None
 
 
+def _is_object(declared: Any) -> bool:
+    declared = _types.unwrap_optional_type(declared)
+    origin = typing.get_origin(declared)
+    if origin is typing.Union:
+        return any(_is_object(member) for member in typing.get_args(declared) if member is not type(None))
+    return origin is not None or (isinstance(declared, type) and _types.is_output_type(declared))
+
+
 def _singular(name: str) -> str:
     return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
@@ -150,6 +169,9 @@ def plausible_text(name: str, seed: str, context: Any) -> str:
     lower = name.lower()
     salt = _salt(seed, name)
     region = str(getattr(context, "aws_region", "us-east-1"))
+    if lower.endswith("authorizationtoken"):
+        # Registry tokens (ECR's) are base64 of `user:password`, which programs decode and split.
+        return base64.b64encode(f"AWS:{salt}".encode()).decode()
     if lower.endswith("arn"):
         return f"arn:aws:mock:{region}:123456789012:{_kebab(name[:-3]) or 'resource'}/{salt}"
     if any(lower.endswith(suffix) for suffix in _UUID_NAMES):

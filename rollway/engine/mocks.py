@@ -158,6 +158,13 @@ def _aws_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -
         outputs.update(revision=1, arnWithoutRevision=arn.rsplit(":", 1)[0])
     else:
         arn = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{_kebab(kind)}/{physical}"
+    if module == "appsync" and kind == "GraphQLApi":
+        # A map keyed by protocol: programs read `uris["GRAPHQL"]`.
+        host = f"{salt[:17]}.appsync-api.{region}.amazonaws.com"
+        outputs["uris"] = {
+            "GRAPHQL": f"https://{host}/graphql",
+            "REALTIME": f"wss://{host.replace('-api.', '-realtime-api.')}/graphql",
+        }
     outputs["arn"] = arn
     prefix = _AWS_ID_PREFIX.get(kind)
     if prefix:

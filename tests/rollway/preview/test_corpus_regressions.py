@@ -437,3 +437,34 @@ def test_the_program_imports_its_own_config_and_components_over_modules_already_
     assert [resource.type for resource in evaluation.recording.resources].count("corpus:network:Network") == 1
     assert sys.modules["config"] is foreign_config
     assert sys.modules["components"] is components
+
+
+# ---------------------------------------------------------------- filled-in values read the way programs read them
+def test_a_registry_token_decodes_to_user_and_password(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_resolved_shapes")
+
+    assert code == 0
+    assert report["outputs"]["registry_user"] == "AWS"
+
+
+def test_resolved_values_are_read_by_key_and_by_zone_index(rollway: Any) -> None:
+    code, report = preview_json(rollway, "corpus_resolved_shapes", "--resolve-outputs")
+
+    assert code == 0
+    assert report["outputs"]["endpoint"].startswith("https://")
+    assert report["outputs"]["endpoint"].endswith(".appsync-api.us-east-1.amazonaws.com/graphql")
+    assert isinstance(report["outputs"]["third_member"], str) and report["outputs"]["third_member"]
+
+
+def test_derived_lists_of_scalars_hold_three_distinct_values_and_lists_of_objects_one() -> None:
+    import pulumi_aws.ec2  # noqa: F401  (classes are found in the SDK modules a program imported)
+
+    from rollway.engine import derived
+
+    fields = derived.resource_field_types("aws:ec2/securityGroup:SecurityGroup")
+    rules = derived.plausible(fields["ingress"], "ingress", "seed", None)
+    groups = rules[0]["securityGroups"]
+
+    assert len(rules) == 1
+    assert len(groups) == derived.LIST_LENGTH == 3
+    assert len(set(groups)) == 3
