@@ -735,6 +735,10 @@ class PlausibleMocks(pulumi.runtime.Mocks):
         if extra is not None:
             state.update(extra(args, self.context))
         state = _fitting(state, types)
+        if "outputContent" in types and "outputContent" not in state:
+            template_outputs = _template_outputs(args.inputs.get("templateContent"), f"{args.typ}::{args.name}", self.context)
+            if template_outputs is not None:
+                state["outputContent"] = template_outputs
         missing = [name for name in types if name not in state and name not in ("id", "urn")]
         if missing:
             # Every other output the SDK declares gets a value of its declared type, so `apply` chains over
@@ -759,6 +763,25 @@ class PlausibleMocks(pulumi.runtime.Mocks):
         if handler is None:
             self.derived_invokes.append(args.token)
         return {**filled, **{key: value for key, value in answer.items() if value is not None}}
+
+
+def _template_outputs(template: Any, seed: str, context: CloudContext) -> str | None:
+    """An ARM template deployment's `outputContent`: every output its template declares, as the JSON text Azure
+    returns (`{"name": {"type": "String", "value": ...}}`), with a plausible value for the declared type. None
+    when the template is not JSON text with an `outputs` object."""
+    try:
+        declared = json.loads(template)["outputs"] if isinstance(template, str) else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(declared, dict):
+        return None
+    samples: dict[str, Any] = {"int": 1, "bool": False, "array": [], "object": {}}
+    content = {}
+    for name, spec in declared.items():
+        kind = str(spec.get("type", "string")).lower() if isinstance(spec, dict) else "string"
+        value = samples.get(kind, derived.plausible_text(str(name), seed, context))
+        content[str(name)] = {"type": kind.capitalize(), "value": value}
+    return json.dumps(content)
 
 
 def _fitting(state: dict[str, Any], types: Mapping[str, Any]) -> dict[str, Any]:

@@ -468,3 +468,33 @@ def test_derived_lists_of_scalars_hold_three_distinct_values_and_lists_of_object
     assert len(rules) == 1
     assert len(groups) == derived.LIST_LENGTH == 3
     assert len(set(groups)) == 3
+
+
+def test_a_template_deployment_reports_the_outputs_its_template_declares() -> None:
+    from rollway.engine.mocks import CloudContext, _template_outputs
+
+    template = json.dumps(
+        {
+            "resources": [],
+            "outputs": {
+                "storageAccountName": {"type": "string", "value": "[variables('name')]"},
+                "replicas": {"type": "int", "value": 3},
+                "endpoints": {"type": "array", "value": []},
+            },
+        }
+    )
+
+    content = json.loads(str(_template_outputs(template, "seed", CloudContext())))
+
+    assert sorted(content) == ["endpoints", "replicas", "storageAccountName"]
+    assert content["storageAccountName"]["type"] == "String"
+    assert isinstance(content["storageAccountName"]["value"], str) and content["storageAccountName"]["value"]
+    assert content["replicas"] == {"type": "Int", "value": 1}
+    assert content["endpoints"] == {"type": "Array", "value": []}
+
+
+@pytest.mark.parametrize("template", [None, "", "not json", '{"resources": []}', '{"outputs": ["a"]}'])
+def test_a_template_without_declared_outputs_gets_no_output_content(template: str | None) -> None:
+    from rollway.engine.mocks import CloudContext, _template_outputs
+
+    assert _template_outputs(template, "seed", CloudContext()) is None
