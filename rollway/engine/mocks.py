@@ -352,8 +352,33 @@ def _random_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext
     return salt[:16], outputs
 
 
+# ---------------------------------------------------------------- awsx
+_AWSX_SUBNET_TYPES = {"Public": "publicSubnetIds", "Private": "privateSubnetIds", "Isolated": "isolatedSubnetIds"}
+
+
+def _awsx_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -> tuple[str, dict[str, Any]]:
+    """awsx components; a Vpc reports one subnet id per availability zone for each subnet spec, in spec order, as
+    awsx builds them (programs index `isolated_subnet_ids[3]` for the second spec's first zone)."""
+    _, _, kind = _split_token(args.typ)
+    salt = digest(args.typ, args.name, length=17)
+    if kind != "Vpc":
+        return f"{args.name}-{salt[:8]}", {}
+    inputs = args.inputs
+    zones = inputs.get("availabilityZoneNames")
+    count = len(zones) if isinstance(zones, list) and zones else int(inputs.get("numberOfAvailabilityZones") or 3)
+    specs = inputs.get("subnetSpecs")
+    kinds = [spec.get("type") for spec in specs if isinstance(spec, dict)] if isinstance(specs, list) else []
+    outputs: dict[str, Any] = {"vpcId": f"vpc-{salt}"}
+    for subnet_type, output in _AWSX_SUBNET_TYPES.items():
+        specs_of_type = kinds.count(subnet_type) if kinds else int(subnet_type in ("Public", "Private"))
+        outputs[output] = [
+            f"subnet-{digest(args.typ, args.name, subnet_type, str(index), length=17)}" for index in range(specs_of_type * count)
+        ]
+    return f"vpc-{salt}", outputs
+
+
 _Outputs = Callable[[pulumi.runtime.MockResourceArgs, CloudContext], tuple[str, dict[str, Any]]]
-_PACKAGE_OUTPUTS: dict[str, _Outputs] = {"random": _random_outputs}
+_PACKAGE_OUTPUTS: dict[str, _Outputs] = {"random": _random_outputs, "awsx": _awsx_outputs}
 """Outputs of packages that are no cloud; each registered cloud's come from its registry entry."""
 
 

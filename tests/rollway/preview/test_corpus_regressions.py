@@ -498,3 +498,39 @@ def test_a_template_without_declared_outputs_gets_no_output_content(template: st
     from rollway.engine.mocks import CloudContext, _template_outputs
 
     assert _template_outputs(template, "seed", CloudContext()) is None
+
+
+# ---------------------------------------------------------------- awsx networks
+def awsx_vpc_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    import pulumi
+
+    from rollway.engine.mocks import PlausibleMocks
+
+    _, state = PlausibleMocks(resolve_outputs=True).new_resource(pulumi.runtime.MockResourceArgs("awsx:ec2:Vpc", "spoke", inputs))
+    return state
+
+
+def test_an_awsx_vpc_has_one_subnet_per_zone_for_each_spec_in_spec_order() -> None:
+    specs = [{"name": "private", "type": "Isolated"}, {"name": "tgw", "type": "Isolated"}]
+
+    state = awsx_vpc_outputs({"subnetSpecs": specs})
+
+    assert len(state["isolatedSubnetIds"]) == 6
+    assert len(set(state["isolatedSubnetIds"])) == 6
+    assert state["publicSubnetIds"] == [] and state["privateSubnetIds"] == []
+    assert state["vpcId"].startswith("vpc-")
+
+
+def test_an_awsx_vpc_without_specs_has_public_and_private_subnets_in_three_zones() -> None:
+    state = awsx_vpc_outputs({})
+
+    assert (len(state["publicSubnetIds"]), len(state["privateSubnetIds"]), len(state["isolatedSubnetIds"])) == (3, 3, 0)
+
+
+@pytest.mark.parametrize(
+    ("zones", "expected"), [({"numberOfAvailabilityZones": 2}, 2), ({"availabilityZoneNames": ["a", "b", "c", "d"]}, 4)]
+)
+def test_an_awsx_vpc_follows_the_zones_it_is_given(zones: dict[str, Any], expected: int) -> None:
+    state = awsx_vpc_outputs({**zones, "subnetSpecs": [{"type": "Public"}]})
+
+    assert len(state["publicSubnetIds"]) == expected
