@@ -10,6 +10,12 @@ process each, median of --repeat):
 - the policy gate alone: Analyze/AnalyzeStack throughput of both packs over a large instance of the program.
 Prints a Markdown table (copy it into bench/README.md with the machine it ran on). Child processes run with
 PYTHONDONTWRITEBYTECODE unset, as `make` runs them.
+
+    .venv/bin/python bench/preview_bench.py --repo-stack dev [--baseline DIR] [--repeat 5]
+
+times `make preview`'s two commands instead (merge the environment's policy config, then `rollway preview` of
+this repository's own stack with both packs), fresh processes, and with --baseline the same in another
+checkout (e.g. `git archive main` unpacked, run with this virtualenv and PYTHONPATH=DIR), interleaved.
 """
 
 from __future__ import annotations
@@ -91,6 +97,52 @@ def rollway_command(stack: str) -> list[str]:
     return command
 
 
+def make_preview_commands(tree: Path, stack: str) -> list[list[str]]:
+    """What `make preview STACK=stack` runs in `tree`, with this virtualenv's Python."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    config = tree / ".rollway" / "policy-config"
+    preview = [python, "-m", "rollway.cli", "preview", "--cwd", str(tree), "--stack", stack]
+    preview += [flag for pack in PACKS for flag in ("--policy-pack", str(tree / "policies" / pack))]
+    preview += [flag for pack in PACKS for flag in ("--policy-pack-config", str(config / stack / f"{pack}.json"))]
+    return [[python, "-m", "policies.common.envconfig", stack, "--out", str(config)], preview]
+
+
+def repo_stack_rows(stack: str, trees: dict[str, Path], repeat: int) -> int:
+    """Median wall and CPU of `make preview` (both commands) per tree, interleaved; prints a table."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    loads = [os.getloadavg()[0]]
+    for _ in range(repeat):
+        for name, tree in trees.items():
+            wall = cpu = 0.0
+            for command in make_preview_commands(tree, stack):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                env = dict(child_env(), PYTHONPATH=str(tree))
+                done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
+                wall += time.perf_counter() - started
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                if done.returncode not in (0, 1):
+                    raise SystemExit(f"{name}: {' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+            times[name].append((wall, cpu))
+            loads.append(os.getloadavg()[0])
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"1-min load average {min(loads):.1f}-{max(loads):.1f} during the run, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    print(f"`make preview STACK={stack}` (both commands), median of {repeat} interleaved runs, fresh processes\n")
+    print("| code | wall (median) | CPU-s (median) | walls | CPU-s |")
+    print("|---|---|---|---|---|")
+    for name, runs in times.items():
+        walls = ", ".join(f"{wall:.1f}" for wall, _ in runs)
+        cpus = ", ".join(f"{cpu:.1f}" for _, cpu in runs)
+        print(
+            f"| {name} | {statistics.median(w for w, _ in runs):.2f} s | {statistics.median(c for _, c in runs):.2f} "
+            f"| {walls} | {cpus} |"
+        )
+    return 0
+
+
 def gate_throughput(services: int, repeat: int) -> tuple[int, list[float]]:
     """Resources and seconds for Analyze (every custom resource) + AnalyzeStack with both packs, packs already up."""
     sys.path.insert(0, str(ROOT))
@@ -122,7 +174,12 @@ def main() -> int:
     parser.add_argument("--no-cdk", action="store_true")
     parser.add_argument("--gate-services", type=int, default=60, help="services in the program the gate is timed on")
     parser.add_argument("--gate-repeat", type=int, default=3, help="gate timings (median) on one set of running packs")
+    parser.add_argument("--repo-stack", help="time `make preview` of this repository's stack instead (see above)")
+    parser.add_argument("--baseline", type=Path, help="with --repo-stack: another checkout to time side by side")
     args = parser.parse_args()
+    if args.repo_stack:
+        trees = {"this tree": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+        return repo_stack_rows(args.repo_stack, trees, args.repeat)
     # This process runs the gate measurement itself: cache bytecode as `make` does.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.dont_write_bytecode = False

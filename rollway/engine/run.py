@@ -8,6 +8,7 @@ registration as the engine would see it: type, name, URN, parent, custom or comp
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -16,8 +17,10 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime.config as runtime_config
+import pulumi.runtime.resource as runtime_resource
 import pulumi.runtime.settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from rollway.engine.mocks import CloudContext, PlausibleMocks
@@ -209,6 +212,15 @@ def run_program(
     previous_loop = _current_loop()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The runtime allocates a few dozen asyncio objects per resource; the cyclic collector's passes over the
+    # growing heap made a run superlinear (3,000 resources: 17 CPU-s with it, 5.5 without, peak memory +8%).
+    # Reference counting still frees acyclic garbage at once; cycles wait until the run is over.
+    collecting = gc.isenabled()
+    gc.disable()
+    # The SDK walks and formats the Python stack of every registration (reading source lines) so the engine can
+    # show where a resource was declared; nothing offline reads it, and it was ~15% of a run's CPU.
+    stack_trace = runtime_resource._get_stack_trace
+    runtime_resource._get_stack_trace = _no_stack_trace
     try:
         runtime_config.set_all_config(bag, list(secret_keys))
         # set_mocks creates a placeholder root stack when none is set; its (empty) outputs would race the
@@ -223,6 +235,9 @@ def run_program(
         _close_loop(loop)
         asyncio.set_event_loop(previous_loop)
         runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+        runtime_resource._get_stack_trace = stack_trace
+        if collecting:
+            gc.enable()
     return Recording(
         project=project,
         stack=stack,
@@ -233,6 +248,11 @@ def run_program(
         stack_urn=monitor.stack_urn,
         derived_invokes=list(mocks.derived_invokes),
     )
+
+
+def _no_stack_trace() -> Any:
+    """An empty stack trace: the registration carries no source position (see run_program)."""
+    return source_pb2.StackTrace()
 
 
 def _current_loop() -> asyncio.AbstractEventLoop | None:

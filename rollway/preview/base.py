@@ -1,17 +1,15 @@
 """The base of a comparison: the program and stack config at a git ref, or a saved `--resolve-outputs --json` report.
 
-A git base is exported (`git archive`, tracked files only) into a temporary directory and evaluated there in a
-separate Python process while the working tree evaluates in this one, so a comparison takes about the time of
-one preview. A base where the project or the stack file does not exist yet is an empty stack: every resource
+A git base is exported (`git archive`, tracked files only) into a temporary directory and evaluated there by the
+working tree's evaluation process once that has imported the provider SDKs, while this process runs the policy
+analysis of the working tree (`preview_beside`), so a comparison costs one preview plus one program run. A base where the project or the stack file does not exist yet is an empty stack: every resource
 is a create.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
@@ -19,14 +17,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import rollway.preview
 from rollway.engine.values import from_wire
 from rollway.preview.config import StackSettings, load_stack_settings
-from rollway.preview.errors import ProgramError, UsageError
+from rollway.preview.errors import UsageError
 from rollway.preview.evaluate import Evaluation
-from rollway.preview.project import PROJECT_FILES, load_project
+from rollway.preview.project import PROJECT_FILES, Project, load_project
 from rollway.preview.report import SECRET_TEXT, UNKNOWN_TEXT, secret_plaintexts
-from rollway.preview.runner import evaluate_program
 from rollway.testing import RecordedResource, Secret
 
 WORKER_TIMEOUT = 900
@@ -59,89 +55,29 @@ def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise UsageError("--base REF needs git on PATH") from None
 
 
-class WorkerEvaluation:
-    """One program evaluated in a separate Python process (`rollway.preview.worker`), started on construction."""
-
-    def __init__(self, project_dir: Path, settings: StackSettings, label: str, scratch: Path) -> None:
-        from rollway.preview.worker import settings_to_json
-
-        self.project_dir = project_dir
-        self.settings = settings
-        self.label = label
-        self.scratch = scratch
-        request = scratch / "request.json"
-        request.write_text(
-            json.dumps({"directory": str(project_dir), "settings": settings_to_json(settings), "resolve_outputs": True}),
-            encoding="utf-8",
-        )
-        env = dict(os.environ)
-        source_root = str(Path(rollway.preview.__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH", "")]))
-        # The program's prints go to a file: the worker's stdout would otherwise mix into `--json -`.
-        self._log = (scratch / "worker.log").open("wb")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "rollway.preview.worker", str(request), str(scratch / "result.json")],
-            cwd=scratch,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def result(self) -> BaseSide:
-        settings = self.settings
-        evaluation = self._wait()
-        if evaluation is None:
-            # The program imports something not installed here: evaluate it the way preview would (its virtualenv).
-            evaluation = evaluate_program(load_project(self.project_dir), settings, resolve_outputs=True)
-        secrets = secret_plaintexts([resource.inputs for resource in evaluation.recording.resources])
-        secrets |= secret_plaintexts([Secret(settings.values[key]) for key in settings.secret_keys if key in settings.values])
-        return BaseSide(
-            self.label,
-            list(evaluation.recording.resources),
-            values=dict(settings.values),
-            stack=settings.stack,
-            secret_texts={text for text in secrets if len(text) >= 4},
-        )
-
-    def _wait(self) -> Evaluation | None:
-        from rollway.preview.worker import evaluation_from_json
-
-        try:
-            self._process.wait(timeout=WORKER_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise ProgramError(f"the program at {self.label} did not finish within {WORKER_TIMEOUT}s") from None
-        self._log.close()
-        result_file = self.scratch / "result.json"
-        if not result_file.exists():
-            log = (self.scratch / "worker.log").read_text(encoding="utf-8", errors="replace")
-            raise ProgramError(f"evaluating the program at {self.label} failed before it could report:\n{log.strip()[-3000:]}")
-        result = json.loads(result_file.read_text(encoding="utf-8"))
-        if result["ok"]:
-            return evaluation_from_json(result)
-        if result.get("missing_module"):
-            return None
-        raise ProgramError(f"the program at {self.label} failed (the base, not the change):\n{result['error']}")
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        self._log.close()
+def evaluated_side(evaluation: Evaluation, settings: StackSettings, label: str) -> BaseSide:
+    """The base as its evaluation (with filled-in values) recorded it."""
+    secrets = secret_plaintexts([resource.inputs for resource in evaluation.recording.resources])
+    secrets |= secret_plaintexts([Secret(settings.values[key]) for key in settings.secret_keys if key in settings.values])
+    return BaseSide(
+        label,
+        list(evaluation.recording.resources),
+        values=dict(settings.values),
+        stack=settings.stack,
+        secret_texts={text for text in secrets if len(text) >= 4},
+    )
 
 
 class GitBase:
-    """A context manager: exports REF, starts evaluating it on enter; `result()` waits; exit removes the export."""
+    """A context manager: exports REF and reads its stack config on enter (`target`: what to evaluate, None when
+    the base is empty); `side()` makes the base of its evaluation; exit removes the export."""
 
     def __init__(self, cwd: Path, ref: str, stack: str) -> None:
         self.cwd = cwd.resolve()
         self.ref = ref
         self.stack = stack
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
-        self._worker: WorkerEvaluation | None = None
-        self._settings: StackSettings | None = None
-        self._project_dir: Path | None = None
+        self.target: tuple[Project, StackSettings] | None = None
         self._empty_reason = ""
         self.label = ref
 
@@ -171,12 +107,11 @@ class GitBase:
             if not project.stack_file(self.stack).exists():
                 self._empty_reason = f"{project.stack_file(self.stack).name} does not exist at {self.label}"
                 return self
-            self._settings = load_stack_settings(project, self.stack)
+            settings = load_stack_settings(project, self.stack)
         except UsageError as error:
             self._scratch.cleanup()
             raise UsageError(f"at --base {self.label}: {str(error).replace(str(tree) + '/', '')}") from None
-        self._project_dir = project_dir
-        self._worker = WorkerEvaluation(project_dir, self._settings, self.label, Path(self._scratch.name))
+        self.target = (project, settings)
         return self
 
     def _export(self, root: Path, sha: str, tree: Path) -> None:
@@ -189,14 +124,13 @@ class GitBase:
             bundle.extractall(tree, filter="data")
         archive.unlink()
 
-    def result(self) -> BaseSide:
-        if self._settings is None or self._project_dir is None or self._worker is None:
+    def side(self, evaluation: Evaluation | None) -> BaseSide:
+        """The base: `evaluation` of `target`, or an empty stack when there was nothing to evaluate."""
+        if self.target is None or evaluation is None:
             return BaseSide(self.label, [], values={}, notes=[f"base is empty: {self._empty_reason}; every resource is a create"])
-        return self._worker.result()
+        return evaluated_side(evaluation, self.target[1], self.label)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        if self._worker is not None:
-            self._worker.stop()
         if self._scratch is not None:
             self._scratch.cleanup()
 

@@ -1,25 +1,33 @@
 """`rollway preview --base REF` and `rollway diff` as functions: two sides evaluated side by side, one ChangeReport.
 
-The base (a git ref, a saved report, or for `diff` the stack's own config) evaluates in a worker process while
-the change evaluates here through `run_preview` (policy packs included), so the pair costs about one preview.
+The change evaluates through `preview_beside` (policy packs included); the base (a git ref, or for `diff` the
+stack's own config) is evaluated by the same evaluation process right after it, with the provider SDKs already
+imported, while the change's policy analysis runs: the pair costs one preview plus one program run. A saved
+report as the base is read, not evaluated.
 Both sides use plausible outputs: references between resources compare as values and can be named.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from rollway.preview.analyzer import Diagnostic
-from rollway.preview.base import BaseSide, GitBase, WorkerEvaluation, load_json_base
+from rollway.preview.base import BaseSide, GitBase, evaluated_side, load_json_base
 from rollway.preview.compare import Change, Comparison, compare
 from rollway.preview.config import load_stack_settings
 from rollway.preview.errors import EXIT_OK, UsageError
-from rollway.preview.preview import PreviewOptions, StackSelection, load_selection, run_preview, select_stack
+from rollway.preview.preview import (
+    Base,
+    PreviewOptions,
+    StackSelection,
+    load_selection,
+    preview_beside,
+    run_preview,
+    select_stack,
+)
 from rollway.preview.project import load_project
 from rollway.preview.release import ReleaseStep, release_steps, risky_changes, services_touched
 from rollway.preview.report import PreviewReport, plain
@@ -137,31 +145,20 @@ def _finding_words(found: list[Diagnostic]) -> str:
     return ", ".join(words)
 
 
-class _Base(Protocol):
-    def result(self) -> BaseSide: ...
-
-
-@contextmanager
-def _json_base(path: Path, stack: str) -> Iterator[_Base]:
-    side = load_json_base(path, stack)
-
-    class Loaded:
-        def result(self) -> BaseSide:
-            return side
-
-    yield Loaded()
-
-
 def run_base_preview(options: BasePreviewOptions) -> ChangeReport:
     """Evaluate the base and the working tree side by side; raises PreflightError subclasses on failure."""
     if not options.base:
         raise UsageError("--base needs a git ref (e.g. origin/main) or a saved --json report")
     project, settings = load_selection(options)  # the change's flags are checked before anything starts
     as_file = Path(options.base)
-    source = _json_base(as_file, settings.stack) if as_file.suffix == ".json" or as_file.is_file() else None
-    with source or GitBase(options.cwd, options.base, settings.stack) as base:
+    if as_file.suffix == ".json" or as_file.is_file():
+        saved = load_json_base(as_file, settings.stack)
         head = run_preview(replace(options, resolve_outputs=True))
-        side = base.result()
+        return _report(project.name, saved, head, settings.values, "working tree", gated=True)
+    with GitBase(options.cwd, options.base, settings.stack) as base:
+        targets = [Base(base.target[0], base.target[1], base.label)] if base.target is not None else []
+        head, evaluations = preview_beside(replace(options, resolve_outputs=True), targets)
+        side = base.side(evaluations[0] if evaluations else None)
     return _report(project.name, side, head, settings.values, "working tree", gated=True)
 
 
@@ -225,8 +222,6 @@ class ConfigDiffOptions(StackSelection):
 
 def run_config_diff(options: ConfigDiffOptions) -> ChangeReport:
     """Evaluate the stack's config and the other configuration side by side (plausible outputs on both)."""
-    import tempfile
-
     if options.config_file is not None and options.against is not None:
         raise UsageError("give the other side once: --against STACK|FILE or --config-file FILE, not both")
     project = load_project(options.cwd)
@@ -247,13 +242,8 @@ def run_config_diff(options: ConfigDiffOptions) -> ChangeReport:
         resolve_outputs=True,
     )
     _, other_settings = load_selection(other)  # bad flags fail before the base starts
-    with tempfile.TemporaryDirectory(prefix="rollway-diff-") as scratch:
-        worker = WorkerEvaluation(project.directory, base_settings, f"stack {stack}", Path(scratch))
-        try:
-            head = run_preview(other)
-            side = worker.result()
-        finally:
-            worker.stop()
+    head, (evaluation,) = preview_beside(other, [Base(project, base_settings, f"stack {stack}")])
+    side = evaluated_side(evaluation, base_settings, stack)
     head_label = f"{against} with -c {' '.join(options.config)}" if options.config else against
     report = _report(project.name, replace(side, label=stack), head, other_settings.values, head_label, gated=False)
     report.stack = stack  # shown as the base stack; URNs are compared under the other side's name

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rollway.preview.evaluate import Evaluation
 from rollway.preview.gate import analyzed_resources
 from rollway.preview.project import Project, load_project
 from rollway.preview.report import PreviewReport, secret_plaintexts
-from rollway.preview.runner import DEFAULT_PROGRAM_TIMEOUT, evaluate_program, start_evaluation
+from rollway.preview.runner import DEFAULT_PROGRAM_TIMEOUT, PendingEvaluation, Ticket, evaluate_program, start_evaluation
 
 
 @dataclass
@@ -83,8 +84,32 @@ def pack_specs(packs: list[Path], configs: list[Path]) -> list[PackSpec]:
     return [PackSpec(pack, configs[index] if configs else None) for index, pack in enumerate(packs)]
 
 
+@dataclass(frozen=True)
+class Base:
+    """The other side of a comparison, evaluated beside a preview (see `preview_beside`)."""
+
+    project: Project
+    settings: StackSettings
+    label: str
+    """How errors name it: `main (1a2b3c4)`, `stack dev`."""
+
+
+def _collect_base(pending: PendingEvaluation, ticket: Ticket, label: str) -> Evaluation:
+    try:
+        return scrubbed(ticket.project, ticket.settings, functools.partial(pending.collect, ticket))
+    except ProgramError as error:
+        raise ProgramError(f"the program at {label} failed (the base, not the change):\n{error}") from None
+
+
 def run_preview(options: PreviewOptions) -> PreviewReport:
     """Evaluate the program and run the policy packs over it; raises PreflightError subclasses on failure."""
+    return preview_beside(options, [])[0]
+
+
+def preview_beside(options: PreviewOptions, bases: Sequence[Base]) -> tuple[PreviewReport, list[Evaluation]]:
+    """`run_preview`, plus each of `bases` evaluated with filled-in values by the same evaluation process, whose
+    provider SDKs are imported by then, while this process runs the policy analysis (`rollway diff`,
+    `preview --base`). A base's program error is a ProgramError that names the base."""
     project, settings = load_selection(options)
     specs = pack_specs(options.policy_packs, options.policy_pack_configs)
     stack_info = StackInfo(
@@ -93,10 +118,13 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
     # Packs boot (each a Python process, forked from this one while it has a single thread), then the program
     # evaluates in a forked child meanwhile. (Forking the evaluation first made the packs' Handshake fail with
     # UNAVAILABLE; the cause was not found, so the order is kept as tested.)
-    with PolicyGate(specs, stack_info, options.timeout) as gate:
-        with start_evaluation(project, settings, options.resolve_outputs, options.program_timeout) as pending:
-            evaluation = scrubbed(project, settings, pending.result)
-            recording = evaluation.recording
+    with (
+        PolicyGate(specs, stack_info, options.timeout) as gate,
+        start_evaluation(project, settings, options.resolve_outputs, options.program_timeout) as pending,
+    ):
+        evaluation = scrubbed(project, settings, pending.result)
+        tickets = [pending.submit(base.project, base.settings, True) for base in bases]
+        recording = evaluation.recording
         resources = tree_order(recording.resources)
         policy = PolicyReport()
         rerun_note: str | None = None
@@ -105,13 +133,15 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
             policy = gate.analyze(analyzed_resources(resources, project.name, settings.stack, settings.values))
             if not options.resolve_outputs and any(can_not_run(d) for d in policy.diagnostics):
                 # No blind spots: what a policy could not decide on preview values is decided on values with
-                # provider-computed fields filled in, the same program evaluated as `--resolve-outputs` does.
-                rerun = evaluate_scrubbed(project, settings, True, options.program_timeout)
+                # provider-computed fields filled in, the same program evaluated as `--resolve-outputs` does
+                # (in the evaluation's warm child, whose SDK imports are done).
+                rerun = scrubbed(project, settings, lambda: pending.again(settings, True))
                 resolved, rerun_secrets = rerun.recording, set(rerun.secrets)
                 again = gate.analyze(
                     analyzed_resources(tree_order(resolved.resources), project.name, settings.stack, settings.values)
                 )
                 rerun_note = decide_on_filled_in_values(policy, again)
+        side_evaluations = [_collect_base(pending, ticket, base.label) for ticket, base in zip(tickets, bases, strict=True)]
     warnings = list(evaluation.notes)
     if rerun_note:
         warnings.append(rerun_note)
@@ -123,7 +153,7 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
     secrets = secret_plaintexts([resource.inputs for resource in recording.resources])
     secrets |= {str(settings.values[key]) for key in settings.secret_keys if key in settings.values}
     secrets |= evaluation.secrets | rerun_secrets
-    return PreviewReport(
+    report = PreviewReport(
         project=project.name,
         stack=settings.stack,
         resolve_outputs=options.resolve_outputs,
@@ -137,6 +167,7 @@ def run_preview(options: PreviewOptions) -> PreviewReport:
         warnings=warnings,
         secret_texts={text for text in secrets if len(text) >= 4},
     )
+    return report, side_evaluations
 
 
 FILLED_IN = "[decided on values with provider-computed fields filled in] "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import json
 import os
 import secrets
@@ -11,15 +13,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import rollway.preview
 from rollway.preview.config import StackSettings
-from rollway.preview.errors import ProgramError
+from rollway.preview.errors import PreflightError, ProgramError
 from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, entry_file, evaluate, mask, secret_config_texts
-from rollway.preview.project import Project
+from rollway.preview.project import Project, load_project
 from rollway.preview.venv import ensure_virtualenv, fallback_note, missing_imports, requirements_file
 
 DEFAULT_PROGRAM_TIMEOUT = 600.0
@@ -61,10 +65,17 @@ class PendingEvaluation:
     def __init__(self, project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float) -> None:
         self.project, self.settings, self.resolve_outputs, self.timeout = project, settings, resolve_outputs, timeout
         entry_file(project)
-        self.missing = missing_imports(project.program_directory)
-        self.child: ForkedChild | None = None
-        if not self.missing:
-            self.child = ForkedChild(project, settings, resolve_outputs, timeout)
+        # The child starts before the scan of the program's imports (a parse of every file, ~0.5 s for this
+        # repository) so the two overlap; a program whose imports are not installed here ends that child unread.
+        self.child: ForkedChild | None = ForkedChild(project, settings, resolve_outputs, timeout)
+        try:
+            self.missing = missing_imports(project.program_directory)
+        except BaseException:
+            self.close()
+            raise
+        if self.missing:
+            self.close()
+            self.child = None
 
     def __enter__(self) -> PendingEvaluation:
         return self
@@ -78,6 +89,42 @@ class PendingEvaluation:
 
     def result(self) -> Evaluation:
         return _evaluate_or_fall_back(self)
+
+    def submit(self, project: Project, settings: StackSettings, resolve_outputs: bool) -> Ticket:
+        """Ask for a further evaluation (after `result()`): of this program with other settings (the re-run on
+        filled-in values, the other side of `rollway diff`) or of another copy of it (a git base). The warm
+        child, whose provider SDKs are imported by then, starts on it at once while the caller goes on (e.g.
+        with the policy analysis); `collect` waits for it. Raises ProgramError when the child is gone."""
+        child = self.child
+        if child is None:
+            return Ticket(project, settings, resolve_outputs, None)
+        directory = None if project.directory == self.project.directory else project.directory
+        return Ticket(project, settings, resolve_outputs, child.submit(settings, resolve_outputs, directory))
+
+    def collect(self, ticket: Ticket) -> Evaluation:
+        """The evaluation `submit` asked for; evaluated now, as `evaluate_program` does, when there is no warm child
+        (the program runs in its own virtualenv) or that copy of the program imports what is not installed here."""
+        if ticket.index is not None and self.child is not None:
+            try:
+                return self.child.result(ticket.index)
+            except MissingModule:
+                pass
+        return evaluate_program(ticket.project, ticket.settings, ticket.resolve_outputs, self.timeout)
+
+    def again(self, settings: StackSettings, resolve_outputs: bool) -> Evaluation:
+        """Evaluate the program once more with `settings` and wait for it (`submit` + `collect`)."""
+        return self.collect(self.submit(self.project, settings, resolve_outputs))
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A further evaluation asked of a PendingEvaluation (see `submit`)."""
+
+    project: Project
+    settings: StackSettings
+    resolve_outputs: bool
+    index: int | None
+    """The warm child's request number; None when the evaluation runs on `collect`."""
 
 
 def _evaluate_or_fall_back(pending: PendingEvaluation) -> Evaluation:
@@ -96,6 +143,9 @@ def _evaluate_or_fall_back(pending: PendingEvaluation) -> Evaluation:
                 ) from None
             missing = [error.module]
             retried = error
+            # The program's own virtualenv serves it from now on, further evaluations included.
+            pending.close()
+            pending.child = None
     try:
         evaluation = evaluate_in_virtualenv(project, settings, resolve_outputs, pending.timeout)
     except VirtualenvUnavailable as unavailable:
@@ -205,44 +255,55 @@ def _raise_if_failed(result: dict[str, Any]) -> None:
 
 
 class ForkedChild:
-    """The program evaluated in a forked copy of this process, in its own process group.
+    """The program evaluated in a forked copy of this process, in its own process group; a warm worker after that.
 
-    The child writes its result to a file, then a handshake (a random token only this run knows) to another;
-    the parent trusts a result only with the handshake. A program that calls `os._exit`, is killed, or outlives
-    the timeout never writes it, so the gate fails; the child's whole process group is killed afterwards, which
-    also ends threads and subprocesses the program left running.
+    The child evaluates the first request at once. Each request's result goes to a file of its own, then a
+    handshake (a random token only this run knows) to another; the parent trusts a result only with its handshake.
+    A program that calls `os._exit`, is killed, or outlives the timeout never writes it, so the gate fails.
+    After reporting, the child waits for further requests (`submit`, e.g. the re-run on filled-in values) and
+    evaluates them in the same process, whose provider SDKs are imported by then: a re-run costs the program's
+    own run, not the SDKs' import again. `close()` kills the child's whole process group, which also ends
+    threads and subprocesses the program left running.
     """
 
     def __init__(self, project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float) -> None:
         self.timeout = timeout
         self.scratch = tempfile.TemporaryDirectory(prefix="rollway-eval-")
-        self.result_file = Path(self.scratch.name, "result.json")
-        self.done_file = Path(self.scratch.name, "done")
-        self.output_file = Path(self.scratch.name, "output.txt")
         self.token = secrets.token_hex(16)
-        self.config_secrets = secret_config_texts(settings)
+        self.config_secrets = [secret_config_texts(settings)]
+        """Per request: the secret config values its program may quote in what it prints."""
         self.status: int | None = None
+        reader, self.writer = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - runs in the child; its effects are what the tests check
-            self._run_child(project, settings, resolve_outputs)
-        self.started = time.monotonic()
+            os.close(self.writer)
+            # This process only lives for this run's evaluations: the cyclic collector's passes over the SDKs'
+            # objects (imported after the fork) cost ~1 CPU-s on the dev stack and would free next to nothing.
+            gc.disable()
+            self._run_child(project, settings, resolve_outputs, reader)
+        os.close(reader)
+        self.submitted = [time.monotonic()]
+        self.finished: dict[int, float] = {}
+        """When the parent saw each request's handshake: the next request's clock starts then (see `_wait`)."""
 
-    def _run_child(self, project: Project, settings: StackSettings, resolve_outputs: bool) -> None:  # pragma: no cover
+    def _files(self, index: int) -> tuple[Path, Path, Path]:
+        """Result, handshake and output files of request `index`."""
+        folder = Path(self.scratch.name)
+        return folder / f"result-{index}.json", folder / f"done-{index}", folder / f"output-{index}.txt"
+
+    def _run_child(
+        self, project: Project, settings: StackSettings, resolve_outputs: bool, reader: int
+    ) -> None:  # pragma: no cover
         code = 0
         try:
             os.setpgid(0, 0)
-            # Everything the program prints (from Python or its subprocesses) goes to a file the parent relays
-            # to its stderr, however the child ends; stdout stays clean for `--json -`.
-            output = os.open(self.output_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.dup2(output, 1)
-            os.dup2(output, 2)
-            os.close(output)
-            sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
-            payload = json.dumps(_child_result(project, settings, resolve_outputs))
-            self.result_file.write_text(payload, encoding="utf-8")
-            self.done_file.write_text(self.token, encoding="utf-8")
+            self._serve(0, lambda: _child_result(project, settings, resolve_outputs))
+            with open(reader, encoding="utf-8") as requests:
+                for index, line in enumerate(requests, start=1):
+                    request = json.loads(line)
+                    self._serve(index, functools.partial(_request_result, request, project))
         except BaseException:
             code = 70
         finally:
@@ -252,48 +313,96 @@ class ForkedChild:
             finally:
                 os._exit(code)
 
-    def result(self) -> Evaluation:
+    def _serve(self, index: int, evaluate_request: Callable[[], dict[str, Any]]) -> None:  # pragma: no cover
+        result_file, done_file, output_file = self._files(index)
+        # Everything the program prints (from Python or its subprocesses) goes to a file the parent relays
+        # to its stderr, however the child ends; stdout stays clean for `--json -`.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        output = os.open(output_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
+        sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+        payload = json.dumps(evaluate_request())
+        result_file.write_text(payload, encoding="utf-8")
+        sys.stdout.flush()
+        done_file.write_text(self.token, encoding="utf-8")
+
+    def submit(self, settings: StackSettings, resolve_outputs: bool, directory: Path | None = None) -> int:
+        """Ask the (warm) child for another evaluation, of the program in `directory` when given (else the first
+        request's); returns its index for `result`. Requests are served in order. Raises ProgramError when the
+        child is no longer there to ask."""
+        from rollway.preview.worker import settings_to_json
+
+        request: dict[str, Any] = {"settings": settings_to_json(settings), "resolve_outputs": resolve_outputs}
+        if directory is not None:
+            request["directory"] = str(directory)
+        line = json.dumps(request) + "\n"
+        try:
+            os.write(self.writer, line.encode("utf-8"))
+        except OSError:
+            with contextlib.suppress(ChildProcessError):
+                _, self.status = os.waitpid(self.pid, 0)
+            raise ProgramError(f"the evaluation process is gone ({self._how_it_ended()}); nothing was checked") from None
+        self.submitted.append(time.monotonic())
+        self.config_secrets.append(secret_config_texts(settings))
+        return len(self.submitted) - 1
+
+    def result(self, index: int = 0) -> Evaluation:
         from rollway.preview.worker import evaluation_from_json
 
+        result_file, done_file, _ = self._files(index)
+        config_secrets = self.config_secrets[index]
         try:
-            self._wait()
+            for earlier in range(index + 1):
+                self._wait(earlier)
         except ProgramError:
-            self._relay_output(self.config_secrets)
+            self._relay_output(index, config_secrets)
             raise
         try:
-            handshake = self.done_file.read_text(encoding="utf-8")
+            handshake = done_file.read_text(encoding="utf-8")
         except OSError:
             handshake = ""
         if handshake != self.token:
-            self._relay_output(self.config_secrets)
+            self._relay_output(index, config_secrets)
             raise ProgramError(f"the program ended before the evaluation finished ({self._how_it_ended()}); nothing was checked")
-        result = json.loads(self.result_file.read_text(encoding="utf-8"))
-        seen = set(result.get("secrets", [])) | self.config_secrets
-        self._relay_output(seen)
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+        seen = set(result.get("secrets", [])) | config_secrets
+        self._relay_output(index, seen)
         _raise_if_failed(result)
         evaluation = evaluation_from_json(result)
         evaluation.secrets = seen
         return evaluation
 
-    def _wait(self) -> None:
-        deadline = self.started + self.timeout
+    def _wait(self, index: int) -> None:
+        """Until request `index` has reported or the child has ended; ProgramError at the timeout, which counts from
+        when the child could start on the request: its submission, or the previous request's end if that was later
+        (callers wait for earlier requests first, see `result`)."""
+        if index in self.finished:
+            return
+        done_file = self._files(index)[1]
+        deadline = max(self.submitted[index], self.finished.get(index - 1, 0.0)) + self.timeout
         while self.status is None:
+            if done_file.exists() and done_file.stat().st_size == len(self.token):
+                self.finished[index] = time.monotonic()
+                return
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid == self.pid:
                 self.status = status
-                break
+                self._kill_group()
+                return
             if time.monotonic() >= deadline:
                 self._kill_group()
                 _, self.status = os.waitpid(self.pid, 0)
                 raise ProgramError(
                     f"the program did not finish within {self.timeout:g}s (--program-timeout); it was stopped and nothing was checked"
                 )
-            time.sleep(0.02)
-        self._kill_group()
+            time.sleep(0.01)
 
-    def _relay_output(self, secrets: set[str]) -> None:
+    def _relay_output(self, index: int, secrets: set[str]) -> None:
         try:
-            printed = self.output_file.read_text(encoding="utf-8", errors="replace")
+            printed = self._files(index)[2].read_text(encoding="utf-8", errors="replace")
         except OSError:
             return
         if printed:
@@ -313,6 +422,8 @@ class ForkedChild:
 
     def close(self) -> None:
         """Kill and reap the child (if still running) and remove its scratch files; safe to call twice."""
+        with contextlib.suppress(OSError):
+            os.close(self.writer)
         if self.status is None:
             self._kill_group()
             try:
@@ -322,7 +433,23 @@ class ForkedChild:
                 self.status = 0
             except ProcessLookupError:
                 self.status = 0
+        else:
+            # The child has ended; what it left in its process group has not.
+            self._kill_group()
         self.scratch.cleanup()
+
+
+def _request_result(request: dict[str, Any], project: Project) -> dict[str, Any]:  # pragma: no cover
+    """A further request's result (see ForkedChild.submit): `project`, or the copy of it in the request's directory."""
+    from rollway.preview.worker import settings_from_json
+
+    directory = request.get("directory")
+    if directory:
+        try:
+            project = load_project(Path(directory))
+        except PreflightError as error:
+            return {"ok": False, "error": str(error), "secrets": []}
+    return _child_result(project, settings_from_json(request["settings"]), request["resolve_outputs"])
 
 
 def _child_result(project: Project, settings: StackSettings, resolve_outputs: bool) -> dict[str, Any]:  # pragma: no cover
