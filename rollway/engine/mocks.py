@@ -25,6 +25,7 @@ import yaml
 from pulumi.runtime import rpc
 
 from rollway import clouds
+from rollway.engine import derived
 
 ACCOUNT_ID = "123456789012"
 AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -157,6 +158,13 @@ def _aws_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -
         outputs.update(revision=1, arnWithoutRevision=arn.rsplit(":", 1)[0])
     else:
         arn = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{_kebab(kind)}/{physical}"
+    if module == "appsync" and kind == "GraphQLApi":
+        # A map keyed by protocol: programs read `uris["GRAPHQL"]`.
+        host = f"{salt[:17]}.appsync-api.{region}.amazonaws.com"
+        outputs["uris"] = {
+            "GRAPHQL": f"https://{host}/graphql",
+            "REALTIME": f"wss://{host.replace('-api.', '-realtime-api.')}/graphql",
+        }
     outputs["arn"] = arn
     prefix = _AWS_ID_PREFIX.get(kind)
     if prefix:
@@ -344,8 +352,33 @@ def _random_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext
     return salt[:16], outputs
 
 
+# ---------------------------------------------------------------- awsx
+_AWSX_SUBNET_TYPES = {"Public": "publicSubnetIds", "Private": "privateSubnetIds", "Isolated": "isolatedSubnetIds"}
+
+
+def _awsx_outputs(args: pulumi.runtime.MockResourceArgs, context: CloudContext) -> tuple[str, dict[str, Any]]:
+    """awsx components; a Vpc reports one subnet id per availability zone for each subnet spec, in spec order, as
+    awsx builds them (programs index `isolated_subnet_ids[3]` for the second spec's first zone)."""
+    _, _, kind = _split_token(args.typ)
+    salt = digest(args.typ, args.name, length=17)
+    if kind != "Vpc":
+        return f"{args.name}-{salt[:8]}", {}
+    inputs = args.inputs
+    zones = inputs.get("availabilityZoneNames")
+    count = len(zones) if isinstance(zones, list) and zones else int(inputs.get("numberOfAvailabilityZones") or 3)
+    specs = inputs.get("subnetSpecs")
+    kinds = [spec.get("type") for spec in specs if isinstance(spec, dict)] if isinstance(specs, list) else []
+    outputs: dict[str, Any] = {"vpcId": f"vpc-{salt}"}
+    for subnet_type, output in _AWSX_SUBNET_TYPES.items():
+        specs_of_type = kinds.count(subnet_type) if kinds else int(subnet_type in ("Public", "Private"))
+        outputs[output] = [
+            f"subnet-{digest(args.typ, args.name, subnet_type, str(index), length=17)}" for index in range(specs_of_type * count)
+        ]
+    return f"vpc-{salt}", outputs
+
+
 _Outputs = Callable[[pulumi.runtime.MockResourceArgs, CloudContext], tuple[str, dict[str, Any]]]
-_PACKAGE_OUTPUTS: dict[str, _Outputs] = {"random": _random_outputs}
+_PACKAGE_OUTPUTS: dict[str, _Outputs] = {"random": _random_outputs, "awsx": _awsx_outputs}
 """Outputs of packages that are no cloud; each registered cloud's come from its registry entry."""
 
 
@@ -693,7 +726,9 @@ class PlausibleMocks(pulumi.runtime.Mocks):
     resource_outputs: dict[str, OutputsHandler] = field(default_factory=dict)
     """Extra computed outputs for a resource type (merged over the plausible ones)."""
     unanswered_invokes: list[str] = field(default_factory=list)
-    """Invoke tokens nobody answered (the program got an empty result)."""
+    """Invoke tokens nobody answered: no handler, and no result type in the SDK (the program got an empty result)."""
+    derived_invokes: list[str] = field(default_factory=list)
+    """Invoke tokens with no handler whose answer was derived from the SDK's result type (see `derived`)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if args.typ.startswith("pulumi:providers:") or args.typ == "pulumi:pulumi:StackReference":
@@ -707,9 +742,12 @@ class PlausibleMocks(pulumi.runtime.Mocks):
                 state.setdefault("outputs", {})
                 state.setdefault("secretOutputNames", [])
             return f"{args.name}-{digest(args.typ, args.name)}", state
+        types = derived.resource_field_types(args.typ)
         if not self.resolve_outputs:
-            # As in a real preview of a create: inputs are known, everything the provider computes is not.
-            return "", dict(args.inputs)
+            # As in a real preview of a create: inputs are known, everything the provider computes is not. An input
+            # whose shape the provider changes in its outputs (a list of ids in, a map by id out) is not echoed:
+            # it stays unknown, as the provider would compute it.
+            return "", _fitting(dict(args.inputs), types)
         package = args.typ.split(":", 1)[0]
         handler = _outputs_for(package)
         computed: dict[str, Any]
@@ -721,12 +759,59 @@ class PlausibleMocks(pulumi.runtime.Mocks):
         extra = self.resource_outputs.get(args.typ)
         if extra is not None:
             state.update(extra(args, self.context))
+        state = _fitting(state, types)
+        if "outputContent" in types and "outputContent" not in state:
+            template_outputs = _template_outputs(args.inputs.get("templateContent"), f"{args.typ}::{args.name}", self.context)
+            if template_outputs is not None:
+                state["outputContent"] = template_outputs
+        missing = [name for name in types if name not in state and name not in ("id", "urn")]
+        if missing:
+            # Every other output the SDK declares gets a value of its declared type, so `apply` chains over
+            # them run (`cluster.kube_config.apply(...)`, `status.load_balancer.ingress[0]`).
+            cls = derived.resource_class(args.typ)
+            filled = derived.derive(cls, f"{args.typ}::{args.name}", self.context) if cls is not None else {}
+            state.update({name: filled[name] for name in missing if name in filled})
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]
         # A bare dict means "no check failures" to the MockMonitor.
         handler = self.invokes.get(args.token) or DEFAULT_INVOKES.get(args.token)
+        answer = handler(dict(args.args), self.context) if handler is not None else {}
+        result_type = derived.invoke_result_type(args.token)
+        if result_type is None:
+            if handler is None:
+                self.unanswered_invokes.append(args.token)
+            return answer
+        # Every field of the SDK's result type gets a value of its type; a handler's own answers win.
+        seed = args.token + "::" + json.dumps(args.args, sort_keys=True, default=str)
+        filled = derived.derive(result_type, seed, self.context)
         if handler is None:
-            self.unanswered_invokes.append(args.token)
-            return {}
-        return handler(dict(args.args), self.context)
+            self.derived_invokes.append(args.token)
+        return {**filled, **{key: value for key, value in answer.items() if value is not None}}
+
+
+def _template_outputs(template: Any, seed: str, context: CloudContext) -> str | None:
+    """An ARM template deployment's `outputContent`: every output its template declares, as the JSON text Azure
+    returns (`{"name": {"type": "String", "value": ...}}`), with a plausible value for the declared type. None
+    when the template is not JSON text with an `outputs` object."""
+    try:
+        declared = json.loads(template)["outputs"] if isinstance(template, str) else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(declared, dict):
+        return None
+    samples: dict[str, Any] = {"int": 1, "bool": False, "array": [], "object": {}}
+    content = {}
+    for name, spec in declared.items():
+        kind = str(spec.get("type", "string")).lower() if isinstance(spec, dict) else "string"
+        value = samples.get(kind, derived.plausible_text(str(name), seed, context))
+        content[str(name)] = {"type": kind.capitalize(), "value": value}
+    return json.dumps(content)
+
+
+def _fitting(state: dict[str, Any], types: Mapping[str, Any]) -> dict[str, Any]:
+    """`state` without the values (or parts of values) whose shape does not fit the resource's declared output types."""
+    if not types:
+        return state
+    kept = {key: derived.fitted(value, types[key]) if key in types else value for key, value in state.items()}
+    return {key: value for key, value in kept.items() if value is not derived.MISFIT}

@@ -170,6 +170,8 @@ class Recording:
     invokes: list[tuple[str, dict[str, Any]]]
     unanswered_invokes: list[str]
     stack_urn: str | None
+    derived_invokes: list[str] = field(default_factory=list)
+    """Invokes with no offline handler answered with values derived from the SDK's result type."""
 
 
 def _config_bag(config: Mapping[str, Any]) -> dict[str, str]:
@@ -244,6 +246,7 @@ def run_program(
         invokes=list(monitor.invokes),
         unanswered_invokes=list(mocks.unanswered_invokes),
         stack_urn=monitor.stack_urn,
+        derived_invokes=list(mocks.derived_invokes),
     )
 
 

@@ -162,6 +162,7 @@ def preview_beside(options: PreviewOptions, bases: Sequence[Base]) -> tuple[Prev
         outputs=dict(recording.exports),
         packs=policy.packs,
         unanswered_invokes=list(recording.unanswered_invokes),
+        derived_invokes=list(recording.derived_invokes),
         logs=evaluation.logs,
         warnings=warnings,
         secret_texts={text for text in secrets if len(text) >= 4},

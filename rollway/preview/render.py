@@ -101,6 +101,8 @@ def _notes(report: PreviewReport) -> list[str]:
     notes = list(report.warnings)
     for token in sorted(set(report.unanswered_invokes)):
         notes.append(f"invoke {token} has no offline answer; the program got an empty result")
+    for token in sorted(set(report.derived_invokes)):
+        notes.append(f"invoke {token} has no offline answer; the program got placeholder values of its result type")
     for level, message in report.logs:
         if level in ("warning", "error"):
             notes.append(f"program logged {level}: {report.scrub(message)}")

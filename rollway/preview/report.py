@@ -9,7 +9,7 @@ JSON schema (version 1; fields are only ever added):
      "outputs": {name: value},
      "summary": {"resources", "custom", "components", "byType": {type: n},
                  "diagnostics": {"mandatory", "advisory", "remediate"},
-                 "packs": [{"name", "version", "policies"}], "unansweredInvokes": [token],
+                 "packs": [{"name", "version", "policies"}], "unansweredInvokes": [token], "derivedInvokes": [token],
                  "passed": bool}}
 
 In `inputs`, values known only after apply are the string "<known after apply>" and secrets "[secret]".
@@ -52,6 +52,8 @@ class PreviewReport:
     """What each policy pack reported."""
     unanswered_invokes: list[str] = field(default_factory=list)
     """Invoke tokens answered with an empty result."""
+    derived_invokes: list[str] = field(default_factory=list)
+    """Invoke tokens with no offline handler, answered with values derived from the SDK's result type."""
     logs: list[tuple[str, str]] = field(default_factory=list)
     """(level, message) the program logged."""
     warnings: list[str] = field(default_factory=list)
@@ -98,6 +100,7 @@ class PreviewReport:
             "diagnostics": {level: levels.get(level, 0) for level in LEVEL_ORDER},
             "packs": [{"name": pack.name, "version": pack.version, "policies": len(pack.policies)} for pack in self.packs],
             "unansweredInvokes": sorted(set(self.unanswered_invokes)),
+            "derivedInvokes": sorted(set(self.derived_invokes)),
             "passed": self.passed,
         }
 

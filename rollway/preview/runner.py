@@ -24,7 +24,7 @@ from rollway.preview.config import StackSettings
 from rollway.preview.errors import PreflightError, ProgramError
 from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, entry_file, evaluate, mask, secret_config_texts
 from rollway.preview.project import Project, load_project
-from rollway.preview.venv import ensure_virtualenv, missing_imports, requirements_file
+from rollway.preview.venv import ensure_virtualenv, fallback_note, missing_imports, requirements_file
 
 DEFAULT_PROGRAM_TIMEOUT = 600.0
 """Seconds a program may take to evaluate (`--program-timeout`); a hung program fails the gate."""
@@ -180,10 +180,9 @@ def evaluate_in_virtualenv(
         python = ensure_virtualenv(project)
     except ProgramError as error:
         raise VirtualenvUnavailable(str(error)) from None
-    source_root = Path(rollway.preview.__file__).resolve().parents[2]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source_root), env.get("PYTHONPATH", "")]))
     with tempfile.TemporaryDirectory(prefix="rollway-worker-") as scratch:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(worker_path(Path(scratch))), env.get("PYTHONPATH", "")]))
         request_file, result_file = Path(scratch, "request.json"), Path(scratch, "result.json")
         request_file.write_text(
             json.dumps(
@@ -198,6 +197,9 @@ def evaluate_in_virtualenv(
         try:
             done = subprocess.run(
                 [str(python), "-m", "rollway.preview.worker", str(request_file), str(result_file)],
+                # `-m` puts the working directory first on sys.path: the scratch folder holds no module, whereas
+                # the caller's folder may hold a `rollway` checkout or a `yaml.py` the worker would import.
+                cwd=scratch,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
@@ -216,8 +218,29 @@ def evaluate_in_virtualenv(
                 f"evaluating the program with {python} failed before it could report:\n{done.stderr.strip()[-3000:]}"
             )
         result = json.loads(result_file.read_text(encoding="utf-8"))
+    note = fallback_note(project)
+    if note and not result["ok"]:
+        result["error"] += f"\nnote: {note}"
     _raise_if_failed(result)
-    return evaluation_from_json(result)
+    evaluation = evaluation_from_json(result)
+    if note:
+        evaluation.notes.append(note)
+    return evaluation
+
+
+def worker_path(scratch: Path) -> Path:
+    """A folder holding only the `rollway` package (a link), for the worker's PYTHONPATH.
+
+    Putting the folder rollway is installed in on the path instead would put everything next to it ahead of
+    the program's own virtualenv: the other packages of rollway's site-packages (its provider SDKs, shadowing
+    the versions the program pinned), or, in a source checkout, the repository's top-level folders.
+    """
+    folder = scratch / "rollway-only"  # not a valid module name: the folder itself cannot be imported
+    folder.mkdir(exist_ok=True)
+    link = folder / "rollway"
+    if not link.exists():
+        link.symlink_to(Path(rollway.preview.__file__).resolve().parents[1], target_is_directory=True)
+    return folder
 
 
 def _raise_if_failed(result: dict[str, Any]) -> None:

@@ -306,7 +306,13 @@ def _uv() -> list[str] | None:
 
 
 def ensure_virtualenv(project: Project) -> Path:
-    """The Python of the project's virtualenv, created and filled from its requirements when needed."""
+    """The Python of the project's virtualenv, created and filled from its requirements when needed.
+
+    When the declared requirements cannot be resolved together (`pulumi-aws>=7` next to a `pulumi-awsx<3` that
+    needs `pulumi-aws<7`), the versions installed where rollway runs are used instead: each declared
+    distribution installed here at that version, the others at whatever version resolves. `fallback_note`
+    then says so.
+    """
     requirements = requirements_file(project) or _inferred_file(project, inferred_requirements(project))
     venv = virtualenv_dir(project, requirements)
     python = _python(venv)
@@ -316,27 +322,84 @@ def ensure_virtualenv(project: Project) -> Path:
         return python
 
     uv = _uv()
-    install_args = ["-r", str(requirements)] if requirements.suffix == ".txt" else [str(requirements.parent)]
-    steps = []
     if uv is not None:
         if not python.exists():
-            steps.append([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)])
-        steps.append([*uv, "pip", "install", "--quiet", "--python", str(python), *_SEED])
-        steps.append([*uv, "pip", "install", "--quiet", "--python", str(python), *install_args])
+            _run_step([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)], project, requirements, venv)
+        install = [*uv, "pip", "install", "--quiet", "--python", str(python)]
     else:
         if not python.exists():
-            steps.append([sys.executable, "-m", "venv", str(venv)])
-        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        steps += [[*pip, *_SEED], [*pip, *install_args]]
-    for step in steps:
+            _run_step([sys.executable, "-m", "venv", str(venv)], project, requirements, venv)
+        install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    _run_step([*install, *_SEED], project, requirements, venv)
+    install_args = ["-r", str(requirements)] if requirements.suffix == ".txt" else [str(requirements.parent)]
+    note_file = venv / _FALLBACK_NOTE
+    note_file.unlink(missing_ok=True)
+    try:
+        _run_step([*install, *install_args], project, requirements, venv)
+    except ProgramError as failure:
+        relaxed = relaxed_requirements(requirements)
+        if not relaxed or not _UNRESOLVABLE.search(str(failure)) or _ABSENT.search(str(failure)):
+            raise
         try:
-            done = subprocess.run(
-                step, cwd=project.directory, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise ProgramError(f"installing {requirements} into {venv} took longer than {INSTALL_TIMEOUT}s") from None
-        if done.returncode != 0:
-            output = (done.stderr or done.stdout).strip()[-3000:]
-            raise ProgramError(f"installing the program's requirements from {requirements} into {venv} failed:\n{output}")
+            _run_step([*install, *relaxed], project, requirements, venv)
+        except ProgramError as second:
+            raise ProgramError(f"{failure}\nnote: installing {' '.join(relaxed)} instead failed too:\n{second}") from None
+        note_file.write_text(
+            f"{requirements.name} cannot be resolved ({_first_cause(str(failure))}); "
+            f"installed {', '.join(relaxed)} instead (the versions installed where rollway runs, where it has them)\n",
+            encoding="utf-8",
+        )
     stamp.write_text(digest + "\n")
     return python
+
+
+_FALLBACK_NOTE = ".rollway-fallback"
+_UNRESOLVABLE = re.compile(r"No solution found|ResolutionImpossible|conflicting dependencies|unsatisfiable", re.IGNORECASE)
+# A distribution or version that does not exist (a typo, an offline index) is not a conflict: other versions of
+# the same names would not help, so the install error stands.
+_ABSENT = re.compile(
+    r"not found in the package registry|not found in the provided package locations|No matching distribution found",
+    re.IGNORECASE,
+)
+
+
+def fallback_note(project: Project) -> str | None:
+    """What was installed instead of the declared requirements, when they could not be resolved (else None)."""
+    requirements = requirements_file(project)
+    if requirements is None:
+        return None
+    note = virtualenv_dir(project, requirements) / _FALLBACK_NOTE
+    return note.read_text(encoding="utf-8").strip() if note.is_file() else None
+
+
+def relaxed_requirements(requirements: Path) -> list[str]:
+    """The declared distributions with the versions installed here (`pulumi-aws==7.51.1`), unpinned when not
+    installed here (`pulumi-awsx`): what to install when the declared versions conflict."""
+    relaxed = []
+    for name, _spec in declared_requirements(requirements):
+        try:
+            relaxed.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            relaxed.append(name)
+    return relaxed
+
+
+def _first_cause(output: str) -> str:
+    """The resolver's conclusion: uv's line naming what you require (its last step), else its first cause, else
+    pip's "Cannot install" line."""
+    lines = [line.strip().removeprefix("cause:").strip() for line in output.splitlines()]
+    for wanted in ("you require", "Because", "ERROR: Cannot install"):
+        found = next((line for line in lines if wanted in line), None)
+        if found is not None:
+            return found[:400]
+    return "no set of versions satisfies them"
+
+
+def _run_step(step: list[str], project: Project, requirements: Path, venv: Path) -> None:
+    try:
+        done = subprocess.run(step, cwd=project.directory, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProgramError(f"installing {requirements} into {venv} took longer than {INSTALL_TIMEOUT}s") from None
+    if done.returncode != 0:
+        output = (done.stderr or done.stdout).strip()[-3000:]
+        raise ProgramError(f"installing the program's requirements from {requirements} into {venv} failed:\n{output}")

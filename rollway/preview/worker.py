@@ -3,7 +3,7 @@
 The parent (`rollway.preview.runner`) writes REQUEST (JSON: project directory, the stack settings with their notes,
 mode) and reads RESULT (JSON: the recording in wire form, logs and notes, or the program's error). Only this
 module and what it imports (the test kit, pulumi, PyYAML) need to be importable in that virtualenv;
-the parent puts Rollway's source root on PYTHONPATH.
+the parent puts a folder holding only the `rollway` package on PYTHONPATH and runs the worker in a scratch folder.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def recording_to_json(recording: Recording) -> dict[str, Any]:
         "exports": to_wire(recording.exports),
         "invokes": [[token, to_wire(args)] for token, args in recording.invokes],
         "unanswered_invokes": list(recording.unanswered_invokes),
+        "derived_invokes": list(recording.derived_invokes),
         "resources": [
             {**resource.__dict__, "inputs": to_wire(resource.inputs), "outputs": to_wire(resource.outputs)}
             for resource in recording.resources
@@ -49,6 +50,7 @@ def recording_from_json(data: dict[str, Any]) -> Recording:
         exports=from_wire(data["exports"]),
         invokes=[(token, from_wire(args)) for token, args in data["invokes"]],
         unanswered_invokes=list(data["unanswered_invokes"]),
+        derived_invokes=list(data.get("derived_invokes", [])),
         stack_urn=data["stack_urn"],
     )
 

@@ -10,6 +10,7 @@ written (the Pulumi CLI hands config values to programs as strings).
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,14 @@ def _timestamp_as_text(loader: _StrictLoader, node: Node) -> Any:
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+# Booleans as the Pulumi CLI reads them (YAML 1.2, go-yaml v3): only true/false. YAML 1.1's yes/no/on/off
+# stay the text written, so `default: off` under `type: string` is the string "off", as `pulumi` accepts it.
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def read_yaml_file(path: Path, what: str) -> Any:

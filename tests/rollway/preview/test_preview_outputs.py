@@ -96,6 +96,7 @@ def test_json_report_keeps_its_documented_schema(outputs: Outputs) -> None:
         "diagnostics",
         "packs",
         "unansweredInvokes",
+        "derivedInvokes",
         "passed",
     }
 

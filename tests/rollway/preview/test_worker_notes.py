@@ -209,3 +209,78 @@ def test_missing_import_whose_install_fails_reports_the_install_error(tmp_path: 
         run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
 
     assert str(raised.value).startswith("installing the program's requirements from ")
+
+
+# ---------------------------------------------------------------- what the worker's path adds
+def test_worker_path_holds_only_the_rollway_package(tmp_path: Path) -> None:
+    folder = runner.worker_path(tmp_path)
+
+    assert [entry.name for entry in folder.iterdir()] == ["rollway"]
+    assert (folder / "rollway").resolve() == Path(runner.rollway.preview.__file__).resolve().parents[1]
+
+
+def test_worker_path_does_not_expose_the_folders_next_to_rollway(tmp_path: Path) -> None:
+    # `-S`: no site-packages, so only PYTHONPATH can provide `rollway` or the checkout's `components` package.
+    probe = (
+        "import rollway.preview.errors as e; print(e.__name__)\ntry:\n import components\nexcept ImportError: print('hidden')\n"
+    )
+    env = {"PYTHONPATH": str(runner.worker_path(tmp_path)), "PATH": "/usr/bin:/bin"}
+
+    done = subprocess.run([sys.executable, "-S", "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+
+    assert done.stdout.split() == ["rollway.preview.errors", "hidden"], done.stderr
+
+
+# ---------------------------------------------------------------- requirements installed by fallback
+FALLBACK = "requirements.txt cannot be resolved (a conflict); installed pulumi==3.0.0 instead"
+
+
+def test_a_fallback_install_is_a_warning_of_the_evaluation(
+    tmp_path: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "fallback_note", lambda project: FALLBACK)
+
+    warnings = preview_warnings(write_project(tmp_path / "fallback-ok", USES_DEPENDENCY))
+
+    assert FALLBACK in warnings
+
+
+def test_a_program_error_after_a_fallback_install_says_what_was_installed(
+    tmp_path: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "fallback_note", lambda project: FALLBACK)
+    source = USES_DEPENDENCY + "raise ValueError('boom')\n"
+
+    with pytest.raises(ProgramError) as raised:
+        run_preview(PreviewOptions(cwd=write_project(tmp_path / "fallback-fails", source), stack="dev"))
+
+    message = str(raised.value)
+    assert message.index("ValueError: boom") < message.index(f"note: {FALLBACK}")
+
+
+# ---------------------------------------------------------------- where the worker runs
+def test_worker_ignores_a_rollway_folder_in_the_callers_working_directory(
+    tmp_path: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoy = tmp_path / "caller"
+    (decoy / "rollway").mkdir(parents=True)
+    (decoy / "rollway" / "__init__.py").write_text("raise ImportError('the decoy rollway in the working directory')\n")
+    project_dir = write_project(tmp_path / "decoy-cwd", USES_DEPENDENCY)
+    monkeypatch.chdir(decoy)
+
+    report = run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+
+    assert report.outputs == {"greeting": "hello from the own virtualenv"}
+
+
+def test_worker_sees_a_relative_config_file_as_the_caller_named_it(
+    tmp_path: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = USES_DEPENDENCY + "import os\n\npulumi.export('stack_file', os.environ['ROLLWAY_STACK_FILE'])\n"
+    project_dir = write_project(tmp_path / "relative-config", source)
+    (project_dir / "other.yaml").write_text("config: {}\n")
+    monkeypatch.chdir(project_dir)
+
+    report = run_preview(PreviewOptions(cwd=project_dir, stack="dev", config_file=Path("other.yaml")))
+
+    assert report.outputs["stack_file"] == str(project_dir / "other.yaml")

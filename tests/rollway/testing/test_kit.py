@@ -159,11 +159,18 @@ def test_invokes_are_answered_and_unanswered_ones_reported() -> None:
     def program() -> None:
         zones = aws.get_availability_zones(state="available")
         pulumi.export("zones", zones.names[:2])
-        aws.ec2.get_vpc_endpoint_service(service="s3")
+        service = aws.ec2.get_vpc_endpoint_service(service="s3")
+        pulumi.export("service", service.service_name)
+        pulumi.export("raw", pulumi.runtime.invoke("acme:index:getThing", {}).value)
 
     stack = synth(program, config={"aws:region": "ap-south-1"})
     assert stack.outputs["zones"] == ["ap-south-1a", "ap-south-1b"]
-    assert stack.unanswered_invokes == ["aws:ec2/getVpcEndpointService:getVpcEndpointService"]
+    # No handler, but the SDK's result type: every field gets a value of its declared type.
+    assert isinstance(stack.outputs["service"], str) and stack.outputs["service"]
+    assert stack.recording.derived_invokes == ["aws:ec2/getVpcEndpointService:getVpcEndpointService"]
+    # No handler and no result type: an empty result, reported.
+    assert stack.unanswered_invokes == ["acme:index:getThing"]
+    assert stack.outputs["raw"] == {}
 
 
 def test_changes_from_reports_changed_paths() -> None:
