@@ -70,6 +70,7 @@ def consumer(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> It
     (directory / "Pulumi.yaml").write_text(
         "name: consumer\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"
     )
+    (directory / "requirements.txt").write_text("pulumi>=3.0.0,<4.0.0\n")
     # The consumer's own virtualenv; the SDKs it needs (pulumi, pulumi_kubernetes) come from ours through a .pth,
     # so only the generated package is installed into it.
     subprocess.run([sys.base_prefix + "/bin/python3", "-m", "venv", str(directory / "venv")], check=True, timeout=300)
@@ -89,7 +90,7 @@ def consumer(engine: RealEngine, tmp_path_factory: pytest.TempPathFactory) -> It
 def test_package_add_generates_and_links_a_python_sdk(consumer: Consumer) -> None:
     assert consumer.added.returncode == 0, consumer.added.stderr[-3000:] + consumer.added.stdout[-3000:]
     assert "import pulumi_rollway as rollway" in consumer.added.stdout
-    assert "-e sdks/rollway" in (consumer.directory / "requirements.txt").read_text().splitlines()
+    assert (consumer.directory / "requirements.txt").read_text().splitlines() == ["pulumi>=3.0.0,<4.0.0", "sdks/rollway"]
     project = yaml.safe_load((consumer.directory / "Pulumi.yaml").read_text())
     assert project["packages"] == {"rollway": str(ROOT / "components")}
     plugin = json.loads((consumer.directory / "sdks" / "rollway" / "pulumi_rollway" / "pulumi-plugin.json").read_text())

@@ -180,7 +180,7 @@ def test_secret_config_stays_encrypted_in_stack_file_and_state(dev_applied: Stac
 
 # -- policy packs: the engine's findings equal rollway preview's ---------------------------------------------
 
-PARITY_CASES: list[tuple[str, Path, Sequence[Path], Sequence[Path]]] = [  # (id, program, packs, configs) on stack dev
+FIXTURE_CASES: list[tuple[str, Path, Sequence[Path], Sequence[Path]]] = [  # (id, program, packs, configs)
     ("public-bucket/security", FIXTURES / "programs" / "public-bucket", [SECURITY], []),
     ("aws-bucket/security+cost", FIXTURES / "programs" / "aws-bucket", [SECURITY, COST], []),
     ("k8s-app/security", FIXTURES / "programs" / "k8s-app", [SECURITY], []),
@@ -194,31 +194,22 @@ PARITY_CASES: list[tuple[str, Path, Sequence[Path], Sequence[Path]]] = [  # (id,
     ),
     ("public-bucket/pack-wide-all", FIXTURES / "programs" / "public-bucket", [FIXTURES / "packs" / "all-mandatory"], []),
     ("public-bucket/nodejs", FIXTURES / "programs" / "public-bucket", [FIXTURES / "packs" / "node-guardrails"], []),
-    (
-        "dev-stack/security+cost",
-        ROOT,
-        [SECURITY, COST],
-        [ROOT / "policies" / "config" / "dev" / "security.json", ROOT / "policies" / "config" / "dev" / "cost.json"],
-    ),
-    (
-        # Not dev: the packs must pick staging's limits from the stack name under the engine as under rollway.
-        "staging-stack/security+cost",
-        ROOT,
-        [SECURITY, COST],
-        [ROOT / "policies" / "config" / "staging" / "security.json", ROOT / "policies" / "config" / "staging" / "cost.json"],
-    ),
 ]
-
-
-def _parity_stack(case_id: str) -> str:
-    """The shipped stacks' cases run on the stack their id names; every fixture program on dev."""
-    return case_id.split("-stack/")[0] if "-stack/" in case_id else "dev"
+SHIPPED_STACKS = ("dev", "staging")
+"""Shipped stacks checked with both packs and their environment's config; staging, not only dev, because the packs
+must pick the stack's limits from its name under the engine as under rollway."""
+PARITY_CASES: list[tuple[str, str, Path, Sequence[Path], Sequence[Path]]] = [  # (id, stack, program, packs, configs)
+    *((case_id, "dev", program, packs, configs) for case_id, program, packs, configs in FIXTURE_CASES),
+    *(
+        (f"{stack}-stack/security+cost", stack, ROOT, [SECURITY, COST],
+         [ROOT / "policies" / "config" / stack / f"{pack}.json" for pack in ("security", "cost")])
+        for stack in SHIPPED_STACKS
+    ),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("stack", "program", "packs", "configs"),
-    [(_parity_stack(case[0]), *case[1:]) for case in PARITY_CASES],
-    ids=[c[0] for c in PARITY_CASES],
+    ("stack", "program", "packs", "configs"), [case[1:] for case in PARITY_CASES], ids=[c[0] for c in PARITY_CASES]
 )
 def test_engine_policy_findings_equal_rollway_preview(
     engine: RealEngine, stack: str, program: Path, packs: Sequence[Path], configs: Sequence[Path]

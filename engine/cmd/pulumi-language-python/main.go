@@ -435,49 +435,32 @@ func (h *host) GeneratePackage(
 	return response, nil
 }
 
-// Link records locally generated SDKs as dependencies of a Python program: an editable requirement per package in
-// requirements.txt (pip toolchain), `uv add --editable` (uv) or `poetry add --editable` (poetry). The engine then
-// installs them with InstallDependencies.
+// Link records locally generated SDKs as dependencies of a Python program with the toolchain's own LinkPackages
+// (requirements.txt for pip, `uv add` / `poetry add` for those), the program's toolchain resolved as for a run.
+// The engine then installs them with InstallDependencies.
 func (h *host) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
-	if req.Info == nil {
-		return nil, errors.New("the engine sent no program info")
+	tc, err := resolve(req.Info)
+	if err != nil {
+		return nil, err
 	}
-	programDir := req.Info.ProgramDirectory
-	options := map[string]any{}
-	if req.Info.Options != nil {
-		options = req.Info.Options.AsMap()
-	}
-	tool, _ := options["toolchain"].(string)
+	packages := make(map[string]string, len(req.Packages))
 	var instructions []string
 	for _, dep := range req.Packages {
+		// The engine gives each package's path relative to the project root, where the toolchain's files live.
 		path := dep.Path
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(req.Info.RootDirectory, path)
-		}
-		relative, err := filepath.Rel(programDir, path)
-		if err != nil {
-			return nil, err
 		}
 		module, err := generatedModule(path)
 		if err != nil {
 			return nil, err
 		}
-		switch strings.ToLower(tool) {
-		case "", "auto", "pip":
-			if err := addRequirement(filepath.Join(programDir, "requirements.txt"), "-e "+filepath.ToSlash(relative)); err != nil {
-				return nil, err
-			}
-		case "uv", "poetry":
-			cmd := exec.CommandContext(ctx, strings.ToLower(tool), "add", "--editable", relative)
-			cmd.Dir = programDir
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("`%s add --editable %s` failed: %v\n%s", tool, relative, err, out)
-			}
-		default:
-			return nil, fmt.Errorf("unsupported Python toolchain %q in the runtime options (pip, uv or poetry)", tool)
-		}
-		name := dep.GetPackage().GetName()
-		instructions = append(instructions, fmt.Sprintf("import %s as %s", module, strings.ReplaceAll(name, "-", "_")))
+		packages[module] = filepath.ToSlash(dep.Path)
+		name := strings.ReplaceAll(dep.GetPackage().GetName(), "-", "_")
+		instructions = append(instructions, fmt.Sprintf("import %s as %s", module, name))
+	}
+	if err := tc.LinkPackages(ctx, packages); err != nil {
+		return nil, fmt.Errorf("linking the generated SDKs into the program failed: %w", err)
 	}
 	return &pulumirpc.LinkResponse{
 		ImportInstructions: "You can then import the SDK in your Python code with:\n\n  " + strings.Join(instructions, "\n  ") + "\n",
@@ -498,24 +481,6 @@ func generatedModule(dir string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s holds no generated Python package (no folder with pulumi-plugin.json)", dir)
-}
-
-// addRequirement appends a line to requirements.txt unless it is there already.
-func addRequirement(file, line string) error {
-	content, err := os.ReadFile(file)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	for _, existing := range strings.Split(string(content), "\n") {
-		if strings.TrimSpace(existing) == line {
-			return nil
-		}
-	}
-	text := string(content)
-	if text != "" && !strings.HasSuffix(text, "\n") {
-		text += "\n"
-	}
-	return os.WriteFile(file, []byte(text+line+"\n"), 0o600)
 }
 
 func (h *host) InstallDependencies(
