@@ -174,6 +174,17 @@ def _principal_is_public(principal: Any) -> bool:
     return False
 
 
+def public_statements(document: Any) -> list[int]:
+    """Indexes of the statements of an IAM-style policy document that Allow Principal "*" with no Condition."""
+    return [
+        index
+        for index, statement in enumerate(_statements(document))
+        if statement.get("Effect") == "Allow"
+        and _principal_is_public(statement.get("Principal"))
+        and not statement.get("Condition")
+    ]
+
+
 @resource_policy(
     name="s3-bucket-policy-no-public-principal",
     description='S3 bucket policies do not allow everyone (Principal "*") without a condition.',
@@ -187,16 +198,10 @@ def s3_bucket_policy_no_public_principal(resource: ResourceContext, report: Repo
     if isinstance(policy, Unknown):
         resource.unknown("policy")
         return
-    document = json_document(policy)
-    for index, statement in enumerate(_statements(document)):
-        if (
-            statement.get("Effect") == "Allow"
-            and _principal_is_public(statement.get("Principal"))
-            and not statement.get("Condition")
-        ):
-            report(
-                f"{resource.label}: policy Statement[{index}] allows Principal '*' with no Condition. Fix: name the principals or add a Condition (e.g. aws:SourceArn)."
-            )
+    for index in public_statements(json_document(policy)):
+        report(
+            f"{resource.label}: policy Statement[{index}] allows Principal '*' with no Condition. Fix: name the principals or add a Condition (e.g. aws:SourceArn)."
+        )
 
 
 # --- Security groups ------------------------------------------------------------------------------------
@@ -215,7 +220,7 @@ class IngressRule:
     """Lower-cased protocol as written (`tcp`, `6`, `-1`, ...); empty when missing or unknown."""
 
 
-def _sg_rules(resource_type: str, props: Any) -> list[IngressRule]:
+def ingress_rules(resource_type: str, props: Any) -> list[IngressRule]:
     """Every ingress rule of a security group, security group rule or VPC ingress rule resource."""
     shapes: list[tuple[str, Any, tuple[str, str], tuple[str, str]]] = []
     if resource_type == "aws:ec2/securityGroup:SecurityGroup":
@@ -274,7 +279,7 @@ SECURITY_GROUP_TYPES = (
 )
 def security_group_no_public_admin_ports(resource: ResourceContext, report: Report) -> None:
     admin = tuple(int(port) for port in resource.config["adminPorts"] if number(port) is not None)
-    for rule in _sg_rules(resource.type, resource.props):
+    for rule in ingress_rules(resource.type, resource.props):
         public = [source for source in rule.sources if is_public_source(source)]
         if rule.unknown and not public:
             resource.unknown(rule.where)
@@ -304,7 +309,7 @@ def security_group_no_public_admin_ports(resource: ResourceContext, report: Repo
     remediation_steps="Open only the ports the service listens on (e.g. 443) to the internet.",
 )
 def security_group_no_public_all_ports(resource: ResourceContext, report: Report) -> None:
-    for rule in _sg_rules(resource.type, resource.props):
+    for rule in ingress_rules(resource.type, resource.props):
         public = [source for source in rule.sources if is_public_source(source)]
         if public and (rule.all_traffic or (rule.ports is not None and is_all_ports([rule.ports]))):
             report(
@@ -475,7 +480,7 @@ def lb_test_ports_not_public(stack: StackContext, report: StackReport) -> None:
         for balancer in balancers:
             if not group & _pointed_at(balancer, "securityGroups"):
                 continue
-            for rule in _sg_rules(resource.type, resource.props):
+            for rule in ingress_rules(resource.type, resource.props):
                 public = [source for source in rule.sources if is_public_source(source)]
                 exposed = _non_production_exposure(rule, production) if public else None
                 key = (resource.urn, rule.where, balancer.urn)

@@ -20,7 +20,7 @@ from policies.common.framework import (
 )
 from policies.common.network import DATA_PORTS, admin_ports_in, describe_source, is_public_source
 from policies.common.props import Unknown, flag, get, items, json_document, number, strings, text
-from policies.security.aws import SECURITY_GROUP_TYPES, _principal_is_public, _sg_rules, _statements
+from policies.security.aws import SECURITY_GROUP_TYPES, ingress_rules, public_statements
 
 
 def _flag_at(resource: ResourceContext, *path: str) -> bool | Unknown | None:
@@ -235,7 +235,7 @@ def opensearch_in_transit_encryption(resource: ResourceContext, report: Report) 
 )
 def security_group_no_public_data_ports(resource: ResourceContext, report: Report) -> None:
     ports = tuple(int(port) for port in resource.config["dataPorts"] if number(port) is not None)
-    for rule in _sg_rules(resource.type, resource.props):
+    for rule in ingress_rules(resource.type, resource.props):
         public = [source for source in rule.sources if is_public_source(source)]
         if not public:
             if rule.unknown:
@@ -282,15 +282,10 @@ def opensearch_not_public(resource: ResourceContext, report: Report) -> None:
     if isinstance(policies, Unknown):
         resource.unknown("accessPolicies")
         return
-    for index, statement in enumerate(_statements(json_document(policies))):
-        if (
-            statement.get("Effect") == "Allow"
-            and _principal_is_public(statement.get("Principal"))
-            and not statement.get("Condition")
-        ):
-            report(
-                f"{resource.label}: accessPolicies Statement[{index}] allows Principal '*' with no Condition on a domain outside a VPC. Fix: use vpcOptions or name the principals."
-            )
+    for index in public_statements(json_document(policies)):
+        report(
+            f"{resource.label}: accessPolicies Statement[{index}] allows Principal '*' with no Condition on a domain outside a VPC. Fix: use vpcOptions or name the principals."
+        )
 
 
 @resource_policy(

@@ -80,6 +80,24 @@ def _nsg_rules(resource: ResourceContext) -> list[tuple[str, Any]]:
     return [(f"securityRules[{i}]", rule) for i, rule in enumerate(items(rules))]
 
 
+def _public_inbound_rules(resource: ResourceContext) -> list[tuple[str, str, list[str]]]:
+    """(where, first public source, destination port specs) of every inbound Allow rule from a public source."""
+    found = []
+    for where, rule in _nsg_rules(resource):
+        if str(get(rule, "direction") or "").lower() != "inbound" or str(get(rule, "access") or "").lower() != "allow":
+            continue
+        sources = strings(get(rule, "sourceAddressPrefix")) + strings(get(rule, "sourceAddressPrefixes"))
+        public = [source for source in sources if is_public_source(source)]
+        if public:
+            specs = strings(get(rule, "destinationPortRange")) + strings(get(rule, "destinationPortRanges"))
+            found.append((where, public[0], specs))
+    return found
+
+
+def _port_ranges(specs: list[str]) -> list[tuple[int, int]]:
+    return [r for r in (parse_port_spec(spec) for spec in specs) if r is not None]
+
+
 @resource_policy(
     name="azure-nsg-no-public-admin-ports",
     description="Network security groups do not allow inbound SSH (22) or RDP (3389) from * / Internet / Any or a public range (0.0.0.0/0, ::/0 or another wider than /8 or /16).",
@@ -89,19 +107,11 @@ def _nsg_rules(resource: ResourceContext) -> list[tuple[str, Any]]:
     remediation_steps="Use Azure Bastion or just-in-time VM access; restrict sourceAddressPrefix to a VPN range.",
 )
 def azure_nsg_no_public_admin_ports(resource: ResourceContext, report: Report) -> None:
-    for where, rule in _nsg_rules(resource):
-        if str(get(rule, "direction") or "").lower() != "inbound" or str(get(rule, "access") or "").lower() != "allow":
-            continue
-        sources = strings(get(rule, "sourceAddressPrefix")) + strings(get(rule, "sourceAddressPrefixes"))
-        public = [source for source in sources if is_public_source(source)]
-        if not public:
-            continue
-        specs = strings(get(rule, "destinationPortRange")) + strings(get(rule, "destinationPortRanges"))
-        ranges = [r for r in (parse_port_spec(spec) for spec in specs) if r is not None]
-        exposed = admin_ports_in(ranges, ADMIN_PORTS)
+    for where, source, specs in _public_inbound_rules(resource):
+        exposed = admin_ports_in(_port_ranges(specs), ADMIN_PORTS)
         if exposed:
             report(
-                f"{resource.label}: {where} allows inbound from {describe_source(public[0])} on port(s) {', '.join(map(str, exposed))}. Fix: use Azure Bastion or restrict the source to a VPN range."
+                f"{resource.label}: {where} allows inbound from {describe_source(source)} on port(s) {', '.join(map(str, exposed))}. Fix: use Azure Bastion or restrict the source to a VPN range."
             )
 
 
@@ -200,19 +210,13 @@ def azure_containerapp_no_insecure_ingress(resource: ResourceContext, report: Re
     remediation_steps="Allow the data port only from the application subnet or a private endpoint.",
 )
 def azure_nsg_no_public_data_ports(resource: ResourceContext, report: Report) -> None:
-    for where, rule in _nsg_rules(resource):
-        if str(get(rule, "direction") or "").lower() != "inbound" or str(get(rule, "access") or "").lower() != "allow":
+    for where, source, specs in _public_inbound_rules(resource):
+        if "*" in specs:
             continue
-        sources = strings(get(rule, "sourceAddressPrefix")) + strings(get(rule, "sourceAddressPrefixes"))
-        public = [source for source in sources if is_public_source(source)]
-        specs = strings(get(rule, "destinationPortRange")) + strings(get(rule, "destinationPortRanges"))
-        if not public or "*" in specs:
-            continue
-        ranges = [r for r in (parse_port_spec(spec) for spec in specs) if r is not None]
-        exposed = admin_ports_in(ranges, DATA_PORTS)
+        exposed = admin_ports_in(_port_ranges(specs), DATA_PORTS)
         if exposed:
             report(
-                f"{resource.label}: {where} allows inbound from {describe_source(public[0])} on data port(s) {', '.join(map(str, exposed))}. Fix: restrict the source to the application subnet or use a private endpoint."
+                f"{resource.label}: {where} allows inbound from {describe_source(source)} on data port(s) {', '.join(map(str, exposed))}. Fix: restrict the source to the application subnet or use a private endpoint."
             )
 
 
