@@ -178,11 +178,6 @@ class ScaleInProtectionWindow(ConfigModel):
     raised-floor based (AWS, GCP, Container Apps) the floor is `autoscaling.max`; where it is switched off
     (Kubernetes, VM scale sets) capacity stays where it is."""
 
-    @property
-    def cron(self) -> CronSchedule:
-        """The parsed `schedule` (already validated, so this cannot fail)."""
-        return parse_cron(self.schedule)
-
 
 PredictiveMode = Literal["forecastOnly", "forecastAndScale"]
 VerticalMode = Literal["recommend", "initial", "recreate"]
