@@ -27,7 +27,7 @@ from components.aws import (
 from components.aws.autoscaling import scaling_loop
 from components.aws.environment import available_zone_names
 from components.environment import EnvironmentArgs
-from stacks.capacity import capacity_report, rightsizing_report
+from stacks.capacity import scaling_outputs
 from stacks.config import ConfigProblem, Service, StackConfig
 from stacks.config.aws import AwsSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
@@ -126,10 +126,11 @@ def _service(
         ),
         opts=opts,
     )
+    scaling = autoscaling_args(service, "aws")
     Autoscaling(
         app,
         AwsAutoscalingArgs(
-            autoscaling=autoscaling_args(service, "aws"),
+            autoscaling=scaling,
             cluster_name=environment.cluster.name,
             services={
                 color: ScalableService(
@@ -145,14 +146,8 @@ def _service(
 
     scheme = "https" if settings.certificate_arn else "http"
     dns = targets.load_balancer.dns_name
-    scaling: dict[str, Any] = {
-        "timeToCapacity": capacity_report("aws", name, service, scaling_loop(autoscaling_args(service, "aws")))
-    }
-    report = rightsizing_report(config, "aws", name, service)
-    if report is not None:
-        scaling["rightSizing"] = report
     return {
-        **scaling,
+        **scaling_outputs(config, "aws", name, service, scaling_loop(scaling)),
         "productionUrl": pulumi.Output.concat(scheme, "://", dns),
         "testUrl": pulumi.Output.concat(scheme, "://", dns, f":{settings.test_listener_port}"),
         "targetGroupArns": {color: group.arn for color, group in targets.target_groups.items()},

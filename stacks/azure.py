@@ -16,7 +16,7 @@ from components.azure.canary import AzureCanaryArgs, CanaryRoute
 from components.azure.environment import AzureEnvironmentArgs, Environment
 from components.blue_green import COLORS, Color
 from components.environment import EnvironmentArgs
-from stacks.capacity import capacity_report, rightsizing_report
+from stacks.capacity import scaling_outputs
 from stacks.config import ConfigProblem, StackConfig
 from stacks.config.azure import container_app_name
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
@@ -58,10 +58,11 @@ def build(config: StackConfig) -> dict[str, Any]:
         slots_on_scale_sets: dict[Color, Any] = {}
         if scale_sets is not None:
             slots_on_scale_sets = {c: s for c in COLORS if (s := getattr(scale_sets, c)) is not None}
+        scaling = autoscaling_args(service, "azure")
         autoscaling = Autoscaling(
             app,
             AzureAutoscalingArgs(
-                autoscaling=autoscaling_args(service, "azure"),
+                autoscaling=scaling,
                 resource_group_name=environment.resource_group_name,
                 location=location,
                 scale_set_ids={color: slot.id for color, slot in slots_on_scale_sets.items()},
@@ -102,13 +103,8 @@ def build(config: StackConfig) -> dict[str, Any]:
             "testUrl": slots.test_url,
             "liveColor": service.live_color,
             "canaryWeight": service.canary_weight,
-            "timeToCapacity": capacity_report(
-                "azure", name, service, scaling_loop(autoscaling_args(service, "azure"), on_scale_sets=bool(slots_on_scale_sets))
-            ),
+            **scaling_outputs(config, "azure", name, service, scaling_loop(scaling, on_scale_sets=bool(slots_on_scale_sets))),
         }
-        report = rightsizing_report(config, "azure", name, service)
-        if report is not None:
-            services[name]["rightSizing"] = report
     return {
         "resourceGroup": environment.resource_group_name,
         "location": location,

@@ -36,6 +36,16 @@ def capacity_report(cloud: str, name: str, service: Service, loop: ScalingLoop) 
     return figure.summary()
 
 
+def scaling_outputs(config: StackConfig, cloud: Cloud, name: str, service: Service, loop: ScalingLoop) -> dict[str, Any]:
+    """The service's scaling stack outputs: `timeToCapacity` (`capacity_report`), and `rightSizing` where
+    `rightsizing_report` gives one."""
+    outputs: dict[str, Any] = {"timeToCapacity": capacity_report(cloud, name, service, loop)}
+    report = rightsizing_report(config, cloud, name, service)
+    if report is not None:
+        outputs["rightSizing"] = report
+    return outputs
+
+
 def _valid_size(config: StackConfig, cloud: Cloud, cpu: float, memory: int) -> bool:
     if cpu <= 0 or memory < 128:
         return False

@@ -22,7 +22,7 @@ from components.gcp import (
 )
 from components.gcp.autoscaling import scaling_loop
 from components.gcp.sizing import label_name
-from stacks.capacity import capacity_report, rightsizing_report
+from stacks.capacity import scaling_outputs
 from stacks.config import Service, StackConfig
 from stacks.config.gcp import GcpSettings
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
@@ -96,12 +96,13 @@ def _service(
     app = resource_name(name)
     labels = {**config.labels, "rollway-service": app}
     placement = environment.placement()
+    scaling = autoscaling_args(service, "gcp")
     targets = BlueGreenTargets(
         app,
         GcpBlueGreenArgs(
             blue_green=blue_green_args(config, service, tags=config.labels),
             placement=placement,
-            autoscaling=autoscaling_args(service, "gcp"),
+            autoscaling=scaling,
             resource_prefix=prefix,
             runtime=settings.runtime,
             concurrency=settings.concurrency,
@@ -130,7 +131,7 @@ def _service(
         Autoscaling(
             app,
             GcpAutoscalingArgs(
-                autoscaling=autoscaling_args(service, "gcp"),
+                autoscaling=scaling,
                 project=placement.project,
                 region=placement.region,
                 instance_group_managers={color: group.id for color, group in targets.instance_group_managers.items()},
@@ -138,13 +139,9 @@ def _service(
             ),
             opts=opts,
         )
-    loop = scaling_loop(autoscaling_args(service, "gcp"), settings.runtime, settings.instance_warmup_seconds)
-    scaling: dict[str, Any] = {"timeToCapacity": capacity_report("gcp", name, service, loop)}
-    report = rightsizing_report(config, "gcp", name, service)
-    if report is not None:
-        scaling["rightSizing"] = report
+    loop = scaling_loop(scaling, settings.runtime, settings.instance_warmup_seconds)
     return {
-        **scaling,
+        **scaling_outputs(config, "gcp", name, service, loop),
         "productionUrl": route.url,
         "ipAddress": route.address.address,
         "testRoute": f"{settings.test_route.header_name}: {settings.test_route.header_value}",

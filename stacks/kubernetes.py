@@ -23,7 +23,7 @@ from components.kubernetes import (
     WorkloadFootprint,
 )
 from components.kubernetes.autoscaling import scaling_loop
-from stacks.capacity import capacity_report
+from stacks.capacity import scaling_outputs
 from stacks.config import Service, StackConfig
 from stacks.contracts import autoscaling_args, blue_green_args, canary_args, resource_name
 
@@ -113,10 +113,11 @@ def build(config: StackConfig) -> dict[str, Any]:
             ),
             opts=opts,
         )
+        scaling = autoscaling_args(service, "kubernetes")
         Autoscaling(
             app,
             KubernetesAutoscalingArgs(
-                autoscaling=autoscaling_args(service, "kubernetes"),
+                autoscaling=scaling,
                 namespace=namespace_name,
                 app=app,
                 deployments=slots.deployment_names(),
@@ -133,7 +134,7 @@ def build(config: StackConfig) -> dict[str, Any]:
             "hostnames": list(hostnames),
             "testRoute": route.test_route_name,
             "testHostnames": list(test_hostnames),
-            "timeToCapacity": capacity_report("kubernetes", name, service, scaling_loop(autoscaling_args(service, "kubernetes"))),
+            **scaling_outputs(config, "kubernetes", name, service, scaling_loop(scaling)),
         }
 
     return {"namespace": namespace_name, "router": settings.traffic_router, "services": services}

@@ -267,11 +267,11 @@ class Autoscaling(pulumi.ComponentResource):
 
 
 def scale_set_profiles(scale_set_id: pulumi.Input[str], scaling: AutoscalingArgs) -> list[monitor.AutoscaleProfileArgs]:
-    """The default profile plus one weekly recurring profile per scheduled window, all with the rule pair."""
+    """The default profile plus one weekly recurring profile per scheduled window, all with the rule pair, and a
+    (start, end) pair of weekly recurring profiles per scale-in protection window."""
     rules = scale_rule_pair(scale_set_id, scaling)
-    profiles = [
-        monitor.AutoscaleProfileArgs(name="default", capacity=_capacity(scaling.min_capacity, scaling.max_capacity), rules=rules)
-    ]
+    default_capacity = _capacity(scaling.min_capacity, scaling.max_capacity)
+    profiles = [monitor.AutoscaleProfileArgs(name="default", capacity=default_capacity, rules=rules)]
     for window in scaling.schedules:
         profiles.append(
             monitor.AutoscaleProfileArgs(
@@ -281,7 +281,6 @@ def scale_set_profiles(scale_set_id: pulumi.Input[str], scaling: AutoscalingArgs
                 recurrence=_weekly(window.schedule, window.timezone),
             )
         )
-    default_capacity = _capacity(scaling.min_capacity, scaling.max_capacity)
     scale_out_only = rules[:1]  # scale_rule_pair lists the scale-out rule first
     for protection in scaling.scale_in_protection:
         profiles += [

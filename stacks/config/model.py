@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
+from components.gcp.schedule import MIN_DURATION_SECONDS
 from rollway import clouds
 from rollway.helpers import label_safe
 from stacks.config.aws import AwsSettings
@@ -147,8 +148,8 @@ class ScheduledWindow(ConfigModel):
 
 MAX_PROTECTION_WINDOWS = 9
 """An Azure autoscale setting holds 20 profiles: the default plus a start and an end profile per window."""
-MIN_PROTECTION_MINUTES = 5
-"""GCP's shortest scaling schedule (300 s); the same floor on every cloud."""
+MIN_PROTECTION_MINUTES = MIN_DURATION_SECONDS // 60
+"""GCP's shortest scaling schedule (5 minutes); the same floor on every cloud."""
 MAX_PROTECTION_MINUTES = 7 * 24 * 60
 """One week; a window must also end before its schedule starts it again (checked with the other relations)."""
 
@@ -177,11 +178,6 @@ class ScaleInProtectionWindow(ConfigModel):
     """Capacity floor during the window: above `autoscaling.min`, at most `autoscaling.max`. Unset: where scale-in is
     raised-floor based (AWS, GCP, Container Apps) the floor is `autoscaling.max`; where it is switched off
     (Kubernetes, VM scale sets) capacity stays where it is."""
-
-    @property
-    def cron(self) -> CronSchedule:
-        """The parsed `schedule` (already validated, so this cannot fail)."""
-        return parse_cron(self.schedule)
 
 
 PredictiveMode = Literal["forecastOnly", "forecastAndScale"]

@@ -38,6 +38,17 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 API_SERVER = "172.16.0.32/28"
 
 
+def bare_autoscaling(scaling: AutoscalingArgs) -> SynthesizedStack:
+    """Synthesize Autoscaling with only the required inputs (one Deployment, no api_server_cidrs, no labels),
+    for tests of what the component refuses."""
+    return synth(
+        lambda: Autoscaling(
+            "web",
+            KubernetesAutoscalingArgs(autoscaling=scaling, namespace=NAMESPACE, app="web", deployments={"blue": "web-blue"}),
+        )
+    )
+
+
 def pod_spec(stack: SynthesizedStack, type_: str, name: str) -> dict[str, Any]:
     """The pod template spec of a Deployment, or of a CronJob's jobs."""
     spec = stack.get(type_, name).inputs["spec"]

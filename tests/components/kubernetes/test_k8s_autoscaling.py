@@ -7,12 +7,23 @@ import json
 import re
 
 import pytest
-from k8s_fixtures import API_SERVER, BUSINESS_HOURS, CRONJOB, HPA, LABELS, NAMESPACE, NETWORK_POLICY, NIGHT, autoscaling, pod_spec
+from k8s_fixtures import (
+    API_SERVER,
+    BUSINESS_HOURS,
+    CRONJOB,
+    HPA,
+    LABELS,
+    NAMESPACE,
+    NETWORK_POLICY,
+    NIGHT,
+    autoscaling,
+    bare_autoscaling,
+    pod_spec,
+)
 
 from components.autoscaling import AutoscalingArgs, ScheduledCapacity
-from components.kubernetes import Autoscaling, KubernetesAutoscalingArgs
 from components.kubernetes.common import dns_label
-from rollway.testing import Match, synth
+from rollway.testing import Match
 
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
@@ -199,19 +210,8 @@ def test_schedule_pods_may_connect_only_to_the_api_server_addresses() -> None:
 
 
 def test_windows_without_api_server_addresses_are_refused() -> None:
-    def program() -> None:
-        Autoscaling(
-            "web",
-            KubernetesAutoscalingArgs(
-                autoscaling=AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=(BUSINESS_HOURS,)),
-                namespace=NAMESPACE,
-                app="web",
-                deployments={"blue": "web-blue"},
-            ),
-        )
-
     with pytest.raises(ValueError, match="scheduled and scale-in protection windows need api_server_cidrs"):
-        synth(program)
+        bare_autoscaling(AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=(BUSINESS_HOURS,)))
 
 
 def test_scheduled_hpas_let_pulumi_win_bound_conflicts() -> None:
@@ -235,19 +235,8 @@ def test_window_names_must_be_distinct() -> None:
         ScheduledCapacity(name="peak", schedule="0 9 * * *", min_capacity=4, max_capacity=8),
     )
 
-    def program() -> None:
-        Autoscaling(
-            "web",
-            KubernetesAutoscalingArgs(
-                autoscaling=AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=windows),
-                namespace=NAMESPACE,
-                app="web",
-                deployments={"blue": "web-blue"},
-            ),
-        )
-
     with pytest.raises(ValueError, match="these collide: Peak and peak"):
-        synth(program)
+        bare_autoscaling(AutoscalingArgs(min_capacity=1, max_capacity=8, schedules=windows))
 
 
 def test_long_window_names_still_give_valid_cronjob_names() -> None:

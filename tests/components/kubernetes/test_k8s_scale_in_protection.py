@@ -8,11 +8,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from k8s_fixtures import BUSINESS_HOURS, CRONJOB, HPA, NAMESPACE, NETWORK_POLICY, autoscaling
+from k8s_fixtures import BUSINESS_HOURS, CRONJOB, HPA, NAMESPACE, NETWORK_POLICY, autoscaling, bare_autoscaling
 
 from components.autoscaling import AutoscalingArgs, ScaleInProtection
-from components.kubernetes import Autoscaling, KubernetesAutoscalingArgs
-from rollway.testing import synth
 
 RELEASE = ScaleInProtection(name="Release Train", schedule="30 9 * * 2", duration_minutes=90, timezone="Europe/Berlin")
 
@@ -76,19 +74,8 @@ def test_protection_composes_with_scheduled_windows() -> None:
 
 
 def test_protection_without_api_server_addresses_is_refused() -> None:
-    def program() -> None:
-        Autoscaling(
-            "web",
-            KubernetesAutoscalingArgs(
-                autoscaling=AutoscalingArgs(min_capacity=1, max_capacity=8, scale_in_protection=(RELEASE,)),
-                namespace=NAMESPACE,
-                app="web",
-                deployments={"blue": "web-blue"},
-            ),
-        )
-
     with pytest.raises(ValueError, match="protection windows need api_server_cidrs"):
-        synth(program)
+        bare_autoscaling(AutoscalingArgs(min_capacity=1, max_capacity=8, scale_in_protection=(RELEASE,)))
 
 
 def test_without_a_floor_the_jobs_leave_min_replicas_alone() -> None:
