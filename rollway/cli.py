@@ -11,7 +11,6 @@ import importlib
 import json
 import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,7 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config-file", type=Path, help="read stack config from this file instead of Pulumi.<stack>.yaml")
     parser.add_argument(
         "--program-timeout",
-        type=_seconds("--program-timeout"),
+        type=_seconds,
         default=DEFAULT_PROGRAM_TIMEOUT,
         metavar="SECONDS",
         help=f"how long the program may take to evaluate (default: {DEFAULT_PROGRAM_TIMEOUT:g})",
@@ -54,20 +53,15 @@ MAX_TIMEOUT = 86_400.0
 """A day: longer timeouts are typos (`1e300`), and would overflow the clocks they are added to."""
 
 
-def _seconds(flag: str) -> Callable[[str], float]:
-    """An argparse type for a timeout: a finite number of seconds in (0, MAX_TIMEOUT]."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-        if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
-            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
-        return value
-
-    parse.__name__ = flag
-    return parse
+def _seconds(text: str) -> float:
+    """An argparse type for a timeout: a finite number of seconds in (0, MAX_TIMEOUT]. argparse names the flag."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument(
         "--policy-timeout",
-        type=_seconds("--policy-timeout"),
+        type=_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="how long a policy pack may take to start or answer",

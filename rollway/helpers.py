@@ -21,7 +21,7 @@ import calendar
 import hashlib
 import importlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -209,10 +209,7 @@ def shortest_gap_minutes(expression: str) -> int | None:
     daily_start(schedule)
     previous: date | None = None
     shortest: int | None = None
-    for offset in range(_GAP_SCAN_DAYS):
-        day = _GAP_SCAN_START + timedelta(days=offset)
-        if not schedule.fires_on(day):
-            continue
+    for day in _firing_days(schedule):
         if previous is not None:
             gap = (day - previous).days * MINUTES_PER_DAY
             shortest = gap if shortest is None else min(shortest, gap)
@@ -230,12 +227,18 @@ def window_spans(expression: str, minutes: int, zone: str) -> list[tuple[datetim
     hour, minute = daily_start(schedule)
     local = time_zone(zone)
     spans: list[tuple[datetime, datetime]] = []
+    for day in _firing_days(schedule):
+        start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=local)
+        spans.append((start.astimezone(UTC), (start + timedelta(minutes=minutes)).astimezone(UTC)))
+    return spans
+
+
+def _firing_days(schedule: CronSchedule) -> Iterator[date]:
+    """The days `schedule` fires on in the eight years scanned from 2024, in order."""
     for offset in range(_GAP_SCAN_DAYS):
         day = _GAP_SCAN_START + timedelta(days=offset)
         if schedule.fires_on(day):
-            start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=local)
-            spans.append((start.astimezone(UTC), (start + timedelta(minutes=minutes)).astimezone(UTC)))
-    return spans
+            yield day
 
 
 def first_overlap(windows: Mapping[int, list[tuple[datetime, datetime]]]) -> tuple[int, int, datetime] | None:

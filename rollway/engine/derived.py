@@ -32,8 +32,13 @@ MAX_DEPTH = 4
 """Nested output types deeper than this are left out (recursive schemas exist, e.g. JSON schema props)."""
 
 
-def _salt(*parts: str) -> str:
-    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:10]
+ACCOUNT_ID = "123456789012"
+"""The AWS account every mock ARN and account lookup names (the mocks' and the derived values' alike)."""
+
+
+def digest(*parts: str, length: int = 8) -> str:
+    """A stable hex salt of `parts`: the same program and names give the same mock ids on every run."""
+    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:length]
 
 
 def _modules_for(token: str) -> list[str]:
@@ -167,15 +172,15 @@ _UUID_NAMES = ("tenantid", "subscriptionid", "clientid", "objectid", "principali
 def plausible_text(name: str, seed: str, context: Any) -> str:
     """A string that looks like what a field called `name` holds (an ARN, a UUID, an IP, a URL, a name)."""
     lower = name.lower()
-    salt = _salt(seed, name)
+    salt = digest(seed, name, length=10)
     region = str(getattr(context, "aws_region", "us-east-1"))
     if lower.endswith("authorizationtoken"):
         # Registry tokens (ECR's) are base64 of `user:password`, which programs decode and split.
         return base64.b64encode(f"AWS:{salt}".encode()).decode()
     if lower.endswith("arn"):
-        return f"arn:aws:mock:{region}:123456789012:{_kebab(name[:-3]) or 'resource'}/{salt}"
+        return f"arn:aws:mock:{region}:{ACCOUNT_ID}:{_kebab(name[:-3]) or 'resource'}/{salt}"
     if any(lower.endswith(suffix) for suffix in _UUID_NAMES):
-        digits = hashlib.sha1(f"{seed}\x1f{name}".encode()).hexdigest()
+        digits = digest(seed, name, length=40)
         return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-8{digits[17:20]}-{digits[20:32]}"
     if "cidr" in lower:
         return "10.0.0.0/16"

@@ -13,7 +13,6 @@ Values are derived from a hash of the resource's type and name, so two runs of t
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -26,17 +25,13 @@ from pulumi.runtime import rpc
 
 from rollway import clouds
 from rollway.engine import derived
+from rollway.engine.derived import ACCOUNT_ID, digest
 
-ACCOUNT_ID = "123456789012"
 AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 AZURE_TENANT = "11111111-1111-1111-1111-111111111111"
 
 InvokeHandler = Callable[[dict[str, Any], "CloudContext"], dict[str, Any]]
 OutputsHandler = Callable[[pulumi.runtime.MockResourceArgs, "CloudContext"], dict[str, Any]]
-
-
-def digest(*parts: str, length: int = 8) -> str:
-    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:length]
 
 
 @dataclass

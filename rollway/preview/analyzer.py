@@ -43,9 +43,9 @@ from rollway.preview import pack_boot
 from rollway.preview.errors import PolicyPackError, UsageError
 
 DEFAULT_TIMEOUT = 60.0
+"""Seconds a pack may take to start, and to answer one call, before it counts as hung."""
 ANALYZE_WINDOW = 64
 """Analyze calls in flight per pack: enough to keep the pack busy, few enough that none waits out its deadline."""
-"""Seconds a pack may take to start, and to answer one call, before it counts as hung."""
 
 LEVELS = {
     analyzer_pb2.ADVISORY: "advisory",

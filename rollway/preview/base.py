@@ -25,8 +25,6 @@ from rollway.preview.project import PROJECT_FILES, Project, load_project
 from rollway.preview.report import SECRET_TEXT, UNKNOWN_TEXT, secret_plaintexts
 from rollway.testing import RecordedResource, Secret
 
-WORKER_TIMEOUT = 900
-
 
 @dataclass
 class BaseSide:

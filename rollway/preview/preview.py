@@ -7,17 +7,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rollway.engine.diff import ResourceChange, diff_resources
 from rollway.engine.run import RecordedResource
 from rollway.engine.values import Secret
 from rollway.preview.analyzer import DEFAULT_TIMEOUT, Diagnostic, PackSpec, PolicyGate, PolicyReport, StackInfo
 from rollway.preview.config import StackSettings, load_stack_settings
 from rollway.preview.errors import ProgramError, UsageError
-from rollway.preview.evaluate import Evaluation
+from rollway.preview.evaluate import Evaluation, mask
 from rollway.preview.gate import analyzed_resources
 from rollway.preview.project import Project, load_project
 from rollway.preview.report import PreviewReport, secret_plaintexts
-from rollway.preview.runner import DEFAULT_PROGRAM_TIMEOUT, PendingEvaluation, Ticket, evaluate_program, start_evaluation
+from rollway.preview.runner import DEFAULT_PROGRAM_TIMEOUT, PendingEvaluation, Ticket, start_evaluation
 
 
 @dataclass
@@ -96,7 +95,7 @@ class Base:
 
 def _collect_base(pending: PendingEvaluation, ticket: Ticket, label: str) -> Evaluation:
     try:
-        return scrubbed(ticket.project, ticket.settings, functools.partial(pending.collect, ticket))
+        return scrubbed(ticket.settings, functools.partial(pending.collect, ticket))
     except ProgramError as error:
         raise ProgramError(f"the program at {label} failed (the base, not the change):\n{error}") from None
 
@@ -122,7 +121,7 @@ def preview_beside(options: PreviewOptions, bases: Sequence[Base]) -> tuple[Prev
         PolicyGate(specs, stack_info, options.timeout) as gate,
         start_evaluation(project, settings, options.resolve_outputs, options.program_timeout) as pending,
     ):
-        evaluation = scrubbed(project, settings, pending.result)
+        evaluation = scrubbed(settings, pending.result)
         tickets = [pending.submit(base.project, base.settings, True) for base in bases]
         recording = evaluation.recording
         resources = tree_order(recording.resources)
@@ -135,7 +134,7 @@ def preview_beside(options: PreviewOptions, bases: Sequence[Base]) -> tuple[Prev
                 # No blind spots: what a policy could not decide on preview values is decided on values with
                 # provider-computed fields filled in, the same program evaluated as `--resolve-outputs` does
                 # (in the evaluation's warm child, whose SDK imports are done).
-                rerun = scrubbed(project, settings, lambda: pending.again(settings, True))
+                rerun = scrubbed(settings, lambda: pending.again(settings, True))
                 resolved, rerun_secrets = rerun.recording, set(rerun.secrets)
                 again = gate.analyze(
                     analyzed_resources(tree_order(resolved.resources), project.name, settings.stack, settings.values)
@@ -198,14 +197,7 @@ def decide_on_filled_in_values(preview: PolicyReport, resolved: PolicyReport) ->
     )
 
 
-def evaluate_scrubbed(
-    project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float = DEFAULT_PROGRAM_TIMEOUT
-) -> Evaluation:
-    """evaluate_program, with secret config values masked in the program's error (it may quote them)."""
-    return scrubbed(project, settings, lambda: evaluate_program(project, settings, resolve_outputs, timeout))
-
-
-def scrubbed(project: Project, settings: StackSettings, run: Callable[[], Evaluation]) -> Evaluation:
+def scrubbed(settings: StackSettings, run: Callable[[], Evaluation]) -> Evaluation:
     """`run()`, with secret config values masked in the program's error (the evaluation masks what it saw;
     this also covers errors raised before the program ran)."""
     try:
@@ -213,9 +205,7 @@ def scrubbed(project: Project, settings: StackSettings, run: Callable[[], Evalua
     except ProgramError as error:
         text = str(error)
         secrets = secret_plaintexts([Secret(settings.values[key]) for key in settings.secret_keys if key in settings.values])
-        for secret in sorted(secrets, key=len, reverse=True):
-            text = text.replace(secret, "[secret]")
-        raise ProgramError(text) from None
+        raise ProgramError(mask(text, secrets)) from None
 
 
 def tree_order(resources: list[RecordedResource]) -> list[RecordedResource]:
@@ -234,73 +224,3 @@ def tree_order(resources: list[RecordedResource]) -> list[RecordedResource]:
 
     visit(None)
     return ordered
-
-
-@dataclass
-class DiffOptions(StackSelection):
-    """Flags of `rollway diff`: the base stack (`stack`) against another stack or config file."""
-
-    against: str | None = None
-    """Stack name or stack config file to compare with; defaults to the base stack (then `-c` makes the change)."""
-
-
-@dataclass
-class DiffReport:
-    """Resources added, removed and changed from the base configuration to the other."""
-
-    project: str
-    """Project name."""
-    base: str
-    """Base stack name."""
-    other: str
-    """The other stack name or config file."""
-    changes: list[ResourceChange]
-    """Changes keyed by resource, URNs written with the base stack's name."""
-
-    def counts(self) -> dict[str, int]:
-        return {kind: sum(1 for change in self.changes if change.kind == kind) for kind in ("added", "removed", "changed")}
-
-
-def _rebase(resources: list[RecordedResource], old: str, new: str) -> list[RecordedResource]:
-    """URNs embed the stack name; compare two stacks' resources under the base stack's name."""
-    if old == new:
-        return resources
-    before, after = f"urn:pulumi:{old}::", f"urn:pulumi:{new}::"
-
-    def fix(urn: str) -> str:
-        return after + urn[len(before) :] if urn.startswith(before) else urn
-
-    rebased = []
-    for resource in resources:
-        copy = RecordedResource(**{**resource.__dict__})
-        copy.urn = fix(resource.urn)
-        copy.parent = fix(resource.parent) if resource.parent else None
-        copy.dependencies = [fix(urn) for urn in resource.dependencies]
-        rebased.append(copy)
-    return rebased
-
-
-def run_diff(options: DiffOptions) -> DiffReport:
-    """Evaluate both configurations (plausible outputs, deterministic across runs) and compare inputs and options.
-
-    `-c`/`--path` apply to the other side only, so `rollway diff --stack dev --path -c KEY=VALUE`
-    shows the blast radius of one config change.
-    """
-    if options.config_file is not None:
-        raise UsageError("diff compares --stack with --against; give the config file as --against FILE")
-    project = load_project(options.cwd)
-    base_stack = select_stack(project, options.stack)
-    base_settings = load_stack_settings(project, base_stack)
-    against = options.against or base_stack
-    as_file = Path(options.cwd, against) if against.endswith((".yaml", ".yml")) else None
-    if as_file is not None:
-        other_settings = load_stack_settings(project, base_stack, as_file, options.config, options.path_keys)
-    else:
-        other_settings = load_stack_settings(project, against, None, options.config, options.path_keys)
-    if not options.config and as_file is None and against == base_stack:
-        raise UsageError("nothing to compare: give --against STACK|FILE, or -c KEY=VALUE changes to the base stack")
-    base = evaluate_scrubbed(project, base_settings, True, options.program_timeout).recording
-    other = evaluate_scrubbed(project, other_settings, True, options.program_timeout).recording
-    changes = diff_resources(base.resources, _rebase(other.resources, other_settings.stack, base_stack))
-    changes.sort(key=lambda change: (("added", "removed", "changed").index(change.kind), change.type, change.name))
-    return DiffReport(project.name, base_stack, against, changes)

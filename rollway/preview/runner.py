@@ -22,7 +22,7 @@ from typing import Any
 import rollway.preview
 from rollway.preview.config import StackSettings
 from rollway.preview.errors import PreflightError, ProgramError
-from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, entry_file, evaluate, mask, secret_config_texts
+from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, entry_file, mask, secret_config_texts
 from rollway.preview.project import Project, load_project
 from rollway.preview.venv import ensure_virtualenv, fallback_note, missing_imports, requirements_file
 
@@ -453,21 +453,6 @@ def _request_result(request: dict[str, Any], project: Project) -> dict[str, Any]
 
 
 def _child_result(project: Project, settings: StackSettings, resolve_outputs: bool) -> dict[str, Any]:  # pragma: no cover
-    from rollway.preview.worker import recording_to_json
+    from rollway.preview.worker import evaluation_result
 
-    seen: set[str] = set()
-    try:
-        evaluation = evaluate(project, settings, resolve_outputs, secret_sink=seen)
-    except MissingModule as error:
-        return {"ok": False, "error": str(error), "missing_module": error.module, "secrets": sorted(seen)}
-    except ConfigInvalid as error:
-        return {"ok": False, "error": str(error), "usage": True, "secrets": sorted(seen)}
-    except ProgramError as error:
-        return {"ok": False, "error": str(error), "secrets": sorted(seen)}
-    return {
-        "ok": True,
-        "recording": recording_to_json(evaluation.recording),
-        "logs": evaluation.logs,
-        "notes": evaluation.notes,
-        "secrets": sorted(seen),
-    }
+    return evaluation_result(project, settings, resolve_outputs)

@@ -19,7 +19,7 @@ from rollway.preview.config import StackSettings
 from rollway.preview.errors import ProgramError
 from rollway.preview.evaluate import ConfigInvalid, Evaluation, MissingModule, evaluate
 from rollway.preview.gate import to_wire
-from rollway.preview.project import load_project
+from rollway.preview.project import Project, load_project
 
 
 def recording_to_json(recording: Recording) -> dict[str, Any]:
@@ -91,26 +91,33 @@ def settings_from_json(data: dict[str, Any]) -> StackSettings:
     )
 
 
+def evaluation_result(project: Project, settings: StackSettings, resolve_outputs: bool) -> dict[str, Any]:
+    """Evaluate the program and give the result in the form RESULT holds (the forked child's results too): the
+    recording, logs and notes, or the error and its kind; either way the secrets the program handled."""
+    seen: set[str] = set()
+    try:
+        evaluation = evaluate(project, settings, resolve_outputs, secret_sink=seen)
+    except MissingModule as error:
+        return {"ok": False, "error": str(error), "missing_module": error.module, "secrets": sorted(seen)}
+    except ConfigInvalid as error:
+        return {"ok": False, "error": str(error), "usage": True, "secrets": sorted(seen)}
+    except ProgramError as error:
+        return {"ok": False, "error": str(error), "secrets": sorted(seen)}
+    return {
+        "ok": True,
+        "recording": recording_to_json(evaluation.recording),
+        "logs": evaluation.logs,
+        "notes": evaluation.notes,
+        "secrets": sorted(seen),
+    }
+
+
 def main(argv: list[str]) -> int:
     request_file, result_file = Path(argv[0]), Path(argv[1])
     request = json.loads(request_file.read_text(encoding="utf-8"))
     project = load_project(Path(request["directory"]))
     settings = settings_from_json(request["settings"])
-    result: dict[str, Any]
-    try:
-        evaluation = evaluate(project, settings, resolve_outputs=request["resolve_outputs"])
-        result = {
-            "ok": True,
-            "recording": recording_to_json(evaluation.recording),
-            "logs": evaluation.logs,
-            "notes": evaluation.notes,
-        }
-    except MissingModule as error:
-        result = {"ok": False, "error": str(error), "missing_module": error.module}
-    except ConfigInvalid as error:
-        result = {"ok": False, "error": str(error), "usage": True}
-    except ProgramError as error:
-        result = {"ok": False, "error": str(error)}
+    result = evaluation_result(project, settings, request["resolve_outputs"])
     result_file.write_text(json.dumps(result), encoding="utf-8")
     return 0
 
