@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from rollway.rollout.backend import BackendState
 from rollway.rollout.clock import Clock, SystemClock
 from rollway.rollout.durations import format_duration, parse_duration
 from rollway.rollout.errors import UsageError
@@ -106,11 +107,18 @@ def run_op(argv: list[str], deployer_factory: Any, clock: Clock | None, out: Tex
     state_dir = args.state_dir / _safe(args.stack)
     if state_dir.exists() and not state_dir.is_dir():
         raise UsageError(f"{state_dir}: exists and is not a directory; --state-dir must name a directory")
-    status_path = state_dir / "status.json"
+    no_status = "({path}); no rollout ran with this --state-dir"
     if getattr(args, "from_backend", False):
         if command == "status" and args.from_stack:
             raise UsageError("status: give --from-backend or --from-stack, not both")
-        return _from_backend(command, args, clock, out)
+        backend = BackendState.locate(args.work_dir, args.stack, required=True)
+        assert backend is not None  # required=True raises instead
+        if command not in ("status", "watch", "history"):
+            return _request_through_backend(command, args, backend, out)
+        # The backend's state object has the state directory's layout: status, watch and history read it alike.
+        state_dir = backend.directory
+        no_status = "in its backend ({path})"
+    status_path = state_dir / "status.json"
     if command == "status" and args.from_stack:
         if not args.service:
             raise UsageError("status --from-stack needs --service (tags are per service)")
@@ -124,7 +132,7 @@ def run_op(argv: list[str], deployer_factory: Any, clock: Clock | None, out: Tex
     if command == "status":
         status = read_json(status_path, "rollout status")
         if status is None:
-            raise UsageError(f"stack `{args.stack}` has no rollout status ({status_path}); no rollout ran with this --state-dir")
+            raise UsageError(f"stack `{args.stack}` has no rollout status {no_status.format(path=status_path)}")
         out.write((json.dumps(status, sort_keys=True) if args.json else render(status)) + "\n")
         return EXIT_OK
     if command == "watch":
@@ -148,22 +156,8 @@ def run_op(argv: list[str], deployer_factory: Any, clock: Clock | None, out: Tex
     return _rerun(args, state_dir, deployer_factory, clock, out, err, abort=False)
 
 
-def _from_backend(command: str, args: argparse.Namespace, clock: Clock | None, out: TextIO) -> int:
-    """The same commands against the state object beside a file:// backend (rollway.rollout.backend)."""
-    from rollway.rollout.backend import BackendState
-
-    backend = BackendState.locate(args.work_dir, args.stack, required=True)
-    assert backend is not None  # required=True raises instead
-    if command == "status":
-        status = read_json(backend.status_path, "rollout status")
-        if status is None:
-            raise UsageError(f"stack `{args.stack}` has no rollout status in its backend ({backend.status_path})")
-        out.write((json.dumps(status, sort_keys=True) if args.json else render(status)) + "\n")
-        return EXIT_OK
-    if command == "watch":
-        return _watch(args, backend.status_path, clock or SystemClock(), out)
-    if command == "history":
-        return _history(args, Journal(backend.journal_path), out)
+def _request_through_backend(command: str, args: argparse.Namespace, backend: BackendState, out: TextIO) -> int:
+    """pause/resume/promote/approve/reject/abort through the state object beside a file:// backend."""
     # pause/resume/promote/approve/reject/abort: only a rollout the backend shows as running takes requests (no
     # lock can be tested across machines; the rollout consumes the request at its next measurement).
     status = read_json(backend.status_path, "rollout status")

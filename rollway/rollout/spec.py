@@ -259,12 +259,16 @@ class GateSpec(SpecModel):
     """How long to wait for approval before rolling back."""
 
 
+_HTTP_TOKEN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+"""An HTTP token (RFC 9110): what a header or cookie name may be made of."""
+
+
 class CohortSpec(SpecModel):
     """An A/B test's cohort: the requests that carry this header (or cookie) reach the new color."""
 
-    header: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")] | None = None
+    header: Annotated[str, Field(min_length=1, max_length=40, pattern=_HTTP_TOKEN)] | None = None
     """Request header that selects the cohort (matched case-insensitively, like every HTTP header name)."""
-    cookie: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")] | None = None
+    cookie: Annotated[str, Field(min_length=1, max_length=64, pattern=_HTTP_TOKEN)] | None = None
     """Cookie that selects the cohort (no shipped routing component matches cookies yet: refused per cloud)."""
     value: Annotated[str, Field(min_length=1, max_length=128)]
     """Exact value of the header or cookie."""

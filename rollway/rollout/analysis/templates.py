@@ -315,8 +315,8 @@ def resolve_analysis(spec: RolloutSpec, no_analysis: bool) -> RolloutSpec:
     raw_checks = default_checks(analysis.defaults.model_dump(by_alias=True)) if analysis.defaults is not None else []
     has_metrics = any(check.get("http") is None for check in raw_checks)
     if not has_metrics and (spec.strategy != "blueGreen" or not raw_checks):
-        what = f"a{'n A/B test' if spec.strategy == 'abTest' else ' canary'} needs metrics of the canary's traffic"
-        what = what if raw_checks else "the spec has no checks"
+        needs = "an A/B test" if spec.strategy == "abTest" else "a canary"
+        what = f"{needs} needs metrics of the canary's traffic" if raw_checks else "the spec has no checks"
         raise UsageError(f"no analysis for this rollout: {what}; {NO_ANALYSIS_HELP}")
     try:
         checks = [CheckSpec.model_validate(check) for check in raw_checks]
