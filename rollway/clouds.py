@@ -13,7 +13,9 @@ part lives, so reading the registry imports nothing (the tool never imports the 
 - `routing_types`: resource types whose inputs carry the live color or the canary weight (what
   `rollway rollout` targets);
 - `mock_outputs`: the function computing plausible outputs for the cloud's resources offline;
-- `security_policies`: the modules of its CrossGuard security policies (each with a `POLICIES` list).
+- `security_policies`: the modules of its CrossGuard security policies (each with a `POLICIES` list);
+- `cohort_matches`: the request attributes (`header`, `cookie`) its routing component can send to the idle
+  color, which `rollway rollout`'s A/B tests may select a cohort by.
 
 Adding a cloud is adding those modules and one `register(Cloud(...))` call.
 """
@@ -59,6 +61,8 @@ class Cloud:
     """Module of its security policies (a `POLICIES` list)."""
     provider_defaults: Mapping[str, str] = field(default_factory=dict)
     """Provider config key -> value the mocks assume when a stack sets none."""
+    cohort_matches: tuple[str, ...] = ()
+    """Request attributes (`header`, `cookie`) its routing can send to the idle color (A/B cohorts); none: no A/B."""
 
     def settings_class(self) -> type[Any]:
         return _resolve(self.settings)
@@ -116,6 +120,11 @@ def routing_types() -> dict[str, tuple[str, ...]]:
     return {cloud.name: cloud.routing_types for cloud in _REGISTRY.values()}
 
 
+def cohort_matches() -> dict[str, tuple[str, ...]]:
+    """A/B cohort kinds each cloud's routing can select, per cloud."""
+    return {cloud.name: cloud.cohort_matches for cloud in _REGISTRY.values()}
+
+
 def provider_defaults() -> dict[str, str]:
     """Every cloud's provider defaults in one mapping (keys are namespaced, e.g. `aws:region`)."""
     return {key: value for cloud in _REGISTRY.values() for key, value in cloud.provider_defaults.items()}
@@ -137,6 +146,9 @@ register(
         mock_outputs="rollway.engine.mocks:_aws_outputs",
         security_policies=("policies.security.aws", "policies.security.aws_services"),
         provider_defaults={"aws:region": "us-east-1"},
+        # The production listener's header rule (`<name>-canary-header`, a ListenerRule forwarding to the idle
+        # target group). An ALB can match a Cookie header with wildcards, but the component has no such rule.
+        cohort_matches=("header",),
     )
 )
 register(
@@ -150,6 +162,9 @@ register(
         mock_outputs="rollway.engine.mocks:_gcp_outputs",
         security_policies=("policies.security.gcp",),
         provider_defaults={"gcp:project": "rollway-mock-project", "gcp:region": "us-central1"},
+        # The URL map's route rule with an exact `header_matches` to the idle backend service (its cookie rules are
+        # only the weighted split's stickiness).
+        cohort_matches=("header",),
     )
 )
 register(
@@ -163,6 +178,8 @@ register(
         mock_outputs="rollway.engine.mocks:_azure_outputs",
         security_policies=("policies.security.azure",),
         provider_defaults={"azure-native:location": "westeurope"},
+        # Front Door's rule set: a RequestHeader condition overriding the origin group to the idle color's.
+        cohort_matches=("header",),
     )
 )
 register(
@@ -180,5 +197,7 @@ register(
         ),
         mock_outputs="rollway.engine.mocks:_kubernetes_outputs",
         security_policies=("policies.security.kubernetes",),
+        # The HTTPRoute's header-matched rule (Gateway API), or ingress-nginx's canary-by-header annotations.
+        cohort_matches=("header",),
     )
 )

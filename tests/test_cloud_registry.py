@@ -15,7 +15,7 @@ from components.canary import CanaryArgs
 from components.environment import EnvironmentArgs
 from rollway import clouds
 from rollway.engine.mocks import CloudContext
-from rollway.rollout.routing import ROUTING_TYPES
+from rollway.rollout.routing import COHORT_MATCHES, ROUTING_TYPES
 from stacks.config import CLOUDS, StackConfig
 from stacks.config.base import CloudSettings
 
@@ -105,6 +105,13 @@ def test_cloud_mock_outputs_answer_for_its_routing_resources(name: str) -> None:
     resource_id, outputs = cloud.mock_outputs_function()(args, CloudContext())
     assert resource_id
     assert isinstance(outputs, dict)
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_cloud_cohort_matches_are_known_kinds_and_reach_the_rollout(name: str) -> None:
+    matches = clouds.get(name).cohort_matches
+    assert set(matches) <= {"header", "cookie"}
+    assert COHORT_MATCHES[name] == matches
 
 
 @pytest.mark.parametrize("name", REGISTERED)

@@ -21,20 +21,9 @@ ROUTING_TYPES: dict[str, tuple[str, ...]] = clouds.routing_types()
 """Resource types whose inputs carry live color or canary weight, per cloud (from the cloud registry)."""
 
 
-COHORT_MATCHES: dict[str, tuple[str, ...]] = {
-    # The production listener's header rule (`<name>-canary-header`, a ListenerRule forwarding to the idle
-    # target group). An ALB can match a Cookie header with wildcards, but the component has no such rule.
-    "aws": ("header",),
-    # The URL map's route rule with an exact `header_matches` to the idle backend service (its cookie rules are
-    # only the weighted split's stickiness).
-    "gcp": ("header",),
-    # Front Door's rule set: a RequestHeader condition overriding the origin group to the idle color's.
-    "azure": ("header",),
-    # The HTTPRoute's header-matched rule (Gateway API), or ingress-nginx's canary-by-header annotations.
-    "kubernetes": ("header",),
-}
-"""Request attributes each cloud's routing component can send to the idle color (all through the service's
-`canaryHeader`); an A/B cohort of another kind is refused on that cloud."""
+COHORT_MATCHES: dict[str, tuple[str, ...]] = clouds.cohort_matches()
+"""Request attributes each cloud's routing component can send to the idle color (from the cloud registry); an A/B
+cohort of another kind is refused on that cloud."""
 
 
 def cohort_unsupported(kind: str, clouds: Iterable[str]) -> list[str]:
