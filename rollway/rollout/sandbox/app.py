@@ -89,8 +89,9 @@ class DemoApp:
                     if failing and app.first_failure_at is None:
                         app.first_failure_at = started
                 code = 500 if failing else 200
-                self._send(code, f"{'error' if failing else 'hello'} from {app.version} on {app.color}\n")
+                # Counted before the answer is written: a client that has its answer sees it in /metrics.
                 app.metrics.observe(code, time.monotonic() - started)
+                self._send(code, f"{'error' if failing else 'hello'} from {app.version} on {app.color}\n")
 
             def _send(self, code: int, body: str, content_type: str = "text/plain") -> None:
                 data = body.encode()
