@@ -1,6 +1,9 @@
 """End to end, for real: `rollway rollout` drives a real nginx (weights rewritten and reloaded per step) in
 front of two real app versions, judged by a real Prometheus scraping them.
 
+One Prometheus per test module (per xdist worker) serves every sandbox: its service discovery takes ~5 s to hand
+targets to the scrape loop, and each sandbox deletes the previous one's series on entry.
+
 Needs nginx and prometheus (Debian packages; `.ci/install-e2e` installs them). Without them these tests
 skip, unless ROLLWAY_REQUIRE_E2E=1 (CI sets it after installing), in which case they fail.
 """
@@ -11,6 +14,8 @@ import io
 import json
 import os
 import time
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,8 @@ import pytest
 import yaml
 
 from rollway.rollout.cli import main
-from rollway.rollout.sandbox import LoadGenerator, Sandbox, missing_binaries
+from rollway.rollout.sandbox import LoadGenerator, Prometheus, Sandbox, missing_binaries, start_prometheus
+from rollway.rollout.sandbox.procs import http_get, wait_until
 
 REQUIRED = os.environ.get("ROLLWAY_REQUIRE_E2E") == "1"
 MISSING = missing_binaries()
@@ -29,10 +35,53 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def _tools_present() -> None:
+def _require_tools() -> None:
     if MISSING:
         pytest.fail(f"ROLLWAY_REQUIRE_E2E=1 but {' and '.join(MISSING)} not installed; run .ci/install-e2e first")
+
+
+@pytest.fixture(autouse=True)
+def _tools_present() -> None:
+    _require_tools()
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+    _require_tools()
+    shared = start_prometheus(tmp_path_factory.mktemp("prometheus"))
+    yield shared
+    shared.stop()
+
+
+def _query(prometheus: Prometheus, promql: str) -> list[tuple[dict[str, str], float]]:
+    status, body = http_get(f"{prometheus.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}", timeout=2)
+    assert status == 200, body
+    return [(sample["metric"], float(sample["value"][1])) for sample in json.loads(body)["data"]["result"]]
+
+
+def _value(prometheus: Prometheus, promql: str) -> float | None:
+    result = _query(prometheus, promql)
+    return result[0][1] if result else None
+
+
+def test_a_reused_prometheus_never_shows_the_previous_sandbox_requests(prometheus: Prometheus):
+    with Sandbox({"web:1.0": None, "web:2.0-bad": 0}, live_image="web:1.0", prometheus=prometheus) as first:
+        first.deployer.deploy("web", "green", "web:2.0-bad")
+        for color, requests in (("blue", 3), ("green", 4)):
+            for _ in range(requests):
+                http_get(f"http://127.0.0.1:{first.deployer.ports[color]}/")
+        wait_until(lambda: _value(prometheus, 'sum(http_requests_total{color="green",code="500"})') == 4, 10, "green 5xx scraped")
+        wait_until(lambda: _value(prometheus, 'sum(http_requests_total{color="blue",code="200"})') == 3, 10, "blue scraped")
+
+    with Sandbox({"web:1.0": None}, live_image="web:1.0", prometheus=prometheus) as second:
+        # Same ports, same labels, so the same series: only the delete keeps the first sandbox's 5xx out of them.
+        assert _query(prometheus, 'count_over_time(http_requests_total{color="green"}[10m])') == []
+        assert _query(prometheus, 'count_over_time(http_request_duration_seconds_count{color="green"}[10m])') == []
+        for _ in range(2):
+            http_get(f"http://127.0.0.1:{second.deployer.ports['blue']}/")
+        wait_until(lambda: _value(prometheus, 'sum(http_requests_total{color="blue",code="200"})') == 2, 10, "new blue scraped")
+        # The new samples are visible, and none of the first sandbox's (which reached 3) is left beside them.
+        assert _value(prometheus, 'max_over_time(http_requests_total{color="blue",code="200"}[10m])') == 2
 
 
 def _spec(tmp_path: Path, sandbox: Sandbox, image: str) -> Path:
@@ -80,8 +129,8 @@ def _rollout(tmp_path: Path, sandbox: Sandbox, image: str) -> tuple[int, list[di
     return code, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def test_healthy_release_is_promoted_through_real_nginx_and_prometheus(tmp_path: Path):
-    with Sandbox({"web:1.0": None, "web:2.0": None}, live_image="web:1.0") as sandbox:
+def test_healthy_release_is_promoted_through_real_nginx_and_prometheus(tmp_path: Path, prometheus: Prometheus):
+    with Sandbox({"web:1.0": None, "web:2.0": None}, live_image="web:1.0", prometheus=prometheus) as sandbox:
         with LoadGenerator(sandbox.nginx.url, rate=60) as load:
             code, events = _rollout(tmp_path, sandbox, "web:2.0")
         switched_at = next(at for at, live, weight in sandbox.deployer.route_log if live == "green")
@@ -98,8 +147,8 @@ def test_healthy_release_is_promoted_through_real_nginx_and_prometheus(tmp_path:
         assert "blue" not in sandbox.deployer.apps  # scaled down after the drain window
 
 
-def test_faulty_release_is_rolled_back_automatically(tmp_path: Path):
-    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0") as sandbox:
+def test_faulty_release_is_rolled_back_automatically(tmp_path: Path, prometheus: Prometheus):
+    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0", prometheus=prometheus) as sandbox:
         with LoadGenerator(sandbox.nginx.url, rate=60) as load:
             code, events = _rollout(tmp_path, sandbox, "web:2.0-bad")
             rolled_back_at = sandbox.deployer.route_log[-1][0]
@@ -141,8 +190,8 @@ def _headline(sandbox: Sandbox, tmp_path: Path, image: str, *extra: str) -> tupl
     return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
 
 
-def test_default_analysis_rolls_back_the_5xx_build_of_the_headline_command(tmp_path: Path):
-    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0") as sandbox:
+def test_default_analysis_rolls_back_the_5xx_build_of_the_headline_command(tmp_path: Path, prometheus: Prometheus):
+    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0", prometheus=prometheus) as sandbox:
         with LoadGenerator(sandbox.nginx.url, rate=100):
             code, events, err = _headline(sandbox, tmp_path, "web:2.0-bad", "--metrics-url", sandbox.prometheus.url)
 
@@ -154,8 +203,8 @@ def test_default_analysis_rolls_back_the_5xx_build_of_the_headline_command(tmp_p
         assert "green" not in [live for _, live, _ in sandbox.deployer.route_log]
 
 
-def test_headline_command_without_metrics_or_no_analysis_changes_nothing(tmp_path: Path):
-    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0") as sandbox:
+def test_headline_command_without_metrics_or_no_analysis_changes_nothing(tmp_path: Path, prometheus: Prometheus):
+    with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0", prometheus=prometheus) as sandbox:
         code, _events, err = _headline(sandbox, tmp_path, "web:2.0-bad")
 
         assert code == 2
@@ -163,8 +212,8 @@ def test_headline_command_without_metrics_or_no_analysis_changes_nothing(tmp_pat
         assert sandbox.deployer.route_log == [] and "green" not in sandbox.deployer.apps
 
 
-def test_default_analysis_promotes_a_healthy_build(tmp_path: Path):
-    with Sandbox({"web:1.0": None, "web:2.0": None}, live_image="web:1.0") as sandbox:
+def test_default_analysis_promotes_a_healthy_build(tmp_path: Path, prometheus: Prometheus):
+    with Sandbox({"web:1.0": None, "web:2.0": None}, live_image="web:1.0", prometheus=prometheus) as sandbox:
         with LoadGenerator(sandbox.nginx.url, rate=100):
             code, events, err = _headline(sandbox, tmp_path, "web:2.0", "--metrics-url", sandbox.prometheus.url)
 
