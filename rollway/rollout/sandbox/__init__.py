@@ -34,16 +34,20 @@ def missing_binaries() -> list[str]:
     return [name for name in ("nginx", "prometheus") if find_binary(name) is None]
 
 
-def start_prometheus(directory: Path, service: str = "web") -> Prometheus:
+def start_prometheus(directory: Path, service: str = "web", wait: bool = True) -> Prometheus:
     """A running Prometheus scraping a blue and a green port, for a series of `Sandbox(..., prometheus=...)`.
 
-    Started once, it spares each sandbox the ~5 s wait for service discovery; the caller stops it.
+    Started once, it spares each sandbox the ~5 s wait for service discovery; the caller stops it. With
+    `wait=False` it returns right after launching: call `wait_ready()` on it before the first sandbox.
     """
     binary = find_binary("prometheus")
     if binary is None:
         raise RuntimeError("the sandbox needs prometheus (run .ci/install-e2e as root)")
     prometheus = Prometheus(binary, directory, {"blue": free_port(), "green": free_port()}, service)
-    prometheus.start()
+    if wait:
+        prometheus.start()
+    else:
+        prometheus.launch()
     return prometheus
 
 

@@ -56,6 +56,12 @@ class Prometheus:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        """Launch and wait until the scrape loop has the targets (~5 s: service discovery's first hand-over)."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process and return at once; wait_ready() before relying on it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         targets = "\n".join(
             f"      - targets: ['127.0.0.1:{port}']\n        labels: {{color: {color}, service: {self.service}}}"
@@ -82,6 +88,10 @@ class Prometheus:
             stdin=subprocess.DEVNULL,
             cwd=self.directory,
         )
+
+    def wait_ready(self) -> None:
+        """Return once Prometheus answers and its scrape loop has every target (stopped, with an error, if not)."""
+        assert self.process is not None, "launch() prometheus first"
 
         def ready() -> bool:
             if self.process is not None and self.process.poll() is not None:

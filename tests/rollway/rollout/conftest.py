@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,57 @@ from rollway.rollout.events import RecordingSink
 from rollway.rollout.fake import FakeDeployer
 from rollway.rollout.journal import Journal
 from rollway.rollout.plan import Plan, build_plan
+from rollway.rollout.sandbox import Prometheus, missing_binaries, start_prometheus
 from rollway.rollout.spec import RolloutSpec
+
+_E2E_MODULE = "test_rollout_e2e.py"
+
+
+class _Launched:
+    """The e2e tests' Prometheus, launched once they are collected (per xdist worker), until a fixture takes it."""
+
+    prometheus: Prometheus | None = None
+    directory: tempfile.TemporaryDirectory[str] | None = None
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.prometheus is not None:
+            cls.prometheus.stop()
+            cls.prometheus = None
+        if cls.directory is not None:
+            cls.directory.cleanup()
+            cls.directory = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Prometheus's service discovery hands targets to the scrape loop ~5 s after launch: launching here lets
+    # that wait overlap the tests that run before the e2e module instead of blocking its first test.
+    if missing_binaries() or not any(item.path.name == _E2E_MODULE for item in session.items):
+        return
+    _Launched.directory = tempfile.TemporaryDirectory(prefix="rollway-e2e-prometheus-")
+    _Launched.prometheus = start_prometheus(Path(_Launched.directory.name), wait=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _Launched.stop()  # launched but never used on this worker
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+    """One running Prometheus for every e2e sandbox of the module (each sandbox deletes the previous series)."""
+    if _Launched.prometheus is not None:
+        shared = _Launched.prometheus
+        try:
+            shared.wait_ready()
+        except BaseException:
+            _Launched.stop()
+            raise
+        yield shared
+        _Launched.stop()
+        return
+    shared = start_prometheus(tmp_path_factory.mktemp("prometheus"))
+    yield shared
+    shared.stop()
 
 
 @pytest.fixture

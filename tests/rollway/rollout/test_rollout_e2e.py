@@ -1,8 +1,9 @@
 """End to end, for real: `rollway rollout` drives a real nginx (weights rewritten and reloaded per step) in
 front of two real app versions, judged by a real Prometheus scraping them.
 
-One Prometheus per test module (per xdist worker) serves every sandbox: its service discovery takes ~5 s to hand
-targets to the scrape loop, and each sandbox deletes the previous one's series on entry.
+One Prometheus per test module (per xdist worker; conftest.py launches it at collection) serves every sandbox:
+its service discovery takes ~5 s to hand targets to the scrape loop, and each sandbox deletes the previous
+one's series on entry.
 
 Needs nginx and prometheus (Debian packages; `.ci/install-e2e` installs them). Without them these tests
 skip, unless ROLLWAY_REQUIRE_E2E=1 (CI sets it after installing), in which case they fail.
@@ -15,7 +16,6 @@ import json
 import os
 import time
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from rollway.rollout.cli import main
-from rollway.rollout.sandbox import LoadGenerator, Prometheus, Sandbox, missing_binaries, start_prometheus
+from rollway.rollout.sandbox import LoadGenerator, Prometheus, Sandbox, missing_binaries
 from rollway.rollout.sandbox.procs import http_get, wait_until
 
 REQUIRED = os.environ.get("ROLLWAY_REQUIRE_E2E") == "1"
@@ -35,22 +35,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _require_tools() -> None:
+@pytest.fixture(autouse=True, scope="module")
+def _tools_present() -> None:
+    # Module scope: it runs before the module-scoped `prometheus` fixture (conftest.py) tries to start one.
     if MISSING:
         pytest.fail(f"ROLLWAY_REQUIRE_E2E=1 but {' and '.join(MISSING)} not installed; run .ci/install-e2e first")
-
-
-@pytest.fixture(autouse=True)
-def _tools_present() -> None:
-    _require_tools()
-
-
-@pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
-    _require_tools()
-    shared = start_prometheus(tmp_path_factory.mktemp("prometheus"))
-    yield shared
-    shared.stop()
 
 
 def _query(prometheus: Prometheus, promql: str) -> list[tuple[dict[str, str], float]]:
