@@ -73,12 +73,12 @@ def test_a_reused_prometheus_never_shows_the_previous_sandbox_requests(prometheu
         assert _value(prometheus, 'max_over_time(http_requests_total{color="blue",code="200"}[10m])') == 2
 
 
-def _spec(tmp_path: Path, sandbox: Sandbox, image: str) -> Path:
+def _spec(tmp_path: Path, sandbox: Sandbox, image: str, step_duration: str) -> Path:
     spec = {
         "service": "web",
         "image": image,
         "steps": [20, 50, 100],
-        "stepDuration": "1500ms",
+        "stepDuration": step_duration,
         "drain": "1s",
         "deadline": "40s",
         "analysis": {
@@ -102,13 +102,13 @@ def _spec(tmp_path: Path, sandbox: Sandbox, image: str) -> Path:
     return path
 
 
-def _rollout(tmp_path: Path, sandbox: Sandbox, image: str) -> tuple[int, list[dict[str, Any]]]:
+def _rollout(tmp_path: Path, sandbox: Sandbox, image: str, step_duration: str) -> tuple[int, list[dict[str, Any]]]:
     out, err = io.StringIO(), io.StringIO()
     args = [
         "--stack",
         "sandbox",
         "--spec",
-        str(_spec(tmp_path, sandbox, image)),
+        str(_spec(tmp_path, sandbox, image, step_duration)),
         "--state-dir",
         str(tmp_path / "state"),
         "--json",
@@ -121,7 +121,8 @@ def _rollout(tmp_path: Path, sandbox: Sandbox, image: str) -> tuple[int, list[di
 def test_healthy_release_is_promoted_through_real_nginx_and_prometheus(tmp_path: Path, prometheus: Prometheus):
     with Sandbox({"web:1.0": None, "web:2.0": None}, live_image="web:1.0", prometheus=prometheus) as sandbox:
         with LoadGenerator(sandbox.nginx.url, rate=60) as load:
-            code, events = _rollout(tmp_path, sandbox, "web:2.0")
+            # A healthy release waits for no fault to show: 1 s steps (two measurements each) are enough.
+            code, events = _rollout(tmp_path, sandbox, "web:2.0", step_duration="1s")
         switched_at = next(at for at, live, weight in sandbox.deployer.route_log if live == "green")
 
         assert code == 0, [event for event in events if event["event"].startswith(("rollback", "analysis.measurement"))]
@@ -139,7 +140,8 @@ def test_healthy_release_is_promoted_through_real_nginx_and_prometheus(tmp_path:
 def test_faulty_release_is_rolled_back_automatically(tmp_path: Path, prometheus: Prometheus):
     with Sandbox({"web:1.0": None, "web:2.0-bad": 10}, live_image="web:1.0", prometheus=prometheus) as sandbox:
         with LoadGenerator(sandbox.nginx.url, rate=60) as load:
-            code, events = _rollout(tmp_path, sandbox, "web:2.0-bad")
+            # 1.5 s steps: time for the fault (after 10 requests) to reach the scrapes before the last step ends.
+            code, events = _rollout(tmp_path, sandbox, "web:2.0-bad", step_duration="1500ms")
             rolled_back_at = sandbox.deployer.route_log[-1][0]
             time.sleep(1.0)  # keep traffic flowing to see where it goes after the rollback
 
