@@ -23,10 +23,17 @@ _E2E_MODULE = "test_rollout_e2e.py"
 
 
 class _Launched:
-    """The e2e tests' Prometheus, launched once they are collected (per xdist worker), until a fixture takes it."""
+    """The e2e tests' Prometheus of this process (xdist worker): launched once they are collected, stopped after them."""
 
     prometheus: Prometheus | None = None
     directory: tempfile.TemporaryDirectory[str] | None = None
+
+    @classmethod
+    def launch(cls) -> Prometheus:
+        if cls.prometheus is None:
+            cls.directory = tempfile.TemporaryDirectory(prefix="rollway-e2e-prometheus-")
+            cls.prometheus = start_prometheus(Path(cls.directory.name), wait=False)
+        return cls.prometheus
 
     @classmethod
     def stop(cls) -> None:
@@ -41,32 +48,23 @@ class _Launched:
 def pytest_collection_finish(session: pytest.Session) -> None:
     # Prometheus's service discovery hands targets to the scrape loop ~5 s after launch: launching here lets
     # that wait overlap the tests that run before the e2e module instead of blocking its first test.
-    if missing_binaries() or not any(item.path.name == _E2E_MODULE for item in session.items):
-        return
-    _Launched.directory = tempfile.TemporaryDirectory(prefix="rollway-e2e-prometheus-")
-    _Launched.prometheus = start_prometheus(Path(_Launched.directory.name), wait=False)
+    if not missing_binaries() and any(item.path.name == _E2E_MODULE for item in session.items):
+        _Launched.launch()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    _Launched.stop()  # launched but never used on this worker
+    _Launched.stop()  # launched but no e2e test ran in this process
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+def prometheus() -> Iterator[Prometheus]:
     """One running Prometheus for every e2e sandbox of the module (each sandbox deletes the previous series)."""
-    if _Launched.prometheus is not None:
-        shared = _Launched.prometheus
-        try:
-            shared.wait_ready()
-        except BaseException:
-            _Launched.stop()
-            raise
+    try:
+        shared = _Launched.launch()
+        shared.wait_ready()
         yield shared
+    finally:
         _Launched.stop()
-        return
-    shared = start_prometheus(tmp_path_factory.mktemp("prometheus"))
-    yield shared
-    shared.stop()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from rollway.rollout.cli import main
+from rollway.rollout.errors import UsageError
 from rollway.rollout.sandbox import LoadGenerator, Prometheus, Sandbox, missing_binaries
 from rollway.rollout.sandbox.procs import http_get, wait_until
 
@@ -71,6 +72,11 @@ def test_a_reused_prometheus_never_shows_the_previous_sandbox_requests(prometheu
         wait_until(lambda: _value(prometheus, 'sum(http_requests_total{color="blue",code="200"})') == 2, 10, "new blue scraped")
         # The new samples are visible, and none of the first sandbox's (which reached 3) is left beside them.
         assert _value(prometheus, 'max_over_time(http_requests_total{color="blue",code="200"}[10m])') == 2
+
+
+def test_a_sandbox_refuses_a_shared_prometheus_of_another_service(prometheus: Prometheus):
+    with pytest.raises(UsageError, match=r"scrapes service `web` colors \['blue', 'green'\]; this sandbox serves `api`"):
+        Sandbox({"api:1.0": None}, live_image="api:1.0", service="api", prometheus=prometheus)
 
 
 def _spec(tmp_path: Path, sandbox: Sandbox, image: str, step_duration: str) -> Path:
