@@ -48,7 +48,9 @@ class _Launched:
 def pytest_collection_finish(session: pytest.Session) -> None:
     # Prometheus's service discovery hands targets to the scrape loop ~5 s after launch: launching here lets
     # that wait overlap the tests that run before the e2e module instead of blocking its first test.
-    if not missing_binaries() and any(item.path.name == _E2E_MODULE for item in session.items):
+    if session.config.option.collectonly or missing_binaries():
+        return
+    if any(item.path.name == _E2E_MODULE for item in session.items):
         _Launched.launch()
 
 
