@@ -26,12 +26,29 @@ from rollway.rollout.sandbox.nginx import Nginx
 from rollway.rollout.sandbox.procs import find_binary, free_port
 from rollway.rollout.sandbox.prometheus import Prometheus
 
-__all__ = ["DemoApp", "LoadGenerator", "NginxDeployer", "Sandbox", "missing_binaries"]
+__all__ = ["DemoApp", "LoadGenerator", "NginxDeployer", "Prometheus", "Sandbox", "missing_binaries", "start_prometheus"]
 
 
 def missing_binaries() -> list[str]:
     """Which of nginx and prometheus are not installed (empty when the sandbox can run)."""
     return [name for name in ("nginx", "prometheus") if find_binary(name) is None]
+
+
+def start_prometheus(directory: Path, service: str = "web", wait: bool = True) -> Prometheus:
+    """A running Prometheus scraping a blue and a green port, for a series of `Sandbox(..., prometheus=...)`.
+
+    Started once, it spares each sandbox the ~5 s wait for service discovery; the caller stops it. With
+    `wait=False` it returns right after launching: call `wait_ready()` on it before the first sandbox.
+    """
+    binary = find_binary("prometheus")
+    if binary is None:
+        raise RuntimeError("the sandbox needs prometheus (run .ci/install-e2e as root)")
+    prometheus = Prometheus(binary, directory, {"blue": free_port(), "green": free_port()}, service)
+    if wait:
+        prometheus.start()
+    else:
+        prometheus.launch()
+    return prometheus
 
 
 @dataclass
@@ -165,23 +182,40 @@ class Sandbox:
         versions: Image -> requests before failing (None: healthy).
         live_image: Image of the live color (blue) at the start.
         service: Service name the deployer answers to.
+        prometheus: A running Prometheus from `start_prometheus` to reuse (it saves the ~5 s its service
+            discovery takes to hand targets to the scrape loop). The apps listen on its target ports, its
+            series are deleted on entry (nothing from an earlier sandbox is seen) and it keeps running on
+            exit. Default: a Prometheus of this sandbox's own, started on entry and stopped on exit.
     """
 
-    def __init__(self, versions: dict[str, int | None], live_image: str, service: str = "web") -> None:
+    def __init__(
+        self, versions: dict[str, int | None], live_image: str, service: str = "web", prometheus: Prometheus | None = None
+    ) -> None:
         missing = missing_binaries()
         if missing:
             raise RuntimeError(f"the sandbox needs {' and '.join(missing)} (run .ci/install-e2e as root)")
+        if prometheus is not None:
+            if prometheus.process is None:
+                raise UsageError("the shared Prometheus is not running (start it with start_prometheus())")
+            if prometheus.service != service or set(prometheus.targets) != {"blue", "green"}:
+                raise UsageError(
+                    f"the shared Prometheus scrapes service `{prometheus.service}` colors {sorted(prometheus.targets)};"
+                    f" this sandbox serves `{service}` on blue and green"
+                )
         self._tmp = tempfile.TemporaryDirectory(prefix="rollway-sandbox-")
         self.directory = Path(self._tmp.name)
         # nginx workers run unprivileged when the tests run as root; let them traverse the tree.
         os.chmod(self.directory, 0o755)
-        ports: dict[Color, int] = {"blue": free_port(), "green": free_port()}
         nginx_binary, prometheus_binary = find_binary("nginx"), find_binary("prometheus")
         assert nginx_binary is not None and prometheus_binary is not None  # checked above
+        self._owns_prometheus = prometheus is None
+        if prometheus is None:
+            prometheus = Prometheus(
+                prometheus_binary, self.directory / "prometheus", {"blue": free_port(), "green": free_port()}, service
+            )
+        ports: dict[Color, int] = {"blue": prometheus.targets["blue"], "green": prometheus.targets["green"]}
         self.nginx = Nginx(nginx_binary, self.directory / "nginx")
-        self.prometheus = Prometheus(
-            prometheus_binary, self.directory / "prometheus", {color: port for color, port in ports.items()}, service
-        )
+        self.prometheus = prometheus
         self.deployer = NginxDeployer(
             self.nginx, service, ports, versions, ServiceState("blue", 0, {"blue": live_image, "green": None})
         )
@@ -189,7 +223,10 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         try:
             self.deployer.start()
-            self.prometheus.start()
+            if self._owns_prometheus:
+                self.prometheus.start()
+            else:
+                self.prometheus.forget()
         except BaseException:
             self.close()
             raise
@@ -200,9 +237,16 @@ class Sandbox:
 
     def close(self) -> None:
         # Each stop is independent: one failing must not leave the others running.
-        for stop in (self.prometheus.stop, self.nginx.stop, self.deployer.stop):
+        stops = (
+            (self.prometheus.stop, self.nginx.stop, self.deployer.stop)
+            if self._owns_prometheus
+            else (self.nginx.stop, self.deployer.stop)
+        )
+        for stop in stops:
             with contextlib.suppress(Exception):
                 stop()
+        if not self._owns_prometheus:
+            self.prometheus.targets_stopped()
         self._tmp.cleanup()
 
     def error_rate_query(self) -> str:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rollway.rollout.sandbox import DemoApp, missing_binaries, procs
+import rollway.rollout.sandbox as sandbox_module
+from rollway.rollout.errors import UsageError
+from rollway.rollout.sandbox import DemoApp, Prometheus, Sandbox, missing_binaries, procs
 from rollway.rollout.sandbox.nginx import Nginx
 
 
@@ -18,6 +20,15 @@ def test_missing_tools_are_named(monkeypatch, tmp_path):
     monkeypatch.setattr(procs, "SBIN_DIRS", (str(tmp_path),))
 
     assert missing_binaries() == ["nginx", "prometheus"]
+
+
+def test_a_sandbox_refuses_a_shared_prometheus_that_is_not_running(monkeypatch, tmp_path):
+    monkeypatch.setattr(sandbox_module, "missing_binaries", lambda: [])
+    idle = Prometheus("/nonexistent/prometheus", tmp_path / "prometheus", {"blue": 8001, "green": 8002})
+
+    with pytest.raises(UsageError, match=r"shared Prometheus is not running \(start it with start_prometheus\(\)\)"):
+        Sandbox({"web:1.0": None}, live_image="web:1.0", prometheus=idle)
+    assert not (tmp_path / "prometheus").exists()
 
 
 def test_zero_weight_marks_the_upstream_down(tmp_path: Path):
