@@ -72,9 +72,10 @@ class _Import:
 
 
 _IMPORTS_CACHE: dict[bytes, tuple[_Import, ...] | None] = {}
-"""A file's unguarded imports by the digest of its content: `--watch`, the warm worker and repeated previews in
-one process parse only files that changed. Keyed on content, not mtime (two writes within one clock tick keep
-the mtime), so a stale entry is impossible; a hit costs a read and a hash instead of a parse."""
+"""A file's unguarded imports by the digest of its content, for a process that scans more than once (a tool or
+test suite calling `run_preview` repeatedly, a further evaluation that falls back to `evaluate_program`): only
+changed files are parsed again. Keyed on content, not mtime (two writes within one clock tick keep the mtime),
+so an entry cannot go stale; a hit costs a read and a hash."""
 
 _IMPORTS_CACHE_LIMIT = 20_000
 
