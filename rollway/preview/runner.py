@@ -65,8 +65,9 @@ class PendingEvaluation:
     def __init__(self, project: Project, settings: StackSettings, resolve_outputs: bool, timeout: float) -> None:
         self.project, self.settings, self.resolve_outputs, self.timeout = project, settings, resolve_outputs, timeout
         entry_file(project)
-        # The child starts before the scan of the program's imports (a parse of every file, ~0.5 s for this
-        # repository) so the two overlap; a program whose imports are not installed here ends that child unread.
+        # The child starts before the scan of the program's imports (a parse of every file on the first scan, ~0.15
+        # CPU-s for this repository; files seen before in this process cost a hash) so the two overlap; a program
+        # whose imports are not installed here ends that child unread.
         self.child: ForkedChild | None = ForkedChild(project, settings, resolve_outputs, timeout)
         try:
             self.missing = missing_imports(project.program_directory)

@@ -14,6 +14,7 @@ authors with whatever was installed, and a Pulumi package's distribution name fo
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import tomllib
@@ -57,11 +59,54 @@ def _local_names(directory: Path) -> set[str]:
     return {path.stem for path in directory.glob("*.py")} | {path.name for path in directory.iterdir() if path.is_dir()}
 
 
-def _parse(file: Path) -> ast.Module | None:
+@dataclass(frozen=True)
+class _Import:
+    """One unguarded import statement of a file, as much of it as the scans below read."""
+
+    names: tuple[str, ...]
+    """`import a.b, c`: the dotted names; `from m import x, y`: the names `x`, `y`."""
+    module: str | None
+    """`from m import ...`: `m` (None for `import ...` and for `from . import x`)."""
+    level: int
+    """Leading dots of a `from` import; 0 for absolute imports. -1 marks a plain `import` statement."""
+
+
+_IMPORTS_CACHE: dict[bytes, tuple[_Import, ...] | None] = {}
+"""A file's unguarded imports by the digest of its content, for a process that scans more than once (a tool or
+test suite calling `run_preview` repeatedly, a further evaluation that falls back to `evaluate_program`): only
+changed files are parsed again. Keyed on content, not mtime (two writes within one clock tick keep the mtime),
+so an entry cannot go stale; a hit costs a read and a hash."""
+
+_IMPORTS_CACHE_LIMIT = 20_000
+
+
+def _imports(file: Path) -> tuple[_Import, ...] | None:
+    """The file's unguarded imports; None when it cannot be read as Python (the run reports it with the program's
+    own error)."""
     try:
-        return ast.parse(file.read_text(encoding="utf-8", errors="replace"), str(file))
+        source = file.read_bytes()
+    except OSError:
+        return None
+    key = hashlib.blake2b(source, digest_size=20).digest()
+    try:
+        return _IMPORTS_CACHE[key]
+    except KeyError:
+        pass
+    try:
+        tree = ast.parse(source.decode("utf-8", errors="replace"), str(file))
     except (SyntaxError, ValueError):
-        return None  # the run reports it with the program's own error
+        found = None
+    else:
+        found = tuple(
+            _Import(tuple(alias.name for alias in node.names), None, -1)
+            if isinstance(node, ast.Import)
+            else _Import(tuple(alias.name for alias in node.names), node.module, node.level)
+            for node in _unguarded_imports(tree)
+        )
+    if len(_IMPORTS_CACHE) >= _IMPORTS_CACHE_LIMIT:
+        _IMPORTS_CACHE.clear()
+    _IMPORTS_CACHE[key] = found
+    return found
 
 
 def _unguarded_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
@@ -92,29 +137,31 @@ def program_files(directory: Path) -> list[Path]:
         return _all_program_files(directory)
     seen: dict[Path, None] = {}
     queue = [entry]
+    # Per scan (files come and go between scans): every file imports the same few names many times over.
+    module_file = functools.cache(_module_file)
     while queue:
         file = queue.pop()
         if file in seen:
             continue
         seen[file] = None
-        tree = _parse(file)
-        if tree is None:
+        imports = _imports(file)
+        if imports is None:
             continue
         package = file.parent
-        for node in _unguarded_imports(tree):
+        for node in imports:
             names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
+            if node.level < 0:
+                names = list(node.names)
             elif node.level == 0 and node.module:
-                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+                names = [node.module] + [f"{node.module}.{name}" for name in node.names]
             else:
                 base = package
                 for _ in range(node.level - 1):
                     base = base.parent
                 prefix = f"{node.module}." if node.module else ""
-                names = [node.module or ""] + [f"{prefix}{alias.name}" for alias in node.names]
+                names = [node.module or ""] + [f"{prefix}{name}" for name in node.names]
                 for name in filter(None, names):
-                    found = _module_file(base, name)
+                    found = module_file(base, name)
                     if found is not None:
                         queue.append(found)
                 continue
@@ -122,7 +169,7 @@ def program_files(directory: Path) -> list[Path]:
                 parts = name.split(".")
                 # `import a.b.c` runs a/__init__.py, a/b/__init__.py and a/b/c.py.
                 for depth in range(1, len(parts) + 1):
-                    found = _module_file(directory, ".".join(parts[:depth]))
+                    found = module_file(directory, ".".join(parts[:depth]))
                     if found is not None:
                         queue.append(found)
     return list(seen)
@@ -133,12 +180,12 @@ def missing_imports(directory: Path) -> list[str]:
     local = _local_names(directory)
     wanted: set[str] = set()
     for file in program_files(directory):
-        tree = _parse(file)
-        if tree is None:
+        imports = _imports(file)
+        if imports is None:
             continue
-        for node in _unguarded_imports(tree):
-            if isinstance(node, ast.Import):
-                wanted |= {alias.name.split(".", 1)[0] for alias in node.names}
+        for node in imports:
+            if node.level < 0:
+                wanted |= {name.split(".", 1)[0] for name in node.names}
             elif node.level == 0 and node.module:
                 wanted.add(node.module.split(".", 1)[0])
     missing = []

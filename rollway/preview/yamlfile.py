@@ -38,8 +38,29 @@ _PLAIN_TAGS = {
 }
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as the text written (the shared SafeLoader is not modified)."""
+    """SafeLoader that keeps timestamps as the text written (the shared SafeLoader is not modified) and stops
+    composing below MAX_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # Stop at the first node deeper than `_check_nodes` allows instead of reading on: PyYAML's scanner does
+        # work in proportion to the open flow collections for every token, so reaching the end of a 5,000-deep
+        # `[[[...` took seconds before the depth could be checked.
+        if self._depth > MAX_DEPTH:
+            raise _TooDeep(int(self.peek_event().start_mark.line) + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _timestamp_as_text(loader: _StrictLoader, node: Node) -> Any:
@@ -91,6 +112,8 @@ def parse_yaml(text: str, where: str) -> Any:
         return loader.construct_document(node)
     except yaml.YAMLError as error:
         raise UsageError(f"{where}{_at(error)}: malformed YAML: {_problem(error)}") from None
+    except _TooDeep as error:
+        raise UsageError(f"{where} (line {error.line}): YAML nested too deeply (more than {MAX_DEPTH} levels)") from None
     except RecursionError:
         raise UsageError(f"{where}: YAML nested too deeply (more than {MAX_DEPTH} levels)") from None
     finally:

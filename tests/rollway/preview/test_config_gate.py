@@ -97,7 +97,7 @@ def test_nesting_is_bounded(rollway, tmp_path: Path, depth: int) -> None:
         assert run.code == 0, run.err
     else:
         assert run.code == 2
-        assert "nested too deeply (more than 64 levels)" in run.err
+        assert "Pulumi.dev.yaml (line 2): YAML nested too deeply (more than 64 levels)" in run.err
 
 
 def test_alias_expansion_is_bounded(rollway, tmp_path: Path) -> None:

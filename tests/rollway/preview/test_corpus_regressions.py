@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,29 @@ def test_missing_imports_follow_relative_imports_inside_a_local_package(tmp_path
     (tmp_path / "infra" / "network.py").write_text("import rollway_absent_network_sdk\n\ndef build(): ...\n")
 
     assert venv.missing_imports(tmp_path) == ["rollway_absent_network_sdk"]
+
+
+def test_missing_imports_rescan_a_file_rewritten_within_the_same_clock_tick(tmp_path: Path) -> None:
+    # The scan's results are cached per file; an edit of the same size with the same mtime (two writes within
+    # one tick of the file system clock, restored by os.utime here) must still be seen.
+    main = tmp_path / "__main__.py"
+    main.write_text("import rollway_absent_sdk_aa\n")
+    stamp = main.stat()
+    assert venv.missing_imports(tmp_path) == ["rollway_absent_sdk_aa"]
+
+    main.write_text("import rollway_absent_sdk_bb\n")
+    os.utime(main, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+
+    assert venv.missing_imports(tmp_path) == ["rollway_absent_sdk_bb"]
+
+
+def test_missing_imports_follow_a_local_module_added_between_scans(tmp_path: Path) -> None:
+    (tmp_path / "__main__.py").write_text("import helpers\n")
+    assert venv.missing_imports(tmp_path) == ["helpers"]
+
+    (tmp_path / "helpers.py").write_text("import rollway_absent_helper_sdk\n")
+
+    assert venv.missing_imports(tmp_path) == ["rollway_absent_helper_sdk"]
 
 
 # ---------------------------------------------------------------- pinned SDK versions

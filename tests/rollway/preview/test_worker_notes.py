@@ -13,6 +13,7 @@ import site
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,19 +46,18 @@ def write_project(directory: Path, source: str, requirements: str = f"{ABSENT_PA
 USES_DEPENDENCY = f"import pulumi\nimport {DEPENDENCY}\n\npulumi.export('greeting', {DEPENDENCY}.GREETING)\n"
 
 
-@pytest.fixture
-def dependency_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "dependency"
-    folder.mkdir()
+@pytest.fixture(scope="module")
+def dependency_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("dependency")
     (folder / f"{DEPENDENCY}.py").write_text("GREETING = 'hello from the own virtualenv'\n", encoding="utf-8")
     return folder
 
 
-@pytest.fixture
-def own_virtualenv(tmp_path: Path, dependency_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A real virtualenv (no pip, so no network) seeing Rollway's packages and DEPENDENCY, used as every program's
-    own virtualenv: the worker really runs there, only the install step is skipped."""
-    venv = tmp_path / "own-venv"
+@pytest.fixture(scope="module")
+def own_virtualenv_python(tmp_path_factory: pytest.TempPathFactory, dependency_dir: Path) -> Path:
+    """A real virtualenv (no pip, so no network) seeing Rollway's packages and DEPENDENCY; made once for this
+    module (nothing writes to it: the worker only imports there)."""
+    venv = tmp_path_factory.mktemp("own") / "own-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
     python = venv / "bin" / "python"
     packages = Path(
@@ -69,17 +69,22 @@ def own_virtualenv(tmp_path: Path, dependency_dir: Path, monkeypatch: pytest.Mon
         ).stdout.strip()
     )
     (packages / "rollway.pth").write_text("\n".join([*site.getsitepackages(), str(dependency_dir)]) + "\n")
-    monkeypatch.setattr(runner, "ensure_virtualenv", lambda project: python)
-    yield python
-    sys.modules.pop(DEPENDENCY, None)
+    return python
 
 
 @pytest.fixture
-def offline_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Installs fail at once: uv and pip see only an index that does not exist, and no user configuration."""
-    monkeypatch.setenv("ROLLWAY_CACHE_DIR", str(tmp_path / "cache"))
+def own_virtualenv(own_virtualenv_python: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The virtualenv above used as every program's own virtualenv: the worker really runs there, only the
+    install step is skipped."""
+    monkeypatch.setattr(runner, "ensure_virtualenv", lambda project: own_virtualenv_python)
+    yield own_virtualenv_python
+    sys.modules.pop(DEPENDENCY, None)
+
+
+def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_INDEX", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ROLLWAY_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     monkeypatch.setenv("UV_NO_CONFIG", "1")
     monkeypatch.setenv("UV_OFFLINE", "1")
@@ -90,36 +95,54 @@ def offline_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIP_NO_INDEX", "1")
 
 
+@pytest.fixture
+def offline_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installs fail at once: uv and pip see only an index that does not exist, and no user configuration."""
+    _offline(monkeypatch, tmp_path)
+
+
 def preview_warnings(directory: Path) -> list[str]:
     return run_preview(PreviewOptions(cwd=directory, stack="dev")).warnings
 
 
 # ---------------------------------------------------------------- notes carried through the worker
-def test_worker_evaluation_keeps_the_config_loading_note(tmp_path: Path, own_virtualenv: Path) -> None:
-    warnings = preview_warnings(write_project(tmp_path / "worker-notes", USES_DEPENDENCY))
+@dataclass(frozen=True)
+class WorkerRun:
+    project_dir: Path
+    report: Any
 
-    assert [warning for warning in warnings if NEW_STACK in warning] != []
+
+@pytest.fixture(scope="module")
+def worker_run(tmp_path_factory: pytest.TempPathFactory, own_virtualenv_python: Path) -> Iterator[WorkerRun]:
+    """One preview of USES_DEPENDENCY through the worker in its own virtualenv; the tests below each read
+    another part of its report."""
+    project_dir = write_project(tmp_path_factory.mktemp("worker") / "worker-notes", USES_DEPENDENCY)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(runner, "ensure_virtualenv", lambda project: own_virtualenv_python)
+        report = run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
+    yield WorkerRun(project_dir, report)
+    sys.modules.pop(DEPENDENCY, None)
+
+
+def test_worker_evaluation_keeps_the_config_loading_note(worker_run: WorkerRun) -> None:
+    assert [warning for warning in worker_run.report.warnings if NEW_STACK in warning] != []
 
 
 def test_worker_evaluation_warns_like_the_in_process_one_plus_where_it_ran(
-    tmp_path: Path, dependency_dir: Path, own_virtualenv: Path, monkeypatch: pytest.MonkeyPatch
+    worker_run: WorkerRun, dependency_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project_dir = write_project(tmp_path / "same-warnings", USES_DEPENDENCY)
-    in_worker = preview_warnings(project_dir)
     monkeypatch.syspath_prepend(str(dependency_dir))
 
-    in_process = preview_warnings(project_dir)
+    in_process = preview_warnings(worker_run.project_dir)
 
-    assert in_worker == [
+    assert worker_run.report.warnings == [
         *in_process,
         f"evaluated in the program's own virtualenv ({DEPENDENCY} not installed where rollway runs)",
     ]
 
 
-def test_worker_evaluation_still_reports_the_program_exports(tmp_path: Path, own_virtualenv: Path) -> None:
-    report = run_preview(PreviewOptions(cwd=write_project(tmp_path / "worker-exports", USES_DEPENDENCY), stack="dev"))
-
-    assert report.outputs == {"greeting": "hello from the own virtualenv"}
+def test_worker_evaluation_still_reports_the_program_exports(worker_run: WorkerRun) -> None:
+    assert worker_run.report.outputs == {"greeting": "hello from the own virtualenv"}
 
 
 def test_worker_result_returns_the_evaluation_notes(tmp_path: Path) -> None:
@@ -153,33 +176,30 @@ DRIFTED = "import pulumi\n\npulumi.rollway_renamed_function()\n"
 """Fails with an AttributeError (API drift) while requirements.txt pins what is not installed here: retried."""
 
 
-def test_failed_pinned_retry_shows_the_program_error_before_the_install_error(tmp_path: Path, offline_index: None) -> None:
-    project_dir = write_project(tmp_path / "drifted", DRIFTED)
-
-    with pytest.raises(ProgramError) as raised:
-        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
-
-    message = str(raised.value)
-    own_error = message.index("AttributeError: module 'pulumi' has no attribute 'rollway_renamed_function'")
-    assert own_error < message.index("the retry could not run") < message.index("installing the program's requirements")
-
-
-def test_failed_pinned_retry_keeps_the_program_frames(tmp_path: Path, offline_index: None) -> None:
-    project_dir = write_project(tmp_path / "drifted-frames", DRIFTED)
-
-    with pytest.raises(ProgramError) as raised:
-        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
-
-    assert "  at __main__.py:3 in <module>" in str(raised.value)
+@pytest.fixture(scope="module")
+def drifted_error(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The error of one preview of DRIFTED whose retry cannot install; the tests below each read another part."""
+    tmp_path = tmp_path_factory.mktemp("drifted")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _offline(monkeypatch, tmp_path)
+        with pytest.raises(ProgramError) as raised:
+            run_preview(PreviewOptions(cwd=write_project(tmp_path / "drifted", DRIFTED), stack="dev"))
+    return str(raised.value)
 
 
-def test_failed_pinned_retry_names_the_unsatisfied_pin(tmp_path: Path, offline_index: None) -> None:
-    project_dir = write_project(tmp_path / "drifted-pin", DRIFTED)
+def test_failed_pinned_retry_shows_the_program_error_before_the_install_error(drifted_error: str) -> None:
+    own_error = drifted_error.index("AttributeError: module 'pulumi' has no attribute 'rollway_renamed_function'")
+    assert (
+        own_error < drifted_error.index("the retry could not run") < drifted_error.index("installing the program's requirements")
+    )
 
-    with pytest.raises(ProgramError) as raised:
-        run_preview(PreviewOptions(cwd=project_dir, stack="dev"))
 
-    assert f"retried in its own virtualenv (for {ABSENT_PACKAGE} (not installed here))" in str(raised.value)
+def test_failed_pinned_retry_keeps_the_program_frames(drifted_error: str) -> None:
+    assert "  at __main__.py:3 in <module>" in drifted_error
+
+
+def test_failed_pinned_retry_names_the_unsatisfied_pin(drifted_error: str) -> None:
+    assert f"retried in its own virtualenv (for {ABSENT_PACKAGE} (not installed here))" in drifted_error
 
 
 def test_failed_retry_after_a_dynamic_import_shows_the_import_error_first(tmp_path: Path, offline_index: None) -> None:
