@@ -59,6 +59,7 @@ __all__ = [
     "set_path",
     "stack_config",
     "synth",
+    "synth_once",
 ]
 
 
@@ -102,6 +103,43 @@ def synth(
         mocks=mocks,
     )
     return SynthesizedStack(recording)
+
+
+_SYNTHESIZED: dict[tuple[Any, ...], SynthesizedStack] = {}
+
+
+def synth_once(
+    program: Callable[[], Any],
+    *,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    stack: str = "test",
+    project: str | None = None,
+    preview: bool = False,
+) -> SynthesizedStack:
+    """`synth`, run once per process for each distinct input; later calls return the same stack.
+
+    For a costly program that many test modules assert on (a whole shipped stack): the first caller pays for
+    the run, the others share it. The key is the program object and every other argument, config and secrets
+    compared by value, so a caller never gets a stack synthesized from other inputs. The stack is shared:
+    treat it as read-only. Custom `invokes` / `resource_outputs` are functions, not comparable by value: use
+    `synth` (with your own cache) for those. A program that raises is not cached (the next call runs again).
+    """
+    resolved_project = project if project is not None else project_name()
+    key = (program, _canonical(config, "config"), _canonical(secrets, "secrets"), stack, resolved_project, preview)
+    found = _SYNTHESIZED.get(key)
+    if found is None:
+        found = _SYNTHESIZED[key] = synth(
+            program, config=config, secrets=secrets, stack=stack, project=resolved_project, preview=preview
+        )
+    return found
+
+
+def _canonical(values: Mapping[str, Any] | None, what: str) -> str:
+    try:
+        return json.dumps(dict(values or {}), sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"synth_once: {what} must hold plain JSON-like values to be compared: {error}") from None
 
 
 DEFAULT_PROJECT = "test"

@@ -157,10 +157,12 @@ class Res:
     props: Mapping[str, Any]
     dependencies: Sequence[str] = ()
     property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    engine_urn: str | None = None
+    """The URN the engine gave it (a recorded resource's): what `dependencies` of other resources name."""
 
     @property
     def urn(self) -> str:
-        return f"urn:pulumi:dev::rollway::{self.type}::{self.name}"
+        return self.engine_urn or f"urn:pulumi:dev::rollway::{self.type}::{self.name}"
 
 
 def check_stack(

@@ -10,7 +10,7 @@ from policy_harness import engine_props
 
 from rollway.preview.analyzer import AnalyzedResource
 from rollway.preview.gate import analyzed_resources
-from rollway.testing import stack_config, synth
+from rollway.testing import stack_config, synth_once
 from stacks import build_stack
 
 
@@ -23,12 +23,8 @@ def resources(stack: str, preview: bool = False) -> tuple[AnalyzedResource, ...]
 @cache
 def _synthesized(stack: str, preview: bool) -> tuple[AnalyzedResource, ...]:
     config = stack_config(stack)
-    synthesized = synth(
-        build_stack,
-        config=config,
-        stack=stack,
-        preview=preview,
-    )
+    # synth_once: the stack tests (tests/stacks/test_shipped_stacks.py) synthesize the very same stacks.
+    synthesized = synth_once(build_stack, config=config, stack=stack, preview=preview)
     return tuple(analyzed_resources(synthesized.resources, "rollway", stack, config))
 
 

@@ -8,6 +8,7 @@ import inspect
 from functools import cache
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pulumi
 import pytest
@@ -142,9 +143,25 @@ def test_a_live_flip_changes_only_routing_resources() -> None:
     assert {c.type for c in changes} <= ROUTING, [(c.type, c.name) for c in changes]
 
 
-def test_service_secrets_reach_the_apps_only_as_secrets() -> None:
+@cache
+def dev_with_a_secret() -> tuple[SynthesizedStack, list[str]]:
+    """The azure-only dev stack with a service secret, and the key prefixes AzureSettings.service_problems was
+    called with while it was built (one run serves the secrets test and the checks-once test)."""
+    calls: list[str] = []
+    original = AzureSettings.service_problems
+
+    def counted(self: AzureSettings, key_prefix: str, services: Any) -> Any:
+        calls.append(key_prefix)
+        return original(self, key_prefix, services)
+
     config = set_path(azure_only("dev"), "rollway:services.api.secrets", {"DB_PASSWORD": "db-password"})
-    result = build(config=config, secrets={"rollway:secrets": {"db-password": "hunter2-from-config"}}, stack="dev")
+    with mock.patch.object(AzureSettings, "service_problems", counted):
+        result = build(config=config, secrets={"rollway:secrets": {"db-password": "hunter2-from-config"}}, stack="dev")
+    return result, calls
+
+
+def test_service_secrets_reach_the_apps_only_as_secrets() -> None:
+    result, _ = dev_with_a_secret()
     app = result.get("azure-native:app:ContainerApp", "api-blue")
     assert app.inputs["configuration"]["secrets"] == [{"name": "db-password", "value": Secret("hunter2-from-config")}]
     assert result.plaintext_paths("hunter2-from-config") == []
@@ -255,14 +272,6 @@ def test_ignored_stickiness_is_documented_where_users_and_contributors_look() ->
     assert "stickiness_seconds` is ignored on Azure" in (inspect.getdoc(components.azure.canary) or "")
 
 
-def test_the_builder_leaves_azure_service_checks_to_the_loader(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    original = AzureSettings.service_problems
-
-    def counted(self: AzureSettings, key_prefix: str, services: Any) -> Any:
-        calls.append(key_prefix)
-        return original(self, key_prefix, services)
-
-    monkeypatch.setattr(AzureSettings, "service_problems", counted)
-    build(config=azure_only("dev"), stack="dev")
+def test_the_builder_leaves_azure_service_checks_to_the_loader() -> None:
+    _, calls = dev_with_a_secret()
     assert calls == ["rollway:azure"]

@@ -3,12 +3,11 @@ across every cloud the stack targets."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
 
-from rollway.testing import SynthesizedStack, set_path, stack_config, synth
+from rollway.testing import SynthesizedStack, set_path, stack_config, synth, synth_once
 from stacks import build_stack
 
 STACKS = ("dev", "staging", "prod", "preview")
@@ -32,9 +31,9 @@ WORKLOAD_TYPES = {
 }
 
 
-@cache
-def synthesized(stack: str) -> SynthesizedStack:
-    return synth(build_stack, config=stack_config(stack), stack=stack)
+def synthesized(stack: str, preview: bool = False) -> SynthesizedStack:
+    # Shared with the policy tests (tests/policies/shipped.py), which evaluate the very same stacks.
+    return synth_once(build_stack, config=stack_config(stack), stack=stack, preview=preview)
 
 
 def targeted_clouds(stack: str) -> list[str]:
@@ -79,7 +78,7 @@ def test_stack_exports_each_targeted_cloud(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_preview_mode_evaluates_too(stack: str) -> None:
-    result = synth(build_stack, config=stack_config(stack), stack=stack, preview=True)
+    result = synthesized(stack, preview=True)
     assert len(result.resources) == len(synthesized(stack).resources)
 
 

@@ -41,12 +41,23 @@ def args(**overrides: object) -> AzureEnvironmentArgs:
     return AzureEnvironmentArgs(environment=EnvironmentArgs(**common), **values)  # type: ignore[arg-type]
 
 
+FRONT_DOOR_ID = "7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f"
+TEST_ACCESS = ("198.51.100.0/24",)
+
+
 @cache
 def environment(test_access: tuple[str, ...] = (), nat: bool = True, zone_redundant: bool = False) -> SynthesizedStack:
     return synth(
         lambda: Environment("rollway-dev", args(test_access_cidrs=test_access, nat_gateway=nat, zone_redundant=zone_redundant)),
         config={"azure-native:location": "westeurope"},
+        resource_outputs={"azure-native:cdn:Profile": lambda a, c: {"frontDoorId": FRONT_DOOR_ID}},
     )
+
+
+def with_options() -> SynthesizedStack:
+    """The environment with the options that only add to it (test access ranges, zone redundancy): one run
+    serves the tests of each."""
+    return environment(test_access=TEST_ACCESS, zone_redundant=True)
 
 
 def security_rules(stack: SynthesizedStack) -> list[dict[str, Any]]:
@@ -110,7 +121,7 @@ def test_everything_else_inbound_is_denied_after_the_allow_rules() -> None:
 
 
 def test_test_access_ranges_get_their_own_https_rule() -> None:
-    rules = security_rules(environment(test_access=("198.51.100.0/24",)))
+    rules = security_rules(with_options())
     test_rule = [r for r in rules if r["name"] == "allow-test-access-https"]
     assert test_rule and test_rule[0]["sourceAddressPrefixes"] == ["198.51.100.0/24"]
     assert test_rule[0]["destinationPortRange"] == "443"
@@ -156,7 +167,8 @@ def test_container_apps_logs_reach_the_workspace_without_a_shared_key() -> None:
 
 
 def test_zone_redundancy_is_passed_to_the_apps_environment() -> None:
-    environment(zone_redundant=True).has_resource_properties("azure-native:app:ManagedEnvironment", {"zoneRedundant": True})
+    with_options().has_resource_properties("azure-native:app:ManagedEnvironment", {"zoneRedundant": True})
+    environment().has_resource_properties("azure-native:app:ManagedEnvironment", {"zoneRedundant": False})
 
 
 def test_front_door_profile_is_standard() -> None:
@@ -174,10 +186,4 @@ def test_taggable_resources_carry_the_tags(type_: str) -> None:
 
 
 def test_front_door_id_is_an_output_for_apps_to_check_x_azure_fdid() -> None:
-    fdid = "7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f"
-    stack = synth(
-        lambda: Environment("rollway-dev", args()),
-        config={"azure-native:location": "westeurope"},
-        resource_outputs={"azure-native:cdn:Profile": lambda a, c: {"frontDoorId": fdid}},
-    )
-    assert stack.get("rollway:azure:Environment", "rollway-dev").outputs["frontDoorId"] == fdid
+    assert environment().get("rollway:azure:Environment", "rollway-dev").outputs["frontDoorId"] == FRONT_DOOR_ID
