@@ -44,8 +44,10 @@ def run_suite(tree: Path, workers: str, engine: bool, extra: list[str]) -> tuple
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
     wall, used = time.perf_counter() - start, _children_cpu() - cpu
     summary = next((line for line in reversed(done.stdout.splitlines()) if re.search(r"\d+ (passed|failed)", line)), "")
-    if done.returncode != 0:
-        raise SystemExit(f"suite failed in {tree} (exit {done.returncode}): {summary or done.stdout[-2000:]}")
+    if not summary:
+        raise SystemExit(f"pytest gave no tally in {tree} (exit {done.returncode}): {done.stdout[-2000:]}{done.stderr[-2000:]}")
+    # A failing test still yields a comparable timing (a baseline run from another directory can fail a test that
+    # checks what is importable from where): the tally in the table says so.
     return wall, used, summary.strip("= ")
 
 
