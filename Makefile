@@ -67,11 +67,9 @@ engine-preview: $(ENGINE_STAMP)
 # One pytest worker per core plus one: part of the suite waits on real processes (nginx and Prometheus in the
 # rollout end-to-end tests, forked preview evaluations, the real engine), and the extra worker fills that wait
 # (2 cores: 72-74 s with 3 workers vs 81 s with 2, bench/README.md "Test suite"). TEST_WORKERS=N overrides it.
-# Work stealing hands each worker a contiguous run of tests and rebalances at the end: a module's shared synths
-# stay on one worker more often (66.6-66.9 s vs 68.4-68.9 s with the default `load`).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)' 2>/dev/null || echo auto)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
