@@ -28,6 +28,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 
 import policies.cost
 import policies.security
+from rollway.preview.analyzer import AnalyzedResource
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 """Put this in test properties for a value unknown during preview."""
@@ -163,6 +164,19 @@ class Res:
     @property
     def urn(self) -> str:
         return self.engine_urn or f"urn:pulumi:dev::rollway::{self.type}::{self.name}"
+
+    @classmethod
+    def recorded(cls, resource: AnalyzedResource) -> Res:
+        """A recorded resource as AnalyzeStack shows it: its outputs (inputs where it has none), its dependencies
+        and the engine's URN."""
+        return cls(
+            resource.type,
+            resource.name,
+            resource.outputs or resource.properties,
+            resource.dependencies,
+            resource.property_dependencies,
+            resource.urn,
+        )
 
 
 def check_stack(

@@ -42,9 +42,7 @@ def mandatory_findings(stack: str, preview: bool = False) -> list[str]:
     config = pack_config(stack)
     findings: list[str] = []
     analyzed = resources(stack, preview)
-    stack_view = [
-        Res(r.type, r.name, r.outputs or r.properties, r.dependencies, r.property_dependencies, r.urn) for r in analyzed
-    ]
+    stack_view = [Res.recorded(r) for r in analyzed]
     for policy in ALL_POLICIES:
         entry = config.get(policy.name)
         if level(policy, entry) not in ("mandatory", "remediate"):
@@ -125,7 +123,7 @@ def test_shipped_stack_keeps_its_test_listeners_off_the_internet(stack: str, as_
     # Advisory by default, so the mandatory sweep above would not notice; the shipped stacks must still be clean.
     as_stack(stack)
     analyzed = resources(stack)
-    view = [Res(r.type, r.name, r.outputs or r.properties, r.dependencies, r.property_dependencies, r.urn) for r in analyzed]
+    view = [Res.recorded(r) for r in analyzed]
     assert check_stack("lb-test-ports-not-public", view, prepared=decoded_outputs(stack)).violations == []
     # Not vacuous: the same stack with one of its test-port rules widened to the internet is reported.
     test_ports = {(r.outputs or r.properties).get("port") for r in analyzed if r.type == "aws:lb/listener:Listener"} - {80, 443}

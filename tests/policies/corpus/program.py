@@ -78,7 +78,7 @@ def _run(program: Program, preview: bool, only: set[str] | None = None) -> tuple
     )
     findings: list[tuple[str, str, str]] = []
     unknown: list[str] = []
-    view = [Res(r.type, r.name, r.outputs or r.properties, r.dependencies, r.property_dependencies, r.urn) for r in analyzed]
+    view = [Res.recorded(r) for r in analyzed]
     for policy in policies.security.POLICIES:
         if only is not None and policy.name not in only:
             continue
