@@ -16,6 +16,7 @@ only after apply as `UNKNOWN`. Mock outputs are plausible and deterministic (see
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import re
@@ -168,7 +169,7 @@ def project_name(start: Path | None = None) -> str:
     root = find_project_root(start)
     if root is None:
         return DEFAULT_PROJECT
-    document = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    document = _yaml_file(root / "Pulumi.yaml") or {}
     name = document.get("name") if isinstance(document, dict) else None
     if not isinstance(name, str) or not name:
         raise ValueError(f"{root / 'Pulumi.yaml'}: `name` must be the project name, a non-empty string")
@@ -181,12 +182,23 @@ def stack_config(stack: str, root: Path | None = None) -> dict[str, Any]:
     Secure values are not decryptable here; they are refused so a test never runs on a placeholder unawares.
     """
     path = (root or project_root()) / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
+    document = _yaml_file(path) or {}
     config = dict(document.get("config") or {})
     secure = [key for key, value in config.items() if _has_secure(value)]
     if secure:
         raise ValueError(f"{path.name}: {', '.join(secure)} hold secure values; pass test values with synth(secrets=...)")
     return config
+
+
+def _yaml_file(path: Path) -> Any:
+    """The YAML document in `path`, a copy of its own for the caller. Parsed once per distinct content: every
+    synth reads Pulumi.yaml and tests read stack files over and over (a stack file's parse is ~10 ms)."""
+    return copy.deepcopy(_parsed_yaml(path.read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_yaml(text: str) -> Any:
+    return yaml.safe_load(text)
 
 
 def _has_secure(value: Any) -> bool:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gc
+import typing
 from typing import Any
 
 import pulumi
+import pulumi._types as sdk_types
 import pulumi.runtime.resource as runtime_resource
 import pulumi_aws as aws
 import pytest
 
 from rollway.engine.mocks import PlausibleMocks
-from rollway.engine.run import RecordingMonitor, run_program
+from rollway.engine.run import _UNWRAP_OPTIONAL_TYPE, _UNWRAP_TYPE, RecordingMonitor, run_program
 
 
 class FramesSeen(RecordingMonitor):
@@ -38,14 +40,18 @@ def test_registrations_carry_no_stack_trace() -> None:
     assert monitor.frames["logs"] == monitor.frames["assets"] == 0
 
 
-def test_the_sdk_stack_trace_is_back_after_a_run() -> None:
-    original = runtime_resource._get_stack_trace
+def sdk_functions() -> tuple[Any, ...]:
+    return runtime_resource._get_stack_trace, sdk_types.unwrap_type, sdk_types.unwrap_optional_type
+
+
+def test_the_sdk_functions_are_back_after_a_run() -> None:
+    original = sdk_functions()
     run_program(two_buckets)
-    assert runtime_resource._get_stack_trace is original
+    assert sdk_functions() == original
 
 
-def test_the_sdk_stack_trace_is_back_after_a_failing_run() -> None:
-    original = runtime_resource._get_stack_trace
+def test_the_sdk_functions_are_back_after_a_failing_run() -> None:
+    original = sdk_functions()
 
     def failing() -> None:
         two_buckets()
@@ -53,7 +59,36 @@ def test_the_sdk_stack_trace_is_back_after_a_failing_run() -> None:
 
     with pytest.raises(ValueError, match="program bug"):
         run_program(failing)
-    assert runtime_resource._get_stack_trace is original
+    assert sdk_functions() == original
+
+
+def test_outputs_come_back_as_their_annotated_classes_run_after_run() -> None:
+    seen: list[str] = []
+
+    def program() -> None:
+        group = aws.ec2.SecurityGroup(
+            "web", ingress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]}]
+        )
+        group.ingress.apply(lambda rules: seen.append(f"{type(rules[0]).__name__}:{rules[0].from_port}"))
+
+    run_program(program)
+    run_program(program)  # the second run answers type questions from the first run's cache
+    assert seen == ["SecurityGroupIngress:443", "SecurityGroupIngress:443"]
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        typing.Optional[int],  # noqa: UP045 - the SDK's annotations spell it this way
+        pulumi.Input[str],
+        pulumi.Output[typing.Optional[typing.Sequence[str]]],  # noqa: UP045
+        typing.Annotated[typing.Optional[int], ["unhashable"]],  # noqa: UP045 - cannot be a cache key
+        str,
+    ],
+)
+def test_cached_type_unwrapping_answers_as_the_sdk_does(annotation: Any) -> None:
+    assert _UNWRAP_TYPE(annotation) == sdk_types.unwrap_type(annotation)
+    assert _UNWRAP_OPTIONAL_TYPE(annotation) == sdk_types.unwrap_optional_type(annotation)
 
 
 def test_cyclic_collection_is_off_during_the_run_and_on_after() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 import pulumi_aws as aws
 import pytest
 
-from rollway.testing import UNKNOWN, Match, Secret, StackAssertionError, set_path, stack_config, synth
+from rollway.testing import UNKNOWN, Match, Secret, StackAssertionError, project_name, set_path, stack_config, synth
 
 
 class Pair(pulumi.ComponentResource):
@@ -196,6 +198,22 @@ def test_stack_config_reads_shipped_stack_files() -> None:
     config = stack_config("dev")
     assert config["rollway:environment"] == "dev"
     assert UNKNOWN is not None
+
+
+def test_stack_config_and_project_name_follow_the_files_and_hand_out_copies(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: first\nruntime: python\n", encoding="utf-8")
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("config:\n  rollway:services:\n    web: {canaryWeight: 10}\n", encoding="utf-8")
+    first = stack_config("dev", root=tmp_path)
+    first["rollway:services"]["web"]["canaryWeight"] = 99  # a caller's change stays its own
+    assert stack_config("dev", root=tmp_path) == {"rollway:services": {"web": {"canaryWeight": 10}}}
+    assert project_name(tmp_path) == "first"
+
+    # Rewritten with the same size (and possibly the same mtime): the new content is what counts.
+    stack_file.write_text("config:\n  rollway:services:\n    web: {canaryWeight: 20}\n", encoding="utf-8")
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n", encoding="utf-8")
+    assert stack_config("dev", root=tmp_path)["rollway:services"]["web"]["canaryWeight"] == 20
+    assert project_name(tmp_path) == "other"
 
 
 def test_all_resources_have_refuses_to_pass_over_nothing() -> None:
