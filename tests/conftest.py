@@ -1,5 +1,7 @@
-"""Shared pytest setup. The test kit (rollway.testing.synth) creates its own event loop per run,
-so tests need no Pulumi-specific fixtures; this only makes the repo root importable and current."""
+"""Shared pytest setup. The test kit (rollway.testing.synth) creates its own event loop per run, so tests need
+no Pulumi-specific fixtures; this makes the repo root importable and current, and keeps a run cheap: the cyclic
+collector tuned after collection, `synth_once` stacks shared between xdist workers, workers ended without an
+interpreter teardown."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import logging
 import os
 import sys
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from rollway.testing import share_synths
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -38,6 +43,20 @@ def _end_worker() -> None:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def synths_shared_between_workers(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
+    """The xdist workers of one run share each `synth_once` stack (the shipped stacks that tests/stacks and
+    tests/policies assert on) instead of each worker synthesizing it again (~2 CPU-s per stack and worker)."""
+    if worker_id == "master":  # not under xdist: one process, synth_once's own cache is enough
+        yield
+        return
+    share_synths(tmp_path_factory.getbasetemp().parent / "synths")
+    try:
+        yield
+    finally:
+        share_synths(None)
 
 
 def pytest_collection_finish(session: object) -> None:

@@ -46,7 +46,7 @@ def test_a_worker_ends_with_its_reports_sent_and_its_finalizers_run(tmp_path: Pa
     record = tmp_path / "directory.txt"
     (tmp_path / "test_left_open.py").write_text(LEFT_OPEN.format(record=record), encoding="utf-8")
     (tmp_path / "early_finalizer.py").write_text(EARLY, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS.parent), str(TESTS)])}
     command = [sys.executable, "-m", "pytest", "-q", "-n", "1", "-p", "early_finalizer", "-p", "conftest"]
     command += ["-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path / "test_left_open.py")]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import itertools
 import json
+import os
+import pickle
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -58,6 +61,7 @@ __all__ = [
     "project_root",
     "run_program",
     "set_path",
+    "share_synths",
     "stack_config",
     "synth",
     "synth_once",
@@ -107,6 +111,24 @@ def synth(
 
 
 _SYNTHESIZED: dict[tuple[Any, ...], SynthesizedStack] = {}
+_SHARED_WITH: Path | None = None
+
+
+def share_synths(directory: str | os.PathLike[str] | None) -> None:
+    """Let `synth_once` share its stacks with the other processes of one test run through `directory`.
+
+    For pytest-xdist: each worker is a process of its own, so without this every worker synthesizes the same
+    shipped stacks again. With it, the first worker to ask for a stack runs the program while the others wait
+    for it, and they all load what it stored. Give a directory that lives for one run only (the run's shared
+    temporary directory, e.g. `tmp_path_factory.getbasetemp().parent` in a worker): what is stored there was
+    synthesized by the code of that run. Only programs that are module-level functions are shared (a closure
+    or lambda is another object in every process); the others, and every program on a platform without
+    `fcntl` locks, run once per process as before. `None` turns sharing off.
+    """
+    global _SHARED_WITH
+    _SHARED_WITH = None if directory is None else Path(directory)
+    if _SHARED_WITH is not None:
+        _SHARED_WITH.mkdir(parents=True, exist_ok=True)
 
 
 def synth_once(
@@ -130,10 +152,41 @@ def synth_once(
     key = (program, _canonical(config, "config"), _canonical(secrets, "secrets"), stack, resolved_project, preview)
     found = _SYNTHESIZED.get(key)
     if found is None:
-        found = _SYNTHESIZED[key] = synth(
-            program, config=config, secrets=secrets, stack=stack, project=resolved_project, preview=preview
-        )
+
+        def run() -> SynthesizedStack:
+            return synth(program, config=config, secrets=secrets, stack=stack, project=resolved_project, preview=preview)
+
+        found = _SYNTHESIZED[key] = _shared(key, run) if _SHARED_WITH is not None else run()
     return found
+
+
+def _shared(key: tuple[Any, ...], run: Callable[[], SynthesizedStack]) -> SynthesizedStack:
+    """`run()`'s stack, or the one another process of the run stored under the same inputs (see share_synths)."""
+    directory = _SHARED_WITH
+    program = key[0]
+    module, qualname = getattr(program, "__module__", None), getattr(program, "__qualname__", "")
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform: run here
+        return run()
+    if directory is None or not module or "<" in qualname:
+        return run()
+    name = hashlib.sha256(json.dumps([module, qualname, *key[1:]]).encode()).hexdigest()
+    stored = directory / f"{name}.pickle"
+    with open(directory / f"{name}.lock", "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes; a second process waits for the first
+        if stored.exists():
+            loaded: SynthesizedStack = pickle.loads(stored.read_bytes())
+            return loaded
+        result = run()  # a program that raises stores nothing: the next process runs it again
+        try:
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return result  # outputs this process cannot hand over: the others synthesize it themselves
+        partial = directory / f"{name}.{os.getpid()}.partial"
+        partial.write_bytes(data)
+        os.replace(partial, stored)
+        return result
 
 
 def _canonical(values: Mapping[str, Any] | None, what: str) -> str:

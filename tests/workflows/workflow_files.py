@@ -314,6 +314,17 @@ def iter_strings(value: Any) -> Iterator[str]:
 
 def listed_stacks(root: Path = REPO) -> dict[str, list[str]]:
     """The outputs of .github/scripts/list_stacks.py run on `root` (`all`, `deployed`)."""
+    if root == REPO:  # the checked-out repository does not change during a run: one listing serves every matrix
+        return {name: list(stacks) for name, stacks in _repository_stacks().items()}
+    return _run_list_stacks(root)
+
+
+@cache
+def _repository_stacks() -> dict[str, list[str]]:
+    return _run_list_stacks(REPO)
+
+
+def _run_list_stacks(root: Path) -> dict[str, list[str]]:
     done = subprocess.run(
         [sys.executable, str(SCRIPTS_DIR / "list_stacks.py"), "--root", str(root)],
         capture_output=True,

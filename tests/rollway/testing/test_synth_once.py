@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -93,3 +98,82 @@ def test_a_failing_program_is_not_cached(bucket: str) -> None:
 def test_config_that_cannot_be_compared_by_value_is_refused(bucket: str) -> None:
     with pytest.raises(TypeError, match="synth_once: config must hold plain JSON-like values"):
         synth_once(program, config={"kit:bucket": object()})
+
+
+# -- share_synths: the processes of one run (pytest-xdist workers) share each stack ---------------------------
+
+SHARED_PROGRAM = """
+import os
+import time
+
+import pulumi
+
+
+def program():
+    with open(os.environ["RUNS_FILE"], "a", encoding="utf-8") as runs:
+        runs.write(f"{os.getpid()}\\n")
+    time.sleep(float(os.environ.get("PROGRAM_SECONDS", "0")))
+    if os.environ.get("PROGRAM_FAILS"):
+        raise RuntimeError("program failed")
+    pulumi.export("bucket", pulumi.Config("kit").require("bucket"))
+"""
+
+# One process of a run: synth_once through the shared directory; prints the stack's exports.
+WORKER = """
+import json
+import sys
+
+sys.path.insert(0, sys.argv[1])
+import shared_program
+
+from rollway.testing import share_synths, synth_once
+
+share_synths(sys.argv[2])
+program = shared_program.program if sys.argv[3] == "module" else (lambda: shared_program.program())
+stack = synth_once(program, config={"kit:bucket": "logs"}, project="kit")
+print(json.dumps(stack.outputs))
+"""
+
+
+def start_worker(tmp_path: Path, form: str = "module", **env: str) -> subprocess.Popen[str]:
+    (tmp_path / "shared_program.py").write_text(SHARED_PROGRAM, encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(tmp_path), str(tmp_path / "shared"), form],
+        env={**os.environ, "RUNS_FILE": str(tmp_path / "runs.txt"), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(worker: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = worker.communicate(timeout=120)
+    return worker.returncode, out, err
+
+
+def runs(tmp_path: Path) -> list[str]:
+    return (tmp_path / "runs.txt").read_text(encoding="utf-8").split()
+
+
+def test_processes_of_one_run_synthesize_a_stack_once(tmp_path: Path) -> None:
+    # Started together: the second waits for the first one's run instead of running the program too.
+    first, second = (start_worker(tmp_path, PROGRAM_SECONDS="0.5") for _ in range(2))
+    results = [finish(first), finish(second)]
+    assert [code for code, _, _ in results] == [0, 0], results
+    assert [json.loads(out) for _, out, _ in results] == [{"bucket": "logs"}, {"bucket": "logs"}]
+    assert len(runs(tmp_path)) == 1
+
+
+def test_a_program_that_failed_is_run_again_by_the_next_process(tmp_path: Path) -> None:
+    code, _, err = finish(start_worker(tmp_path, PROGRAM_FAILS="1"))
+    assert code != 0 and "program failed" in err
+    code, out, _ = finish(start_worker(tmp_path))
+    assert (code, json.loads(out)) == (0, {"bucket": "logs"})
+    assert len(runs(tmp_path)) == 2
+
+
+def test_a_closure_is_run_in_every_process(tmp_path: Path) -> None:
+    for _ in range(2):
+        code, out, err = finish(start_worker(tmp_path, form="closure"))
+        assert (code, json.loads(out)) == (0, {"bucket": "logs"}), err
+    assert len(runs(tmp_path)) == 2
